@@ -1,0 +1,26 @@
+#pragma once
+#include "store/store.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <memory>
+#include <string>
+
+namespace windi {
+
+struct database_settings {
+  enum class backend { sqlite, postgres };
+  backend kind = backend::sqlite;
+  std::string sqlite_path;        // for sqlite: a file path (its folder is created when missing)
+  std::string postgres_conninfo;  // for postgres: a libpq URI, postgresql://user:pass@host:port/db
+  int pool_size = 8;              // postgres connections per process
+};
+
+// io: the executor on which the store does its asynchronous I/O (PostgreSQL sockets).
+std::unique_ptr<store> open_store(database_settings const& settings, boost::asio::any_io_executor io);
+
+// Implementations (store/sqlite, store/postgres).
+std::unique_ptr<store> make_sqlite_store(std::string path);
+std::unique_ptr<store> make_postgres_store(std::string conninfo, int pool_size, boost::asio::any_io_executor io);
+
+}  // namespace windi

@@ -1,0 +1,85 @@
+#pragma once
+// The persistence seam. Two implementations (sqlite/, postgres/) honour one contract, tested by
+// tests/contract/store_contract_test.cpp. Each call is one transaction: the store never leaves one open.
+// Calls may be made from any thread; the returned awaitable completes on the caller's executor.
+#include "core/error.hpp"
+#include "core/types.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace windi {
+
+template <class T>
+using task = boost::asio::awaitable<T>;
+
+struct store_health {
+  std::string backend;  // "sqlite" or "postgresql"
+  bool ok = false;
+  std::string detail;
+};
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  // --- users
+  // errc::conflict with detail "Username already registered" / "Email already registered".
+  virtual task<outcome<user>> create_user(new_user u) = 0;
+  // errc::not_found when absent. Username match is exact (usernames are stored as given).
+  virtual task<outcome<user_credentials>> find_credentials(std::string username) = 0;
+  virtual task<outcome<user>> get_user(user_id id) = 0;
+  // Usernames starting with `prefix` (case-insensitive), ordered by username, excluding `except`.
+  virtual task<outcome<std::vector<user>>> search_users(std::string prefix, user_id except, int limit) = 0;
+
+  // --- chats
+  // Returns the private chat of the two users, creating it when there is none (also under concurrency:
+  // exactly one chat per pair). `created` tells which happened. Both users must exist (else not_found).
+  struct private_chat_result {
+    chat info;
+    bool created = false;
+  };
+  virtual task<outcome<private_chat_result>> find_or_create_private_chat(user_id a, user_id b, micros now) = 0;
+  // The creator becomes admin; member_ids (deduplicated, creator excluded) become members.
+  // errc::not_found when a member id does not exist.
+  virtual task<outcome<chat>> create_group_chat(user_id creator, std::string name, std::vector<user_id> member_ids,
+                                                micros now) = 0;
+  // With members. errc::not_found when absent.
+  virtual task<outcome<chat>> get_chat(chat_id id) = 0;
+  // The member record, or nullopt when the user is not a member (or the chat does not exist).
+  virtual task<outcome<std::optional<member>>> get_membership(chat_id chat, user_id user) = 0;
+  // The user's chats, newest activity first (last message time, or creation time for empty chats).
+  virtual task<outcome<std::vector<chat_summary>>> list_chats(user_id user) = 0;
+  // Adds a member (no-op returning the existing record if already one). errc::not_found for unknown user/chat.
+  virtual task<outcome<member>> add_member(chat_id chat, user_id user, member_role role, micros now) = 0;
+  // errc::not_found when the user is not a member. When the last admin leaves a group that still has
+  // members, the longest-standing remaining member becomes admin.
+  virtual task<outcome<void>> remove_member(chat_id chat, user_id user) = 0;
+
+  // --- messages
+  // Atomically: checks that the sender is a member (errc::forbidden otherwise, errc::not_found when the chat
+  // does not exist), returns the stored message when (sender, client_message_id) was seen before
+  // (duplicate=true, nothing stored), else assigns seq = chat.last_seq + 1 under the chat's lock and stores it.
+  virtual task<outcome<appended_message>> append_message(new_message m) = 0;
+  // Messages in ascending seq order. See history_query. Without cursors: the newest `limit` after skipping
+  // `offset` newest. before_seq: the newest `limit` with seq < before_seq. after_seq: the oldest `limit`
+  // with seq > after_seq.
+  virtual task<outcome<std::vector<message>>> history(history_query q) = 0;
+  // errc::not_found when absent.
+  virtual task<outcome<message>> get_message(message_id id) = 0;
+  // Advances the member's read watermark to min(up_to_seq, chat.last_seq); never moves it back.
+  // errc::forbidden when not a member.
+  virtual task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) = 0;
+
+  // --- operations
+  // Applies the pending numbered migrations (migrations/<backend>/NNNN_name.sql) in order, each in its own
+  // transaction, recording them in schema_migrations. Returns how many were applied. Safe to run concurrently
+  // from several processes.
+  virtual task<outcome<int>> migrate() = 0;
+  virtual task<store_health> health() = 0;
+};
+
+}  // namespace windi
