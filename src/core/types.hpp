@@ -85,7 +85,8 @@ struct chat_summary {
   std::int64_t my_last_read_seq = 0;
 };
 
-// History page selection: at most one of before_seq / after_seq; otherwise offset counts back from the newest.
+// History page selection: at most one of before_seq / after_seq; otherwise offset counts back from the
+// newest.
 struct history_query {
   chat_id chat = 0;
   int limit = 20;

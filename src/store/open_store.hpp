@@ -21,6 +21,7 @@ std::unique_ptr<store> open_store(database_settings const& settings, boost::asio
 
 // Implementations (store/sqlite, store/postgres).
 std::unique_ptr<store> make_sqlite_store(std::string path);
-std::unique_ptr<store> make_postgres_store(std::string conninfo, int pool_size, boost::asio::any_io_executor io);
+std::unique_ptr<store> make_postgres_store(std::string conninfo, int pool_size,
+                                           boost::asio::any_io_executor io);
 
 }  // namespace windi

@@ -42,18 +42,20 @@ class store {
     chat info;
     bool created = false;
   };
-  virtual task<outcome<private_chat_result>> find_or_create_private_chat(user_id a, user_id b, micros now) = 0;
+  virtual task<outcome<private_chat_result>> find_or_create_private_chat(user_id a, user_id b,
+                                                                         micros now) = 0;
   // The creator becomes admin; member_ids (deduplicated, creator excluded) become members.
   // errc::not_found when a member id does not exist.
-  virtual task<outcome<chat>> create_group_chat(user_id creator, std::string name, std::vector<user_id> member_ids,
-                                                micros now) = 0;
+  virtual task<outcome<chat>> create_group_chat(user_id creator, std::string name,
+                                                std::vector<user_id> member_ids, micros now) = 0;
   // With members. errc::not_found when absent.
   virtual task<outcome<chat>> get_chat(chat_id id) = 0;
   // The member record, or nullopt when the user is not a member (or the chat does not exist).
   virtual task<outcome<std::optional<member>>> get_membership(chat_id chat, user_id user) = 0;
   // The user's chats, newest activity first (last message time, or creation time for empty chats).
   virtual task<outcome<std::vector<chat_summary>>> list_chats(user_id user) = 0;
-  // Adds a member (no-op returning the existing record if already one). errc::not_found for unknown user/chat.
+  // Adds a member (no-op returning the existing record if already one). errc::not_found for unknown
+  // user/chat.
   virtual task<outcome<member>> add_member(chat_id chat, user_id user, member_role role, micros now) = 0;
   // errc::not_found when the user is not a member. When the last admin leaves a group that still has
   // members, the longest-standing remaining member becomes admin.
@@ -62,7 +64,8 @@ class store {
   // --- messages
   // Atomically: checks that the sender is a member (errc::forbidden otherwise, errc::not_found when the chat
   // does not exist), returns the stored message when (sender, client_message_id) was seen before
-  // (duplicate=true, nothing stored), else assigns seq = chat.last_seq + 1 under the chat's lock and stores it.
+  // (duplicate=true, nothing stored), else assigns seq = chat.last_seq + 1 under the chat's lock and stores
+  // it.
   virtual task<outcome<appended_message>> append_message(new_message m) = 0;
   // Messages in ascending seq order. See history_query. Without cursors: the newest `limit` after skipping
   // `offset` newest. before_seq: the newest `limit` with seq < before_seq. after_seq: the oldest `limit`

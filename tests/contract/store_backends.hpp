@@ -12,7 +12,8 @@ namespace windi::testing {
 
 // Each returns a migrated store over an empty database, or nullptr with `skip_reason` set when the backend
 // is not available here (the test is then skipped, except under CI=true where it fails).
-using open_empty_store = std::unique_ptr<store> (*)(boost::asio::any_io_executor io, std::string& skip_reason);
+using open_empty_store = std::unique_ptr<store> (*)(boost::asio::any_io_executor io,
+                                                    std::string& skip_reason);
 
 std::unique_ptr<store> open_empty_sqlite_store(boost::asio::any_io_executor io, std::string& skip_reason);
 std::unique_ptr<store> open_empty_postgres_store(boost::asio::any_io_executor io, std::string& skip_reason);

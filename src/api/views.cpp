@@ -1,0 +1,82 @@
+#include "api/views.hpp"
+
+#include "core/message_service.hpp"
+
+#include <boost/json/array.hpp>
+
+#include <cstdio>
+#include <ctime>
+
+namespace windi {
+
+std::string iso8601(micros t) {
+  std::time_t seconds = static_cast<std::time_t>(t / 1'000'000);
+  auto fraction = static_cast<long>(t % 1'000'000);
+  if (fraction < 0) {
+    fraction += 1'000'000;
+    --seconds;
+  }
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[80];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", parts.tm_year + 1900,
+                parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, fraction);
+  return text;
+}
+
+boost::json::object user_view(user const& u, bool with_email) {
+  boost::json::object out{{"id", u.id}, {"username", u.username}, {"created_at", iso8601(u.created_at)}};
+  if (with_email) out["email"] = u.email;
+  return out;
+}
+
+boost::json::object message_view(message const& m, int read_by) {
+  boost::json::object out{{"id", m.id},
+                          {"chat_id", m.chat},
+                          {"seq", m.seq},
+                          {"sender_id", m.sender_id},
+                          {"sender_username", m.sender_username},
+                          {"text", m.text},
+                          {"client_message_id", nullptr},
+                          {"timestamp", iso8601(m.created_at)},
+                          {"is_read", read_by > 0},
+                          {"read_by", read_by}};
+  if (m.client_message_id) out["client_message_id"] = *m.client_message_id;
+  return out;
+}
+
+boost::json::object member_view(member const& m) {
+  return {{"id", m.id},
+          {"username", m.username},
+          {"role", m.role == member_role::admin ? "admin" : "member"},
+          {"last_read_seq", m.last_read_seq},
+          {"joined_at", iso8601(m.joined_at)}};
+}
+
+boost::json::object chat_view(chat const& c) {
+  boost::json::array members;
+  for (auto const& m : c.members) members.push_back(member_view(m));
+  boost::json::object out{{"id", c.id},
+                          {"type", c.kind == chat_kind::group ? "group" : "private"},
+                          {"name", nullptr},
+                          {"created_by", c.created_by},
+                          {"created_at", iso8601(c.created_at)},
+                          {"last_seq", c.last_seq},
+                          {"last_activity_at", iso8601(c.last_activity_at)},
+                          {"members", std::move(members)}};
+  if (c.kind == chat_kind::group) out["name"] = c.name;
+  return out;
+}
+
+boost::json::object chat_summary_view(chat_summary const& s) {
+  auto out = chat_view(s.info);
+  out["last_message"] =
+      s.last_message
+          ? boost::json::value(message_view(*s.last_message, read_by_count(s.info, *s.last_message)))
+          : boost::json::value(nullptr);
+  out["unread_count"] = s.unread_count;
+  out["last_read_seq"] = s.my_last_read_seq;
+  return out;
+}
+
+}  // namespace windi

@@ -1,0 +1,22 @@
+#pragma once
+// The JSON shapes of domain values, shared by the REST routes and the WebSocket events so that a message
+// looks the same whichever way it reaches a client.
+#include "core/types.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <string>
+
+namespace windi {
+
+// "2026-11-25T23:56:04.123456Z"
+std::string iso8601(micros t);
+
+boost::json::object user_view(user const& u, bool with_email);
+// read_by: how many members other than the sender have read it.
+boost::json::object message_view(message const& m, int read_by);
+boost::json::object member_view(member const& m);
+boost::json::object chat_view(chat const& c);
+boost::json::object chat_summary_view(chat_summary const& s);
+
+}  // namespace windi

@@ -1,0 +1,84 @@
+#include "app/runtime.hpp"
+
+#include "store/open_store.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+namespace windi::app {
+
+namespace asio = boost::asio;
+
+io_runner::io_runner(int threads)
+    : io(threads),
+      blocking(static_cast<std::size_t>(std::max(2, threads))),
+      work_(asio::make_work_guard(io)) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io.run(); });
+}
+
+void io_runner::stop() {
+  work_.reset();
+  io.stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  blocking.join();
+}
+
+int io_threads_for(settings const& cfg) {
+  return cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+namespace {
+
+std::string secret_for(settings const& cfg) {
+  if (!cfg.secret_key.empty()) return cfg.secret_key;
+  spdlog::warn("SECRET_KEY is not set: using a random one, so tokens end with this process (DEBUG only)");
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
+}
+
+service_limits limits_for(settings const& cfg) {
+  return {cfg.max_message_chars, cfg.max_group_members, cfg.history_max_limit};
+}
+
+}  // namespace
+
+runtime::runtime(settings const& cfg_, int io_threads)
+    : cfg(cfg_),
+      runner(io_threads),
+      db(open_store(cfg.database, runner.io.get_executor())),
+      hasher(cfg.password_opslimit, cfg.password_memlimit_bytes),
+      tokens(secret_for(cfg), cfg.access_token_ttl, clock),
+      auth(*db, hasher, tokens, clock, runner.blocking.get_executor()),
+      users(*db),
+      chats(*db, clock, limits_for(cfg)),
+      messages(*db, clock, limits_for(cfg)) {
+  spdlog::info("database: {}", cfg.database.kind == database_settings::backend::postgres
+                                   ? mask_url_password(cfg.database.postgres_conninfo)
+                                   : "sqlite " + cfg.database.sqlite_path);
+}
+
+runtime::~runtime() { runner.stop(); }
+
+bool runtime::migrate() {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    auto applied = wait(db->migrate());
+    if (applied) {
+      if (*applied > 0) spdlog::info("applied {} migration(s)", *applied);
+      return true;
+    }
+    if (applied.error().code != errc::unavailable || std::chrono::steady_clock::now() > deadline) {
+      spdlog::critical("database migration failed: {}", applied.error().detail);
+      return false;
+    }
+    spdlog::warn("database unavailable ({}), retrying", applied.error().detail);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+}  // namespace windi::app

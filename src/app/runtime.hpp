@@ -1,0 +1,64 @@
+#pragma once
+// The process-wide objects every command needs: I/O threads, the blocking pool, the store and the services.
+#include "config/settings.hpp"
+#include "core/auth_service.hpp"
+#include "core/chat_service.hpp"
+#include "core/clock.hpp"
+#include "core/message_service.hpp"
+#include "core/passwords.hpp"
+#include "core/tokens.hpp"
+#include "core/user_service.hpp"
+#include "store/store.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace windi::app {
+
+// The I/O threads and the blocking pool, joined on every exit path.
+class io_runner {
+ public:
+  explicit io_runner(int threads);
+  ~io_runner() { stop(); }
+  void stop();
+
+  boost::asio::io_context io;
+  boost::asio::thread_pool blocking;
+
+ private:
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+};
+
+struct runtime {
+  explicit runtime(settings const& cfg, int io_threads);
+  ~runtime();
+  // Applies migrations, retrying for a while when the database is unreachable. False on failure (logged).
+  bool migrate();
+  // Runs a coroutine on the I/O threads and waits for it (for commands; never call from an I/O thread).
+  template <class T>
+  T wait(boost::asio::awaitable<T> work) {
+    return boost::asio::co_spawn(runner.io, std::move(work), boost::asio::use_future).get();
+  }
+
+  settings const& cfg;
+  io_runner runner;
+  std::unique_ptr<store> db;
+  system_clock clock;
+  argon2id_hasher hasher;
+  token_service tokens;
+  auth_service auth;
+  user_service users;
+  chat_service chats;
+  message_service messages;
+};
+
+int io_threads_for(settings const& cfg);
+
+}  // namespace windi::app

@@ -1,0 +1,207 @@
+#include "config/settings.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace windi {
+namespace {
+
+constexpr char const* known_keys[] = {
+    "HOST",
+    "PORT",
+    "THREADS",
+    "DATABASE_URL",
+    "DATABASE_POOL_SIZE",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "DATA_DIR",
+    "WEB_ROOT",
+    "ACCESS_TOKEN_EXPIRE_MINUTES",
+    "ALLOWED_ORIGINS",
+    "MAX_BODY_BYTES",
+    "MAX_MESSAGE_CHARS",
+    "MAX_GROUP_MEMBERS",
+    "HISTORY_MAX_LIMIT",
+    "PASSWORD_MEMLIMIT_KIB",
+    "PASSWORD_OPSLIMIT",
+};
+
+std::string trim(std::string_view s) {
+  auto begin = s.find_first_not_of(" \t\r");
+  if (begin == std::string_view::npos) return {};
+  auto end = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(begin, end - begin + 1));
+}
+
+bool parse_bool(std::string const& v) {
+  return v == "1" || v == "true" || v == "True" || v == "TRUE" || v == "yes" || v == "on";
+}
+
+template <class Int>
+outcome<Int> parse_int(variables const& vars, std::string const& key, Int fallback, Int min, Int max) {
+  auto it = vars.find(key);
+  if (it == vars.end() || it->second.empty()) return fallback;
+  Int value{};
+  auto const& text = it->second;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    return fail(errc::validation, key + " must be an integer between " + std::to_string(min) + " and " +
+                                      std::to_string(max) + ", got '" + text + "'");
+  }
+  return value;
+}
+
+std::string get(variables const& vars, std::string const& key, std::string fallback = {}) {
+  auto it = vars.find(key);
+  return it == vars.end() || it->second.empty() ? fallback : it->second;
+}
+
+std::vector<std::string> split_list(std::string const& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (auto t = trim(item); !t.empty()) out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace
+
+variables parse_dotenv(std::string_view text) {
+  variables vars;
+  std::stringstream in{std::string(text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto t = trim(line);
+    if (t.empty() || t.front() == '#') continue;
+    if (t.rfind("export ", 0) == 0) t = trim(std::string_view(t).substr(7));
+    auto eq = t.find('=');
+    if (eq == std::string::npos) continue;
+    auto key = trim(std::string_view(t).substr(0, eq));
+    auto value = trim(std::string_view(t).substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else if (auto hash = value.find(" #"); hash != std::string::npos) {
+      value = trim(std::string_view(value).substr(0, hash));
+    }
+    vars[key] = value;
+  }
+  return vars;
+}
+
+variables gather_variables(std::string const& dotenv_path) {
+  variables vars;
+  if (std::ifstream file{dotenv_path}) {
+    std::stringstream text;
+    text << file.rdbuf();
+    vars = parse_dotenv(text.str());
+  }
+  for (auto key : known_keys) {
+    if (char const* value = std::getenv(key)) vars[key] = value;
+  }
+  return vars;
+}
+
+outcome<database_settings> parse_database_url(std::string const& url, std::string const& data_dir) {
+  database_settings db;
+  if (url.empty()) {
+    db.kind = database_settings::backend::sqlite;
+    db.sqlite_path = data_dir + "/windi.db";
+    return db;
+  }
+  if (url.rfind("sqlite:///", 0) == 0) {
+    // SQLAlchemy's form: sqlite:///relative.db and sqlite:////absolute/path.db
+    db.kind = database_settings::backend::sqlite;
+    db.sqlite_path = url.substr(10);
+    if (db.sqlite_path.empty()) return fail(errc::validation, "DATABASE_URL: sqlite:/// needs a file path");
+    return db;
+  }
+  for (std::string_view scheme : {"postgresql+asyncpg://", "postgresql+psycopg://", "postgresql+psycopg2://",
+                                  "postgresql://", "postgres://"}) {
+    if (url.rfind(scheme, 0) == 0) {
+      db.kind = database_settings::backend::postgres;
+      db.postgres_conninfo = "postgresql://" + url.substr(scheme.size());
+      return db;
+    }
+  }
+  return fail(errc::validation,
+              "DATABASE_URL must start with sqlite:///, postgresql:// or postgresql+asyncpg:// (got '" +
+                  mask_url_password(url) + "')");
+}
+
+outcome<settings> settings_from_variables(variables const& vars) {
+  settings s;
+  s.host = get(vars, "HOST", s.host);
+  auto port = parse_int<int>(vars, "PORT", s.port, 0, 65535);
+  if (!port) return port.error();
+  s.port = static_cast<std::uint16_t>(*port);
+  auto threads = parse_int<int>(vars, "THREADS", 0, 0, 256);
+  if (!threads) return threads.error();
+  s.threads = *threads;
+  s.debug = parse_bool(get(vars, "DEBUG", "false"));
+  s.data_dir = get(vars, "DATA_DIR", s.data_dir);
+  s.web_root = get(vars, "WEB_ROOT");
+  s.secret_key = get(vars, "SECRET_KEY");
+  s.redis_url = get(vars, "REDIS_URL");
+  s.database_url = get(vars, "DATABASE_URL");
+  auto db = parse_database_url(s.database_url, s.data_dir);
+  if (!db) return db.error();
+  s.database = *db;
+  auto pool = parse_int<int>(vars, "DATABASE_POOL_SIZE", 8, 1, 256);
+  if (!pool) return pool.error();
+  s.database.pool_size = *pool;
+  auto ttl = parse_int<int>(vars, "ACCESS_TOKEN_EXPIRE_MINUTES", 24 * 60, 1, 60 * 24 * 365);
+  if (!ttl) return ttl.error();
+  s.access_token_ttl = std::chrono::minutes(*ttl);
+  s.allowed_origins = split_list(get(vars, "ALLOWED_ORIGINS"));
+  auto body = parse_int<std::size_t>(vars, "MAX_BODY_BYTES", s.max_body_bytes, 1024, 64u << 20);
+  if (!body) return body.error();
+  s.max_body_bytes = *body;
+  auto chars = parse_int<std::size_t>(vars, "MAX_MESSAGE_CHARS", s.max_message_chars, 1, 1u << 20);
+  if (!chars) return chars.error();
+  s.max_message_chars = *chars;
+  auto members = parse_int<int>(vars, "MAX_GROUP_MEMBERS", s.max_group_members, 2, 100000);
+  if (!members) return members.error();
+  s.max_group_members = *members;
+  auto history = parse_int<int>(vars, "HISTORY_MAX_LIMIT", s.history_max_limit, 1, 1000);
+  if (!history) return history.error();
+  s.history_max_limit = *history;
+  auto mem =
+      parse_int<std::uint64_t>(vars, "PASSWORD_MEMLIMIT_KIB", s.password_memlimit_bytes >> 10, 8, 4u << 20);
+  if (!mem) return mem.error();
+  s.password_memlimit_bytes = *mem << 10;
+  auto ops = parse_int<std::uint64_t>(vars, "PASSWORD_OPSLIMIT", s.password_opslimit, 1, 16);
+  if (!ops) return ops.error();
+  s.password_opslimit = *ops;
+  return s;
+}
+
+outcome<void> validate_for_serving(settings const& s) {
+  if (s.debug) return {};
+  if (s.secret_key.empty() || s.secret_key == "change-me-in-production" || s.secret_key == "changeme") {
+    return fail(errc::validation,
+                "SECRET_KEY is unset or the placeholder; set a random secret of at least 32 characters "
+                "(or DEBUG=true for local development)");
+  }
+  if (s.secret_key.size() < 32) {
+    return fail(errc::validation, "SECRET_KEY must be at least 32 characters outside DEBUG");
+  }
+  return {};
+}
+
+std::string mask_url_password(std::string const& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  auto at = url.find('@', scheme_end + 3);
+  if (at == std::string::npos) return url;
+  auto colon = url.find(':', scheme_end + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+}  // namespace windi

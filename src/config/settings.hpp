@@ -1,0 +1,62 @@
+#pragma once
+// One immutable, validated settings value built at start-up from the environment, an optional .env file and
+// command-line flags (flags override the environment, which overrides .env).
+#include "core/error.hpp"
+#include "store/open_store.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace windi {
+
+struct settings {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8000;
+  int threads = 0;  // I/O threads; 0 means one per core
+  database_settings database;
+  std::string database_url;  // as given, for display with the password masked
+  std::string redis_url;     // empty: in-process bus
+  std::string secret_key;
+  bool debug = false;
+  std::string data_dir = "data";
+  std::string web_root;  // folder served at /; empty: the built-in default next to the sources
+  std::chrono::seconds access_token_ttl{24 * 3600};
+  std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; same-host origins always pass
+
+  // Limits, each a named setting.
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_message_chars = 4096;
+  int max_group_members = 1000;
+  int history_max_limit = 100;
+
+  // argon2id cost: OWASP's minimum is 19 MiB, t=2, p=1.
+  std::uint64_t password_memlimit_bytes = 19ull << 20;
+  std::uint64_t password_opslimit = 2;
+};
+
+// Variables as read from .env and the environment, before interpretation.
+using variables = std::map<std::string, std::string>;
+
+// Parses the text of a .env file: KEY=VALUE lines, `export` prefixes, # comments, single or double quotes.
+variables parse_dotenv(std::string_view text);
+
+// Reads `path` if it exists (missing is not an error), then overlays the process environment for known keys.
+variables gather_variables(std::string const& dotenv_path);
+
+// Builds settings from variables; fails with a message naming the offending variable.
+outcome<settings> settings_from_variables(variables const& vars);
+
+// Turns a DATABASE_URL (empty, sqlite:///path, postgresql://..., postgresql+asyncpg://..., postgres://...)
+// into database settings. data_dir is where the default SQLite file goes.
+outcome<database_settings> parse_database_url(std::string const& url, std::string const& data_dir);
+
+// Refuses a placeholder or short secret outside DEBUG.
+outcome<void> validate_for_serving(settings const& s);
+
+// The URL with its password replaced by ***, for logs.
+std::string mask_url_password(std::string const& url);
+
+}  // namespace windi

@@ -1,0 +1,38 @@
+#pragma once
+#include "core/clock.hpp"
+#include "core/limits.hpp"
+#include "store/store.hpp"
+
+#include <string>
+#include <vector>
+
+namespace windi {
+
+// Chat creation and membership. Every call checks that the caller is a member; a chat the caller is not in
+// answers exactly like a chat that does not exist (errc::not_found "Chat not found").
+class chat_service {
+ public:
+  chat_service(store& db, clock const& clock, service_limits limits);
+
+  task<outcome<std::vector<chat_summary>>> list(user_id me);
+  task<outcome<store::private_chat_result>> open_private(user_id me, user_id recipient);
+  task<outcome<chat>> create_group(user_id me, std::string name, std::vector<user_id> member_ids);
+  task<outcome<chat>> get(user_id me, chat_id id);
+  // Admins only, groups only. Returns the updated chat.
+  task<outcome<chat>> add_member(user_id me, chat_id id, user_id new_member);
+  // Admins remove anyone; anyone removes themselves (leaving). Returns the updated chat.
+  task<outcome<chat>> remove_member(user_id me, chat_id id, user_id leaving);
+
+ private:
+  task<outcome<chat>> get_group_as_admin(user_id me, chat_id id);
+
+  store& db_;
+  clock const& clock_;
+  service_limits limits_;
+};
+
+// The one answer for a chat that is absent or that the caller is not in.
+failure chat_not_found();
+outcome<void> require_member(chat const& c, user_id me);
+
+}  // namespace windi

@@ -1,0 +1,96 @@
+#include "core/message_service.hpp"
+
+#include "core/chat_service.hpp"
+#include "core/validation.hpp"
+
+#include <limits>
+
+namespace windi {
+
+int read_by_count(chat const& c, message const& m) {
+  int count = 0;
+  for (auto const& member : c.members) {
+    if (member.id != m.sender_id && member.last_read_seq >= m.seq) ++count;
+  }
+  return count;
+}
+
+message_service::message_service(store& db, clock const& clock, service_limits limits)
+    : db_(db), clock_(clock), limits_(limits) {}
+
+task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, std::string text,
+                                                      std::optional<std::string> client_message_id) {
+  if (auto ok = validate_message_text(text, limits_.max_message_chars); !ok) co_return ok.error();
+  if (client_message_id) {
+    if (auto ok = validate_client_message_id(*client_message_id); !ok) co_return ok.error();
+  }
+  // A named value, not a braced temporary: GCC 12 corrupts aggregates built inside a co_await expression.
+  new_message m{chat, me, std::move(text), std::move(client_message_id), clock_.now()};
+  auto appended = co_await db_.append_message(std::move(m));
+  if (!appended && appended.error().code == errc::forbidden) co_return chat_not_found();
+  co_return appended;
+}
+
+task<outcome<std::int64_t>> message_service::seq_of(chat_id chat, message_id id, char const* field) {
+  auto found = co_await db_.get_message(id);
+  if (!found && found.error().code != errc::not_found) co_return found.error();
+  if (!found || found->chat != chat) co_return fail(errc::not_found, "Message not found", field);
+  co_return found->seq;
+}
+
+task<outcome<history_page>> message_service::history(user_id me, history_request request) {
+  if (request.limit < 1 || request.limit > limits_.history_max_limit) {
+    co_return fail(errc::validation,
+                   "limit must be between 1 and " + std::to_string(limits_.history_max_limit), "limit");
+  }
+  if (request.offset < 0) co_return fail(errc::validation, "offset must be at least 0", "offset");
+  int cursors = (request.before || request.before_seq) + (request.after || request.after_seq);
+  if (cursors > 1 || (request.before && request.before_seq) || (request.after && request.after_seq)) {
+    co_return fail(errc::validation, "Use at most one cursor: before, after, before_seq or after_seq",
+                   "before");
+  }
+  if (cursors == 1 && request.offset != 0) {
+    co_return fail(errc::validation, "offset cannot be combined with a cursor", "offset");
+  }
+  auto found = co_await db_.get_chat(request.chat);
+  if (!found) co_return found.error().code == errc::not_found ? chat_not_found() : found.error();
+  if (auto ok = require_member(*found, me); !ok) co_return ok.error();
+
+  history_query query{request.chat, request.limit, request.offset, request.before_seq, request.after_seq};
+  if (request.before) {
+    auto seq = co_await seq_of(request.chat, *request.before, "before");
+    if (!seq) co_return seq.error();
+    query.before_seq = *seq;
+  }
+  if (request.after) {
+    auto seq = co_await seq_of(request.chat, *request.after, "after");
+    if (!seq) co_return seq.error();
+    query.after_seq = *seq;
+  }
+  auto messages = co_await db_.history(query);
+  if (!messages) co_return messages.error();
+  co_return history_page{std::move(*found), std::move(*messages)};
+}
+
+task<outcome<read_marker>> message_service::mark_read(user_id me, chat_id chat,
+                                                      std::optional<message_id> up_to) {
+  std::int64_t seq = std::numeric_limits<std::int64_t>::max();
+  if (up_to) {
+    auto found = co_await seq_of(chat, *up_to, "message_id");
+    if (!found) {
+      // A message id from a chat the caller cannot see must not reveal that chat.
+      auto membership = co_await db_.get_membership(chat, me);
+      if (!membership) co_return membership.error();
+      if (!*membership) co_return chat_not_found();
+      co_return found.error();
+    }
+    seq = *found;
+  }
+  auto marked = co_await db_.mark_read(chat, me, seq);
+  if (!marked && (marked.error().code == errc::forbidden || marked.error().code == errc::not_found)) {
+    co_return chat_not_found();
+  }
+  co_return marked;
+}
+
+}  // namespace windi

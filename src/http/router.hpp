@@ -1,0 +1,38 @@
+#pragma once
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace windi::http {
+
+using handler = std::function<boost::asio::awaitable<api_response>(request_context&)>;
+
+struct route {
+  boost::beast::http::verb method;
+  std::string pattern;  // "/api/v1/chats/{chat_id}"; {name} matches one non-empty segment
+  handler handle;
+  std::vector<std::string> segments;  // the pattern, split once
+};
+
+// Matches method + path to a route. A path matches with or without a trailing slash. An unknown path is 404,
+// a known path with another method 405, both with FastAPI's bodies.
+class router {
+ public:
+  void add(boost::beast::http::verb method, std::string pattern, handler h);
+  boost::asio::awaitable<api_response> dispatch(beast_request const& request) const;
+  std::vector<route> const& routes() const { return routes_; }
+
+ private:
+  std::vector<route> routes_;
+};
+
+// Splits "/a/b/" into {"a", "b"}.
+std::vector<std::string> split_path(std::string_view path);
+
+}  // namespace windi::http

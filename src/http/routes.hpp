@@ -1,0 +1,31 @@
+#pragma once
+#include "core/auth_service.hpp"
+#include "core/chat_service.hpp"
+#include "core/message_service.hpp"
+#include "core/user_service.hpp"
+#include "http/router.hpp"
+
+#include <functional>
+
+namespace windi::http {
+
+// What the routes need; the routes are thin adapters over these services.
+struct route_services {
+  auth_service& auth;
+  user_service& users;
+  chat_service& chats;
+  message_service& messages;
+  std::function<boost::asio::awaitable<boost::json::object>()>
+      health;  // the /health body; "status" decides 200/503
+};
+
+void add_auth_routes(router& r, route_services& s);
+void add_user_routes(router& r, route_services& s);
+void add_chat_routes(router& r, route_services& s);
+void add_message_routes(router& r, route_services& s);
+void add_health_routes(router& r, route_services& s);
+
+// The caller's identity from "Authorization: Bearer <token>"; errc::unauthorized when missing or invalid.
+outcome<token_claims> authenticate(request_context const& request, auth_service const& auth);
+
+}  // namespace windi::http

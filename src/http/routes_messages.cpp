@@ -1,0 +1,76 @@
+#include "api/views.hpp"
+#include "http/json_input.hpp"
+#include "http/route_support.hpp"
+
+#include <boost/json/array.hpp>
+
+#include <limits>
+
+namespace windi::http {
+
+namespace beast_http = boost::beast::http;
+using beast_http::verb;
+
+void add_message_routes(router& r, route_services& s) {
+  r.add(
+      verb::get, "/api/v1/messages/history/{chat_id}",
+      authenticated(s.auth, "query", [&s](request_context& request, token_claims const& me) -> route_result {
+        auto id = path_id(request, "chat_id");
+        if (!id) co_return id.error();
+        constexpr auto max = std::numeric_limits<std::int64_t>::max();
+        history_request query;
+        query.chat = *id;
+        auto limit = query_int(request, "limit", 1, max);
+        auto offset = query_int(request, "offset", 0, std::numeric_limits<int>::max());
+        auto before = query_int(request, "before", 1, max);
+        auto after = query_int(request, "after", 1, max);
+        auto before_seq = query_int(request, "before_seq", 1, max);
+        auto after_seq = query_int(request, "after_seq", 0, max);
+        // Checked one by one: GCC 12 miscompiles braced initializer lists inside coroutines.
+        if (!limit) co_return limit.error();
+        if (!offset) co_return offset.error();
+        if (!before) co_return before.error();
+        if (!after) co_return after.error();
+        if (!before_seq) co_return before_seq.error();
+        if (!after_seq) co_return after_seq.error();
+        // The service enforces the page-size bound, so that it names the configured limit.
+        query.limit =
+            static_cast<int>(std::min<std::int64_t>(limit->value_or(20), std::numeric_limits<int>::max()));
+        query.offset = static_cast<int>(offset->value_or(0));
+        query.before = *before;
+        query.after = *after;
+        query.before_seq = *before_seq;
+        query.after_seq = *after_seq;
+        auto page = co_await s.messages.history(me.subject, query);
+        if (!page) co_return page.error();
+        boost::json::array out;
+        for (auto const& m : page->messages) out.push_back(message_view(m, read_by_count(page->info, m)));
+        co_return json_response(out);
+      }));
+
+  r.add(verb::post, "/api/v1/messages",
+        authenticated(s.auth, "body", [&s](request_context& request, token_claims const& me) -> route_result {
+          auto body = parse_json_object(request.raw.body());
+          if (!body) co_return body.error();
+          auto chat = required_id(*body, "chat_id");
+          if (!chat) co_return chat.error();
+          auto text = required_string(*body, "text");
+          if (!text) co_return text.error();
+          auto client_id = optional_string(*body, "client_message_id");
+          if (!client_id) co_return client_id.error();
+          auto sent = co_await s.messages.send(me.subject, *chat, std::move(*text), std::move(*client_id));
+          if (!sent) co_return sent.error();
+          auto status = sent->duplicate ? beast_http::status::ok : beast_http::status::created;
+          co_return json_response(status, message_view(sent->stored, 0));
+        }));
+}
+
+void add_health_routes(router& r, route_services& s) {
+  r.add(verb::get, "/health", [&s](request_context&) -> boost::asio::awaitable<api_response> {
+    auto body = co_await s.health();
+    bool ok = body["status"] == "ok";
+    co_return json_response(ok ? beast_http::status::ok : beast_http::status::service_unavailable, body);
+  });
+}
+
+}  // namespace windi::http

@@ -1,0 +1,154 @@
+#include "http/server.hpp"
+
+#include "http/errors.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/json/object.hpp>
+
+namespace windi::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace beast_http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+beast_http::response<beast_http::string_body> to_beast(api_response&& r, unsigned version, bool keep_alive,
+                                                       bool head) {
+  beast_http::response<beast_http::string_body> out{r.status, version};
+  out.set(beast_http::field::server, "windi");
+  out.set(beast_http::field::content_type, r.content_type);
+  for (auto& [name, value] : r.headers) out.set(name, value);
+  out.keep_alive(keep_alive);
+  out.body() = std::move(r.body);
+  out.prepare_payload();
+  if (head) out.body().clear();  // Content-Length stays that of the GET body
+  return out;
+}
+
+// The request path without its query string: query strings can carry tokens and never reach the log.
+std::string_view path_only(std::string_view target) { return target.substr(0, target.find('?')); }
+
+struct in_flight_guard {
+  std::atomic<std::size_t>& count;
+  explicit in_flight_guard(std::atomic<std::size_t>& c) : count(c) { ++count; }
+  ~in_flight_guard() { --count; }
+};
+
+}  // namespace
+
+server::server(asio::any_io_executor io, router const& routes, server_limits limits)
+    : io_(std::move(io)), routes_(routes), limits_(limits), acceptor_(io_) {}
+
+std::uint16_t server::listen(std::string const& host, std::uint16_t port) {
+  tcp::endpoint endpoint{asio::ip::make_address(host), port};
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  return acceptor_.local_endpoint().port();
+}
+
+void server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(this), asio::detached); }
+
+void server::stop() {
+  stopping_ = true;
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
+}
+
+asio::awaitable<void> server::accept_loop(server* self) {
+  while (!self->stopping_) {
+    auto [ec, socket] = co_await self->acceptor_.async_accept(asio::make_strand(self->io_), use_tuple);
+    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) break;
+    if (ec) {
+      // Out of descriptors and the like: keep serving the connections we have, try again shortly.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(self->io_, std::chrono::milliseconds(50));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, serve(self, std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    beast_http::request_parser<beast_http::string_body> parser;
+    parser.body_limit(self->limits_.max_body_bytes);
+    parser.header_limit(static_cast<std::uint32_t>(self->limits_.max_header_bytes));
+    stream.expires_after(self->limits_.idle_timeout);
+    auto [ec, bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+    if (ec == beast_http::error::body_limit) {
+      auto too_large = error_response(fail(errc::payload_too_large, "Request body too large"));
+      co_await beast_http::async_write(stream, to_beast(std::move(too_large), 11, false, false), use_tuple);
+      break;
+    }
+    if (ec == beast_http::error::header_limit) {
+      auto too_large = json_response(beast_http::status::request_header_fields_too_large,
+                                     boost::json::object{{"detail", "Request headers too large"}});
+      co_await beast_http::async_write(stream, to_beast(std::move(too_large), 11, false, false), use_tuple);
+      break;
+    }
+    if (ec) {
+      if (ec != beast_http::error::end_of_stream && ec != beast::error::timeout &&
+          ec != asio::error::connection_reset && ec != asio::error::eof && bytes > 0) {
+        auto bad = json_response(beast_http::status::bad_request,
+                                 boost::json::object{{"detail", "Malformed HTTP request"}});
+        co_await beast_http::async_write(stream, to_beast(std::move(bad), 11, false, false), use_tuple);
+      }
+      break;
+    }
+    auto request = parser.release();
+    if (beast::websocket::is_upgrade(request) && self->upgrade_) {
+      stream.expires_never();
+      self->upgrade_(stream.release_socket(), std::move(request));
+      co_return;
+    }
+    api_response response;
+    auto started = std::chrono::steady_clock::now();
+    {
+      in_flight_guard guard(*self->in_flight_);
+      try {
+        response = co_await self->routes_.dispatch(request);
+      } catch (std::exception const& e) {
+        spdlog::error("{} {}: unhandled exception: {}", std::string(request.method_string()),
+                      path_only(request.target()), e.what());
+        response = error_response(fail(errc::internal, e.what()));
+      }
+    }
+    auto elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    spdlog::debug("{} {} -> {} in {} us", std::string(request.method_string()), path_only(request.target()),
+                  static_cast<unsigned>(response.status), elapsed.count());
+    bool keep_alive = request.keep_alive() && !self->stopping_;
+    bool head = request.method() == beast_http::verb::head;
+    auto [write_ec, written] = co_await beast_http::async_write(
+        stream, to_beast(std::move(response), request.version(), keep_alive, head), use_tuple);
+    if (write_ec || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace windi::http

@@ -1,0 +1,50 @@
+#pragma once
+#include "http/router.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+namespace windi::http {
+
+struct server_limits {
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::seconds idle_timeout{60};
+};
+
+// Hands an upgraded connection (a WebSocket request) to its owner; the server forgets the socket.
+using upgrade_handler = std::function<void(boost::asio::ip::tcp::socket, beast_request)>;
+
+// Accepts connections and serves HTTP/1.1 with keep-alive. Each connection runs on its own strand.
+class server {
+ public:
+  server(boost::asio::any_io_executor io, router const& routes, server_limits limits);
+  // Binds and listens; throws on failure (start-up error). Returns the bound port (useful with port 0).
+  std::uint16_t listen(std::string const& host, std::uint16_t port);
+  void on_upgrade(upgrade_handler h) { upgrade_ = std::move(h); }
+  void start();
+  // Stops accepting. In-flight requests complete; idle keep-alive connections close at their next read.
+  void stop();
+  std::size_t requests_in_flight() const { return in_flight_->load(); }
+
+ private:
+  static boost::asio::awaitable<void> accept_loop(server* self);
+  static boost::asio::awaitable<void> serve(server* self, boost::asio::ip::tcp::socket socket);
+
+  boost::asio::any_io_executor io_;
+  router const& routes_;
+  server_limits limits_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  upgrade_handler upgrade_;
+  std::shared_ptr<std::atomic<std::size_t>> in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace windi::http
