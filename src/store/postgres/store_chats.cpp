@@ -1,0 +1,115 @@
+#include "store/postgres/postgres_store.hpp"
+#include "store/postgres/rows.hpp"
+#include "store/postgres/statements.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace windi::pg {
+
+task<outcome<store::private_chat_result>> postgres_store::find_or_create_private_chat(user_id a, user_id b,
+                                                                                      micros now) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  std::string key = std::to_string(std::min(a, b)) + ":" + std::to_string(std::max(a, b));
+  auto created = co_await query(*c, sql::create_private_chat, params(a, b, now, key), "create_private_chat");
+  if (!created) co_return created.error();
+  bool was_created = created->rows() > 0;
+  chat_id id = 0;
+  if (was_created) {
+    id = created->int64(0, 0);
+  } else {
+    // Either the chat existed (possibly committed by a concurrent caller just now: a new statement sees it)
+    // or a user does not exist.
+    auto found = co_await query(*c, sql::find_private_chat, params(key), "find_private_chat");
+    if (!found) co_return found.error();
+    if (found->rows() == 0) co_return fail(errc::not_found, "User not found");
+    id = found->int64(0, 0);
+  }
+  auto info = co_await load_chat(*c, id);
+  if (!info) co_return info.error();
+  co_return private_chat_result{std::move(*info), was_created};
+}
+
+task<outcome<chat>> postgres_store::create_group_chat(user_id creator, std::string name,
+                                                      std::vector<user_id> member_ids, micros now) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  params args(creator, std::move(name));
+  args.add_array(member_ids).add(now);
+  auto created = co_await query(*c, sql::create_group_chat, std::move(args), "create_group_chat");
+  if (!created) co_return created.error();
+  if (created->rows() == 0) co_return fail(errc::not_found, "User not found");
+  co_return co_await load_chat(*c, created->int64(0, 0));
+}
+
+task<outcome<chat>> postgres_store::get_chat(chat_id id) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  co_return co_await load_chat(*c, id);
+}
+
+task<outcome<std::optional<member>>> postgres_store::get_membership(chat_id chat, user_id user) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  auto r = co_await query(*c, sql::get_membership, params(chat, user), "get_membership");
+  if (!r) co_return r.error();
+  if (r->rows() == 0) co_return std::optional<member>{};
+  co_return std::optional<member>{read_member(*r, 0)};
+}
+
+task<outcome<std::vector<chat_summary>>> postgres_store::list_chats(user_id user) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  auto r = co_await query(*c, sql::list_chats, params(user), "list_chats");
+  if (!r) co_return r.error();
+  std::vector<chat_summary> list;
+  std::vector<chat_id> ids;
+  std::unordered_map<chat_id, std::size_t> position;
+  list.reserve(r->rows());
+  for (int row = 0; row < r->rows(); ++row) {
+    chat_summary s;
+    s.info = read_chat(*r, row);
+    s.my_last_read_seq = r->int64(row, 7);
+    if (!r->is_null(row, 8)) s.last_message = read_message(*r, row, 8);
+    s.unread_count = std::max<std::int64_t>(s.info.last_seq - s.my_last_read_seq, 0);
+    ids.push_back(s.info.id);
+    position.emplace(s.info.id, list.size());
+    list.push_back(std::move(s));
+  }
+  if (list.empty()) co_return list;
+
+  params args;
+  args.add_array(ids);
+  auto members = co_await query(*c, sql::members_of_chats, std::move(args), "list_chats");
+  if (!members) co_return members.error();
+  for (int row = 0; row < members->rows(); ++row) {
+    auto it = position.find(members->int64(row, 0));
+    if (it != position.end()) list[it->second].info.members.push_back(read_member(*members, row, 1));
+  }
+  co_return list;
+}
+
+task<outcome<member>> postgres_store::add_member(chat_id chat, user_id user, member_role role, micros now) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  auto added = co_await query(*c, sql::add_member, params(chat, user, role_name(role), now), "add_member");
+  if (!added) co_return added.error();
+  if (added->rows() > 0) co_return read_member(*added, 0);
+  // Nothing inserted: already a member (keep that record), or the chat or user does not exist.
+  auto existing = co_await query(*c, sql::get_membership, params(chat, user), "add_member");
+  if (!existing) co_return existing.error();
+  if (existing->rows() == 0) co_return fail(errc::not_found, "Chat or user not found");
+  co_return read_member(*existing, 0);
+}
+
+task<outcome<void>> postgres_store::remove_member(chat_id chat, user_id user) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  auto r = co_await query(*c, sql::remove_member, params(chat, user), "remove_member");
+  if (!r) co_return r.error();
+  if (r->rows() == 0 || !r->boolean(0, 0)) co_return fail(errc::not_found, "Not a member of this chat");
+  co_return outcome<void>{};
+}
+
+}  // namespace windi::pg

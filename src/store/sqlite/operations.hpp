@@ -1,0 +1,82 @@
+#pragma once
+// The store's operations as plain blocking functions over one connection. Each runs one whole transaction
+// and is called only on the store's own thread (sqlite_store.cpp). They may throw sqlite_error; the store
+// turns that into errc::unavailable or errc::internal.
+#include "core/error.hpp"
+#include "core/types.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/store.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace windi::sqlite {
+
+// users.cpp
+outcome<user> create_user(connection& db, new_user const& u);
+outcome<user_credentials> find_credentials(connection& db, std::string const& username);
+outcome<user> get_user(connection& db, user_id id);
+outcome<std::vector<user>> search_users(connection& db, std::string const& prefix, user_id except, int limit);
+
+// chats.cpp
+outcome<store::private_chat_result> find_or_create_private_chat(connection& db, user_id a, user_id b,
+                                                                micros now);
+outcome<chat> create_group_chat(connection& db, user_id creator, std::string const& name,
+                                std::vector<user_id> member_ids, micros now);
+outcome<chat> get_chat(connection& db, chat_id id);
+outcome<std::optional<member>> get_membership(connection& db, chat_id chat, user_id user);
+outcome<member> add_member(connection& db, chat_id chat, user_id user, member_role role, micros now);
+outcome<void> remove_member(connection& db, chat_id chat, user_id user);
+
+// messages.cpp
+outcome<appended_message> append_message(connection& db, new_message const& m);
+outcome<std::vector<message>> history(connection& db, history_query const& q);
+outcome<message> get_message(connection& db, message_id id);
+outcome<read_marker> mark_read(connection& db, chat_id chat, user_id reader, std::int64_t up_to_seq);
+outcome<std::vector<chat_summary>> list_chats(connection& db, user_id user);
+
+// schema.cpp
+outcome<int> migrate(connection& db, micros now);
+
+// SQL text joined at compile time, so shared column lists cost nothing per call.
+template <std::size_t N>
+struct sql_text {
+  char chars[N];
+  constexpr operator std::string_view() const { return {chars, N - 1}; }
+};
+
+template <std::size_t N, std::size_t M>
+constexpr sql_text<N + M - 1> concat(char const (&head)[N], char const (&tail)[M]) {
+  sql_text<N + M - 1> out{};
+  for (std::size_t i = 0; i + 1 < N; ++i) out.chars[i] = head[i];
+  for (std::size_t i = 0; i < M; ++i) out.chars[N - 1 + i] = tail[i];
+  return out;
+}
+
+// rows.cpp: shared by the files above; they run inside the caller's transaction.
+inline constexpr char select_message_sql[] =
+    "SELECT m.id, m.chat_id, m.seq, m.sender_id, u.username, m.text, m.client_message_id, m.created_at "
+    "FROM messages m JOIN users u ON u.id = m.sender_id ";
+inline constexpr int message_column_count = 8;
+message read_message(statement const& s, int first);
+
+inline constexpr char select_chat_sql[] =
+    "SELECT c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.last_activity_at FROM chats c ";
+inline constexpr int chat_column_count = 7;
+chat read_chat(statement const& s, int first);
+
+inline constexpr char select_member_sql[] =
+    "SELECT cm.user_id, u.username, cm.role, cm.last_read_seq, cm.joined_at "
+    "FROM chat_members cm JOIN users u ON u.id = cm.user_id ";
+inline constexpr int member_column_count = 5;
+member read_member(statement const& s, int first);
+
+char const* role_name(member_role role);
+bool user_exists(connection& db, user_id id);
+// The chat with its members, or nullopt.
+std::optional<chat> load_chat(connection& db, chat_id id);
+
+}  // namespace windi::sqlite

@@ -1,0 +1,171 @@
+// The SQLite store: one connection owned by one dedicated thread. Every call is shipped to that thread with
+// offload(), so no I/O thread ever blocks on the database and the connection needs no locking.
+#include "store/open_store.hpp"
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/operations.hpp"
+#include "support/offload.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <chrono>
+#include <exception>
+#include <future>
+#include <memory>
+
+namespace windi {
+namespace {
+
+using sqlite::connection;
+using sqlite::sqlite_error;
+
+failure to_failure(char const* operation, sqlite_error const& e) {
+  switch (e.code() & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_READONLY:
+      spdlog::warn("sqlite: {} failed, database unavailable: {} (code {})", operation, e.what(), e.code());
+      return fail(errc::unavailable, "Database unavailable");
+    default:
+      spdlog::error("sqlite: {} failed: {} (code {})", operation, e.what(), e.code());
+      return fail(errc::internal, "Database error");
+  }
+}
+
+class sqlite_store final : public store {
+ public:
+  explicit sqlite_store(std::string const& path) {
+    // Opened on the worker too, so the connection is only ever touched by that one thread.
+    std::promise<std::unique_ptr<connection>> opened;
+    auto ready = opened.get_future();
+    boost::asio::post(worker_, [&opened, &path] {
+      try {
+        opened.set_value(std::make_unique<connection>(path));
+      } catch (...) {
+        opened.set_exception(std::current_exception());
+      }
+    });
+    // A failure to open is a start-up failure: it propagates as the exception.
+    db_ = ready.get();
+  }
+
+  ~sqlite_store() override {
+    // Outstanding calls finish first; the connection is closed on the thread that used it.
+    boost::asio::post(worker_, [this] { db_.reset(); });
+    worker_.join();
+  }
+
+  task<outcome<user>> create_user(new_user u) override {
+    return call<user>("create_user",
+                      [u = std::move(u)](connection& db) { return sqlite::create_user(db, u); });
+  }
+  task<outcome<user_credentials>> find_credentials(std::string username) override {
+    return call<user_credentials>("find_credentials", [username = std::move(username)](connection& db) {
+      return sqlite::find_credentials(db, username);
+    });
+  }
+  task<outcome<user>> get_user(user_id id) override {
+    return call<user>("get_user", [id](connection& db) { return sqlite::get_user(db, id); });
+  }
+  task<outcome<std::vector<user>>> search_users(std::string prefix, user_id except, int limit) override {
+    return call<std::vector<user>>("search_users",
+                                   [prefix = std::move(prefix), except, limit](connection& db) {
+                                     return sqlite::search_users(db, prefix, except, limit);
+                                   });
+  }
+
+  task<outcome<private_chat_result>> find_or_create_private_chat(user_id a, user_id b, micros now) override {
+    return call<private_chat_result>("find_or_create_private_chat", [a, b, now](connection& db) {
+      return sqlite::find_or_create_private_chat(db, a, b, now);
+    });
+  }
+  task<outcome<chat>> create_group_chat(user_id creator, std::string name, std::vector<user_id> member_ids,
+                                        micros now) override {
+    return call<chat>("create_group_chat", [creator, name = std::move(name),
+                                            member_ids = std::move(member_ids), now](connection& db) {
+      return sqlite::create_group_chat(db, creator, name, member_ids, now);
+    });
+  }
+  task<outcome<chat>> get_chat(chat_id id) override {
+    return call<chat>("get_chat", [id](connection& db) { return sqlite::get_chat(db, id); });
+  }
+  task<outcome<std::optional<member>>> get_membership(chat_id chat, user_id user) override {
+    return call<std::optional<member>>(
+        "get_membership", [chat, user](connection& db) { return sqlite::get_membership(db, chat, user); });
+  }
+  task<outcome<std::vector<chat_summary>>> list_chats(user_id user) override {
+    return call<std::vector<chat_summary>>("list_chats",
+                                           [user](connection& db) { return sqlite::list_chats(db, user); });
+  }
+  task<outcome<member>> add_member(chat_id chat, user_id user, member_role role, micros now) override {
+    return call<member>("add_member", [chat, user, role, now](connection& db) {
+      return sqlite::add_member(db, chat, user, role, now);
+    });
+  }
+  task<outcome<void>> remove_member(chat_id chat, user_id user) override {
+    return call<void>("remove_member",
+                      [chat, user](connection& db) { return sqlite::remove_member(db, chat, user); });
+  }
+
+  task<outcome<appended_message>> append_message(new_message m) override {
+    return call<appended_message>(
+        "append_message", [m = std::move(m)](connection& db) { return sqlite::append_message(db, m); });
+  }
+  task<outcome<std::vector<message>>> history(history_query q) override {
+    return call<std::vector<message>>("history", [q](connection& db) { return sqlite::history(db, q); });
+  }
+  task<outcome<message>> get_message(message_id id) override {
+    return call<message>("get_message", [id](connection& db) { return sqlite::get_message(db, id); });
+  }
+  task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) override {
+    return call<read_marker>("mark_read", [chat, reader, up_to_seq](connection& db) {
+      return sqlite::mark_read(db, chat, reader, up_to_seq);
+    });
+  }
+
+  task<outcome<int>> migrate() override {
+    auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    return call<int>("migrate", [now](connection& db) { return sqlite::migrate(db, now); });
+  }
+
+  task<store_health> health() override {
+    return offload(worker_.get_executor(), [this]() -> store_health {
+      try {
+        db_->query("SELECT 1").step();
+        return store_health{.backend = "sqlite", .ok = true, .detail = {}};
+      } catch (sqlite_error const& e) {
+        spdlog::warn("sqlite: health check failed: {}", e.what());
+        return store_health{.backend = "sqlite", .ok = false, .detail = "database unavailable"};
+      }
+    });
+  }
+
+ private:
+  // Runs fn(connection) on the store's thread; SQLite errors become failures, never exceptions.
+  template <class T, class Fn>
+  task<outcome<T>> call(char const* operation, Fn fn) {
+    return offload(worker_.get_executor(), [this, operation, fn = std::move(fn)]() -> outcome<T> {
+      try {
+        return fn(*db_);
+      } catch (sqlite_error const& e) {
+        return to_failure(operation, e);
+      }
+    });
+  }
+
+  boost::asio::thread_pool worker_{1};
+  std::unique_ptr<connection> db_;  // touched only on worker_'s thread
+};
+
+}  // namespace
+
+std::unique_ptr<store> make_sqlite_store(std::string path) { return std::make_unique<sqlite_store>(path); }
+
+}  // namespace windi

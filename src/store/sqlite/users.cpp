@@ -1,0 +1,64 @@
+#include "store/sqlite/operations.hpp"
+
+namespace windi::sqlite {
+namespace {
+
+user read_user(statement const& s) {
+  return user{.id = s.int64(0), .username = s.text(1), .email = s.text(2), .created_at = s.int64(3)};
+}
+
+}  // namespace
+
+outcome<user> create_user(connection& db, new_user const& u) {
+  transaction tx(db, transaction::mode::write);
+  // Checked under the write lock, so the unique indexes never fire and the caller gets a precise detail.
+  if (db.query("SELECT 1 FROM users WHERE lower(username) = lower(?1)", u.username).step()) {
+    return fail(errc::conflict, "Username already registered", "username");
+  }
+  if (db.query("SELECT 1 FROM users WHERE lower(email) = lower(?1)", u.email).step()) {
+    return fail(errc::conflict, "Email already registered", "email");
+  }
+  db.query("INSERT INTO users (username, email, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+           u.username, u.email, u.password_hash, u.created_at)
+      .run();
+  user created{
+      .id = db.last_insert_rowid(), .username = u.username, .email = u.email, .created_at = u.created_at};
+  tx.commit();
+  return created;
+}
+
+outcome<user_credentials> find_credentials(connection& db, std::string const& username) {
+  // The lower() term selects through the case-insensitive unique index; the second term makes the match
+  // exact. Its unary + stops SQLite from propagating that constant into lower(username), which would turn
+  // the lookup into a full scan.
+  auto s = db.query(
+      "SELECT id, username, email, created_at, password_hash FROM users "
+      "WHERE lower(username) = lower(?1) AND +username = ?1",
+      username);
+  if (!s.step()) return fail(errc::not_found, "User not found");
+  return user_credentials{.account = read_user(s), .password_hash = s.text(4)};
+}
+
+outcome<user> get_user(connection& db, user_id id) {
+  auto s = db.query("SELECT id, username, email, created_at FROM users WHERE id = ?1", id);
+  if (!s.step()) return fail(errc::not_found, "User not found");
+  return read_user(s);
+}
+
+outcome<std::vector<user>> search_users(connection& db, std::string const& prefix, user_id except,
+                                        int limit) {
+  // A byte range on the lower(username) index instead of LIKE: the prefix is matched literally (no wildcard
+  // escaping to get wrong) and the scan is bounded. 0xFF never occurs in UTF-8, so every string with the
+  // prefix sorts below prefix || 0xFF.
+  auto s = db.query(
+      "SELECT id, username, email, created_at FROM users "
+      "WHERE lower(username) >= lower(?1) AND lower(username) < lower(?1) || CAST(x'FF' AS TEXT) AND id <> "
+      "?2 "
+      "ORDER BY username, id LIMIT ?3",
+      prefix, except, limit);
+  std::vector<user> found;
+  while (s.step()) found.push_back(read_user(s));
+  return found;
+}
+
+}  // namespace windi::sqlite

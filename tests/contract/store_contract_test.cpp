@@ -1,0 +1,565 @@
+// The store contract (src/store/store.hpp), run unchanged against every backend in store_backends().
+// Only documented behaviour is checked: nothing here depends on how a backend orders ties or lays out rows.
+#include "contract/store_backends.hpp"
+#include "support/run_task.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace windi::testing {
+
+// Names the backend in failure messages instead of dumping the parameter's bytes.
+void PrintTo(store_backend const& backend, std::ostream* os) { *os << backend.name; }
+
+namespace {
+
+constexpr micros t0 = 1'700'000'000'000'000;  // any fixed instant: the store never reads a clock for data
+
+class store_contract : public ::testing::TestWithParam<store_backend> {
+ protected:
+  void SetUp() override {
+    std::string skip_reason;
+    db_ = GetParam().open_empty(io_.get_executor(), skip_reason);
+    if (!db_) {
+      char const* ci = std::getenv("CI");
+      if (ci != nullptr && std::string_view(ci) == "true") {
+        FAIL() << GetParam().name << " store unavailable under CI: " << skip_reason;
+      }
+      GTEST_SKIP() << GetParam().name << " store unavailable: " << skip_reason;
+    }
+  }
+
+  template <class T>
+  T run(task<T> work) {
+    return run_task(io_, std::move(work));
+  }
+
+  // Starts every task before running any, so the backend sees them concurrently.
+  template <class T>
+  std::vector<T> run_concurrently(std::vector<task<T>> work) {
+    std::vector<std::future<T>> futures;
+    for (auto& w : work) futures.push_back(boost::asio::co_spawn(io_, std::move(w), boost::asio::use_future));
+    io_.restart();
+    io_.run_for(std::chrono::seconds(30));
+    std::vector<T> results;
+    for (auto& f : futures) results.push_back(f.get());
+    return results;
+  }
+
+  user add_user(std::string const& name, micros at = t0) {
+    return run(db_->create_user({name, name + "@example.com", "hash of " + name, at})).value();
+  }
+
+  chat group(user_id creator, std::vector<user_id> members, micros at = t0) {
+    return run(db_->create_group_chat(creator, "group", std::move(members), at)).value();
+  }
+
+  appended_message send(chat_id chat, user_id sender, std::string text, micros at = t0,
+                        std::optional<std::string> client_id = std::nullopt) {
+    return run(db_->append_message({chat, sender, std::move(text), std::move(client_id), at})).value();
+  }
+
+  member const* find_member(chat const& c, user_id id) {
+    auto it = std::find_if(c.members.begin(), c.members.end(), [id](member const& m) { return m.id == id; });
+    return it == c.members.end() ? nullptr : &*it;
+  }
+
+  static std::set<user_id> member_ids(chat const& c) {
+    std::set<user_id> ids;
+    for (auto const& m : c.members) ids.insert(m.id);
+    return ids;
+  }
+
+  static std::vector<std::int64_t> seqs(std::vector<message> const& page) {
+    std::vector<std::int64_t> out;
+    for (auto const& m : page) out.push_back(m.seq);
+    return out;
+  }
+
+  static std::vector<std::string> names(std::vector<user> const& users) {
+    std::vector<std::string> out;
+    for (auto const& u : users) out.push_back(u.username);
+    return out;
+  }
+
+  boost::asio::io_context io_;
+  std::unique_ptr<store> db_;
+};
+
+#define EXPECT_FAILS_WITH(outcome_expr, code_value)          \
+  do {                                                       \
+    auto const& result_ = (outcome_expr);                    \
+    ASSERT_FALSE(result_.has_value()) << "expected failure"; \
+    EXPECT_EQ(result_.error().code, code_value);             \
+  } while (false)
+
+// --- users
+
+TEST_P(store_contract, CreatedUserCanBeReadBack) {
+  auto created = run(db_->create_user({"Alice", "Alice@Example.com", "argon2-hash", t0 + 5})).value();
+  EXPECT_GT(created.id, 0);
+  EXPECT_EQ(created.username, "Alice");
+  EXPECT_EQ(created.email, "Alice@Example.com");
+  EXPECT_EQ(created.created_at, t0 + 5);
+  auto fetched = run(db_->get_user(created.id)).value();
+  EXPECT_EQ(fetched.id, created.id);
+  EXPECT_EQ(fetched.username, "Alice");
+  EXPECT_EQ(fetched.email, "Alice@Example.com");
+  EXPECT_EQ(fetched.created_at, t0 + 5);
+  EXPECT_NE(add_user("bob").id, created.id);
+}
+
+TEST_P(store_contract, UsernameIsUniqueIgnoringCase) {
+  add_user("alice");
+  auto again = run(db_->create_user({"ALICE", "other@example.com", "h", t0}));
+  EXPECT_FAILS_WITH(again, errc::conflict);
+  EXPECT_EQ(again.error().detail, "Username already registered");
+}
+
+TEST_P(store_contract, EmailIsUniqueIgnoringCase) {
+  add_user("alice");
+  auto again = run(db_->create_user({"alicia", "ALICE@example.COM", "h", t0}));
+  EXPECT_FAILS_WITH(again, errc::conflict);
+  EXPECT_EQ(again.error().detail, "Email already registered");
+}
+
+TEST_P(store_contract, UnknownUserIsNotFound) {
+  EXPECT_FAILS_WITH(run(db_->get_user(424242)), errc::not_found);
+}
+
+TEST_P(store_contract, CredentialsMatchTheExactUsername) {
+  auto alice = add_user("Alice");
+  auto found = run(db_->find_credentials("Alice")).value();
+  EXPECT_EQ(found.account.id, alice.id);
+  EXPECT_EQ(found.account.username, "Alice");
+  EXPECT_EQ(found.password_hash, "hash of Alice");
+  EXPECT_FAILS_WITH(run(db_->find_credentials("alice")), errc::not_found);
+  EXPECT_FAILS_WITH(run(db_->find_credentials("nobody")), errc::not_found);
+}
+
+TEST_P(store_contract, SearchMatchesPrefixIgnoringCase) {
+  add_user("Carla");
+  add_user("dave");
+  auto me = add_user("zed");
+  EXPECT_EQ(names(run(db_->search_users("cAR", me.id, 10)).value()), std::vector<std::string>{"Carla"});
+  EXPECT_EQ(names(run(db_->search_users("DA", me.id, 10)).value()), std::vector<std::string>{"dave"});
+  EXPECT_TRUE(run(db_->search_users("xyz", me.id, 10)).value().empty());
+}
+
+TEST_P(store_contract, SearchIsOrderedByUsernameLimitedAndExcludesCaller) {
+  add_user("cartman");
+  add_user("carol");
+  auto carmen = add_user("carmen");
+  add_user("caroline");
+  add_user("dave");
+  EXPECT_EQ(names(run(db_->search_users("car", carmen.id, 3)).value()),
+            (std::vector<std::string>{"carol", "caroline", "cartman"}));
+  EXPECT_EQ(names(run(db_->search_users("car", carmen.id, 1)).value()), std::vector<std::string>{"carol"});
+}
+
+TEST_P(store_contract, SearchTreatsWildcardsLiterally) {
+  add_user("a_b");
+  add_user("axb");
+  add_user("a%c");
+  add_user("abc");
+  auto me = add_user("zed");
+  EXPECT_EQ(names(run(db_->search_users("a_", me.id, 10)).value()), std::vector<std::string>{"a_b"});
+  EXPECT_EQ(names(run(db_->search_users("a%", me.id, 10)).value()), std::vector<std::string>{"a%c"});
+}
+
+// --- chats
+
+TEST_P(store_contract, PrivateChatIsCreatedOnceForEitherOrder) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto first = run(db_->find_or_create_private_chat(a.id, b.id, t0)).value();
+  EXPECT_TRUE(first.created);
+  EXPECT_EQ(first.info.kind, chat_kind::private_chat);
+  EXPECT_EQ(first.info.name, "");
+  EXPECT_EQ(first.info.last_seq, 0);
+  EXPECT_EQ(member_ids(first.info), (std::set<user_id>{a.id, b.id}));
+  for (auto const& m : first.info.members) EXPECT_EQ(m.role, member_role::member);
+  EXPECT_EQ(find_member(first.info, b.id)->username, "bob");
+
+  auto second = run(db_->find_or_create_private_chat(b.id, a.id, t0 + 1)).value();
+  EXPECT_FALSE(second.created);
+  EXPECT_EQ(second.info.id, first.info.id);
+}
+
+TEST_P(store_contract, ConcurrentPrivateChatCreationYieldsOneChat) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  std::vector<task<outcome<store::private_chat_result>>> work;
+  for (int i = 0; i < 8; ++i) {
+    work.push_back(i % 2 ? db_->find_or_create_private_chat(a.id, b.id, t0)
+                         : db_->find_or_create_private_chat(b.id, a.id, t0));
+  }
+  int created = 0;
+  std::set<chat_id> ids;
+  for (auto& r : run_concurrently(std::move(work))) {
+    ASSERT_TRUE(r.has_value()) << r.error().detail;
+    created += r->created ? 1 : 0;
+    ids.insert(r->info.id);
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(ids.size(), 1u);
+}
+
+TEST_P(store_contract, PrivateChatWithUnknownUserIsNotFound) {
+  auto a = add_user("alice");
+  EXPECT_FAILS_WITH(run(db_->find_or_create_private_chat(a.id, 424242, t0)), errc::not_found);
+  EXPECT_TRUE(run(db_->list_chats(a.id)).value().empty());
+}
+
+TEST_P(store_contract, GroupCreatorIsAdminAndMembersAreDeduplicated) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto c = add_user("carol");
+  auto g = run(db_->create_group_chat(a.id, "Team", {b.id, c.id, b.id, a.id}, t0 + 7)).value();
+  EXPECT_EQ(g.kind, chat_kind::group);
+  EXPECT_EQ(g.name, "Team");
+  EXPECT_EQ(g.created_by, a.id);
+  EXPECT_EQ(g.created_at, t0 + 7);
+  EXPECT_EQ(g.last_activity_at, t0 + 7);
+  EXPECT_EQ(g.last_seq, 0);
+  ASSERT_EQ(g.members.size(), 3u);
+  EXPECT_EQ(find_member(g, a.id)->role, member_role::admin);
+  EXPECT_EQ(find_member(g, b.id)->role, member_role::member);
+  EXPECT_EQ(find_member(g, c.id)->username, "carol");
+  EXPECT_EQ(find_member(g, c.id)->joined_at, t0 + 7);
+  EXPECT_EQ(find_member(g, c.id)->last_read_seq, 0);
+
+  auto fetched = run(db_->get_chat(g.id)).value();
+  EXPECT_EQ(fetched.name, "Team");
+  EXPECT_EQ(member_ids(fetched), (std::set<user_id>{a.id, b.id, c.id}));
+}
+
+TEST_P(store_contract, GroupWithUnknownMemberIsNotFoundAndNotCreated) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  EXPECT_FAILS_WITH(run(db_->create_group_chat(a.id, "Team", {b.id, 424242}, t0)), errc::not_found);
+  EXPECT_TRUE(run(db_->list_chats(a.id)).value().empty());
+  EXPECT_TRUE(run(db_->list_chats(b.id)).value().empty());
+}
+
+TEST_P(store_contract, UnknownChatIsNotFound) {
+  EXPECT_FAILS_WITH(run(db_->get_chat(424242)), errc::not_found);
+}
+
+TEST_P(store_contract, MembershipIsTheRecordOrNothing) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto outsider = add_user("eve");
+  auto g = group(a.id, {b.id});
+  auto record = run(db_->get_membership(g.id, a.id)).value();
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->id, a.id);
+  EXPECT_EQ(record->username, "alice");
+  EXPECT_EQ(record->role, member_role::admin);
+  EXPECT_FALSE(run(db_->get_membership(g.id, outsider.id)).value().has_value());
+  EXPECT_FALSE(run(db_->get_membership(424242, a.id)).value().has_value());
+}
+
+TEST_P(store_contract, AddMemberAddsOnceAndKeepsTheExistingRecord) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto g = group(a.id, {});
+  auto added = run(db_->add_member(g.id, b.id, member_role::member, t0 + 3)).value();
+  EXPECT_EQ(added.id, b.id);
+  EXPECT_EQ(added.username, "bob");
+  EXPECT_EQ(added.role, member_role::member);
+  EXPECT_EQ(added.joined_at, t0 + 3);
+
+  auto again = run(db_->add_member(g.id, b.id, member_role::admin, t0 + 9)).value();
+  EXPECT_EQ(again.role, member_role::member);
+  EXPECT_EQ(again.joined_at, t0 + 3);
+  EXPECT_EQ(run(db_->get_chat(g.id)).value().members.size(), 2u);
+}
+
+TEST_P(store_contract, AddMemberToUnknownChatOrOfUnknownUserIsNotFound) {
+  auto a = add_user("alice");
+  auto g = group(a.id, {});
+  EXPECT_FAILS_WITH(run(db_->add_member(424242, a.id, member_role::member, t0)), errc::not_found);
+  EXPECT_FAILS_WITH(run(db_->add_member(g.id, 424242, member_role::member, t0)), errc::not_found);
+}
+
+TEST_P(store_contract, RemoveMemberRemovesAndRejectsNonMembers) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto g = group(a.id, {b.id});
+  ASSERT_TRUE(run(db_->remove_member(g.id, b.id)).has_value());
+  EXPECT_FALSE(run(db_->get_membership(g.id, b.id)).value().has_value());
+  EXPECT_TRUE(run(db_->list_chats(b.id)).value().empty());
+  EXPECT_FAILS_WITH(run(db_->remove_member(g.id, b.id)), errc::not_found);
+  EXPECT_FAILS_WITH(run(db_->remove_member(424242, a.id)), errc::not_found);
+}
+
+TEST_P(store_contract, LastAdminLeavingPromotesTheLongestStandingMember) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto c = add_user("carol");
+  auto g = group(a.id, {}, t0);
+  // Added out of join order, so the promotion must follow joined_at, not insertion order.
+  run(db_->add_member(g.id, c.id, member_role::member, t0 + 300)).value();
+  run(db_->add_member(g.id, b.id, member_role::member, t0 + 200)).value();
+  ASSERT_TRUE(run(db_->remove_member(g.id, a.id)).has_value());
+  auto after = run(db_->get_chat(g.id)).value();
+  ASSERT_EQ(after.members.size(), 2u);
+  EXPECT_EQ(find_member(after, b.id)->role, member_role::admin);
+  EXPECT_EQ(find_member(after, c.id)->role, member_role::member);
+}
+
+TEST_P(store_contract, AdminLeavingWhileAnotherAdminRemainsPromotesNobody) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto c = add_user("carol");
+  auto g = group(a.id, {b.id}, t0);
+  run(db_->add_member(g.id, c.id, member_role::admin, t0 + 100)).value();
+  ASSERT_TRUE(run(db_->remove_member(g.id, a.id)).has_value());
+  auto after = run(db_->get_chat(g.id)).value();
+  EXPECT_EQ(find_member(after, b.id)->role, member_role::member);
+  EXPECT_EQ(find_member(after, c.id)->role, member_role::admin);
+}
+
+TEST_P(store_contract, LastMemberCanLeaveAGroup) {
+  auto a = add_user("alice");
+  auto g = group(a.id, {});
+  ASSERT_TRUE(run(db_->remove_member(g.id, a.id)).has_value());
+  EXPECT_TRUE(run(db_->list_chats(a.id)).value().empty());
+}
+
+TEST_P(store_contract, ChatListIsNewestActivityFirstWithLastMessageAndUnread) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto c = add_user("carol");
+  EXPECT_TRUE(run(db_->list_chats(a.id)).value().empty());
+  auto older = group(a.id, {b.id}, t0 + 100);
+  auto newer = run(db_->find_or_create_private_chat(a.id, c.id, t0 + 200)).value().info;
+
+  auto empty_chats = run(db_->list_chats(a.id)).value();
+  ASSERT_EQ(empty_chats.size(), 2u);
+  EXPECT_EQ(empty_chats[0].info.id, newer.id);  // empty chats rank by creation time
+  EXPECT_EQ(empty_chats[1].info.id, older.id);
+  EXPECT_FALSE(empty_chats[0].last_message.has_value());
+  EXPECT_EQ(empty_chats[0].unread_count, 0);
+
+  send(older.id, b.id, "first", t0 + 300);
+  auto last = send(older.id, b.id, "second", t0 + 400).stored;
+  auto list = run(db_->list_chats(a.id)).value();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].info.id, older.id);
+  EXPECT_EQ(list[1].info.id, newer.id);
+  ASSERT_TRUE(list[0].last_message.has_value());
+  EXPECT_EQ(list[0].last_message->id, last.id);
+  EXPECT_EQ(list[0].last_message->text, "second");
+  EXPECT_EQ(list[0].last_message->sender_username, "bob");
+  EXPECT_EQ(list[0].unread_count, 2);
+  EXPECT_EQ(list[0].my_last_read_seq, 0);
+  EXPECT_EQ(list[0].info.last_seq, 2);
+  EXPECT_EQ(member_ids(list[0].info), (std::set<user_id>{a.id, b.id}));
+  EXPECT_EQ(find_member(list[0].info, b.id)->username, "bob");
+  EXPECT_EQ(member_ids(list[1].info), (std::set<user_id>{a.id, c.id}));
+
+  auto for_b = run(db_->list_chats(b.id)).value();
+  ASSERT_EQ(for_b.size(), 1u);
+  EXPECT_EQ(for_b[0].unread_count, 0);  // the sender has read its own messages
+  EXPECT_EQ(for_b[0].my_last_read_seq, 2);
+}
+
+// --- messages
+
+TEST_P(store_contract, AppendAssignsConsecutiveSeqsAndUpdatesTheChat) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto g = group(a.id, {b.id}, t0);
+  auto m1 = send(g.id, a.id, "hello", t0 + 10, "c-1");
+  EXPECT_FALSE(m1.duplicate);
+  EXPECT_GT(m1.stored.id, 0);
+  EXPECT_EQ(m1.stored.chat, g.id);
+  EXPECT_EQ(m1.stored.seq, 1);
+  EXPECT_EQ(m1.stored.sender_id, a.id);
+  EXPECT_EQ(m1.stored.sender_username, "alice");
+  EXPECT_EQ(m1.stored.text, "hello");
+  EXPECT_EQ(m1.stored.client_message_id, "c-1");
+  EXPECT_EQ(m1.stored.created_at, t0 + 10);
+  EXPECT_EQ(send(g.id, b.id, "hi", t0 + 20).stored.seq, 2);
+  EXPECT_EQ(send(g.id, a.id, "bye", t0 + 30).stored.seq, 3);
+  auto info = run(db_->get_chat(g.id)).value();
+  EXPECT_EQ(info.last_seq, 3);
+  EXPECT_EQ(info.last_activity_at, t0 + 30);
+  auto mine = run(db_->get_membership(g.id, a.id)).value();
+  EXPECT_EQ(mine->last_read_seq, 3);  // the sender has read its own message
+
+  auto fetched = run(db_->get_message(m1.stored.id)).value();
+  EXPECT_EQ(fetched.seq, 1);
+  EXPECT_EQ(fetched.text, "hello");
+  EXPECT_EQ(fetched.sender_username, "alice");
+  EXPECT_EQ(fetched.client_message_id, "c-1");
+}
+
+TEST_P(store_contract, SeqsArePerChat) {
+  auto a = add_user("alice");
+  auto g1 = group(a.id, {});
+  auto g2 = group(a.id, {});
+  send(g1.id, a.id, "one");
+  send(g1.id, a.id, "two");
+  EXPECT_EQ(send(g2.id, a.id, "other").stored.seq, 1);
+}
+
+TEST_P(store_contract, ResendWithSameClientMessageIdReturnsTheFirstMessage) {
+  auto a = add_user("alice");
+  auto g = group(a.id, {});
+  auto first = send(g.id, a.id, "hello", t0, "c-1");
+  auto again = send(g.id, a.id, "hello (retry)", t0 + 5, "c-1");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.stored.id, first.stored.id);
+  EXPECT_EQ(again.stored.seq, 1);
+  EXPECT_EQ(again.stored.text, "hello");
+  EXPECT_EQ(run(db_->get_chat(g.id)).value().last_seq, 1);
+
+  EXPECT_EQ(send(g.id, a.id, "next", t0, "c-2").stored.seq, 2);
+  EXPECT_EQ(send(g.id, a.id, "no id").stored.seq, 3);
+  EXPECT_EQ(send(g.id, a.id, "no id").stored.seq, 4);  // without a client id nothing is deduplicated
+}
+
+TEST_P(store_contract, ClientMessageIdsOfDifferentSendersDoNotCollide) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto g = group(a.id, {b.id});
+  send(g.id, a.id, "from alice", t0, "same");
+  auto other = send(g.id, b.id, "from bob", t0, "same");
+  EXPECT_FALSE(other.duplicate);
+  EXPECT_EQ(other.stored.seq, 2);
+}
+
+TEST_P(store_contract, AppendByNonMemberIsForbiddenAndToUnknownChatIsNotFound) {
+  auto a = add_user("alice");
+  auto outsider = add_user("eve");
+  auto g = group(a.id, {});
+  EXPECT_FAILS_WITH(run(db_->append_message({g.id, outsider.id, "hi", std::nullopt, t0})), errc::forbidden);
+  EXPECT_FAILS_WITH(run(db_->append_message({424242, a.id, "hi", std::nullopt, t0})), errc::not_found);
+  EXPECT_EQ(run(db_->get_chat(g.id)).value().last_seq, 0);
+}
+
+TEST_P(store_contract, ConcurrentAppendsGetDistinctConsecutiveSeqs) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto g = group(a.id, {b.id});
+  std::vector<task<outcome<appended_message>>> work;
+  for (int i = 0; i < 20; ++i) {
+    work.push_back(
+        db_->append_message({g.id, i % 2 ? a.id : b.id, "m" + std::to_string(i), std::nullopt, t0 + i}));
+  }
+  std::vector<std::int64_t> got;
+  for (auto& r : run_concurrently(std::move(work))) {
+    ASSERT_TRUE(r.has_value()) << r.error().detail;
+    got.push_back(r->stored.seq);
+  }
+  std::sort(got.begin(), got.end());
+  std::vector<std::int64_t> expected(20);
+  for (int i = 0; i < 20; ++i) expected[i] = i + 1;
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(run(db_->get_chat(g.id)).value().last_seq, 20);
+}
+
+TEST_P(store_contract, HistoryPagesAscendingByOffsetAndCursors) {
+  auto a = add_user("alice");
+  auto g = group(a.id, {});
+  auto other = group(a.id, {});
+  for (int i = 1; i <= 10; ++i) {
+    send(g.id, a.id, "m" + std::to_string(i), t0 + i);
+    send(other.id, a.id, "noise", t0 + i);
+  }
+  auto page = [&](int limit, int offset, std::optional<std::int64_t> before,
+                  std::optional<std::int64_t> after) {
+    return seqs(run(db_->history({g.id, limit, offset, before, after})).value());
+  };
+  using seq_list = std::vector<std::int64_t>;
+  EXPECT_EQ(page(3, 0, {}, {}), (seq_list{8, 9, 10}));
+  EXPECT_EQ(page(3, 2, {}, {}), (seq_list{6, 7, 8}));
+  EXPECT_EQ(page(3, 9, {}, {}), (seq_list{1}));
+  EXPECT_EQ(page(3, 10, {}, {}), seq_list{});
+  EXPECT_EQ(page(3, 0, 5, {}), (seq_list{2, 3, 4}));
+  EXPECT_EQ(page(10, 0, 3, {}), (seq_list{1, 2}));
+  EXPECT_EQ(page(3, 0, 1, {}), seq_list{});
+  EXPECT_EQ(page(3, 0, {}, 5), (seq_list{6, 7, 8}));
+  EXPECT_EQ(page(3, 0, {}, 9), (seq_list{10}));
+  EXPECT_EQ(page(3, 0, {}, 10), seq_list{});
+  EXPECT_EQ(page(3, 0, {}, 0), (seq_list{1, 2, 3}));
+
+  auto messages = run(db_->history({g.id, 1, 0, {}, {}})).value();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].chat, g.id);
+  EXPECT_EQ(messages[0].text, "m10");
+  EXPECT_EQ(messages[0].sender_username, "alice");
+  EXPECT_EQ(messages[0].created_at, t0 + 10);
+}
+
+TEST_P(store_contract, UnknownMessageIsNotFound) {
+  EXPECT_FAILS_WITH(run(db_->get_message(424242)), errc::not_found);
+}
+
+TEST_P(store_contract, MarkReadAdvancesClampsAndNeverMovesBack) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto g = group(a.id, {b.id});
+  for (int i = 0; i < 5; ++i) send(g.id, a.id, "m");
+
+  auto first = run(db_->mark_read(g.id, b.id, 3)).value();
+  EXPECT_EQ(first.chat, g.id);
+  EXPECT_EQ(first.reader, b.id);
+  EXPECT_EQ(first.last_read_seq, 3);
+  EXPECT_TRUE(first.advanced);
+
+  auto back = run(db_->mark_read(g.id, b.id, 2)).value();
+  EXPECT_EQ(back.last_read_seq, 3);
+  EXPECT_FALSE(back.advanced);
+
+  auto past_end = run(db_->mark_read(g.id, b.id, 100)).value();
+  EXPECT_EQ(past_end.last_read_seq, 5);
+  EXPECT_TRUE(past_end.advanced);
+  EXPECT_FALSE(run(db_->mark_read(g.id, b.id, 5)).value().advanced);
+
+  EXPECT_EQ(run(db_->get_membership(g.id, b.id)).value()->last_read_seq, 5);
+  auto list = run(db_->list_chats(b.id)).value();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].unread_count, 0);
+  EXPECT_EQ(list[0].my_last_read_seq, 5);
+}
+
+TEST_P(store_contract, MarkReadByNonMemberIsForbidden) {
+  auto a = add_user("alice");
+  auto outsider = add_user("eve");
+  auto g = group(a.id, {});
+  send(g.id, a.id, "m");
+  EXPECT_FAILS_WITH(run(db_->mark_read(g.id, outsider.id, 1)), errc::forbidden);
+}
+
+// --- operations
+
+TEST_P(store_contract, MigrateAgainAppliesNothing) { EXPECT_EQ(run(db_->migrate()).value(), 0); }
+
+TEST_P(store_contract, HealthIsOk) {
+  auto health = run(db_->health());
+  EXPECT_TRUE(health.ok) << health.detail;
+  EXPECT_EQ(health.backend, GetParam().name == "sqlite" ? "sqlite" : "postgresql");
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, store_contract, ::testing::ValuesIn(store_backends()),
+                         [](::testing::TestParamInfo<store_backend> const& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace windi::testing

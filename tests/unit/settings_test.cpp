@@ -1,0 +1,77 @@
+#include "config/settings.hpp"
+
+#include <gtest/gtest.h>
+
+namespace windi {
+namespace {
+
+TEST(Settings, DotenvReadsTheSeedFile) {
+  auto vars = parse_dotenv(
+      "DATABASE_URL=postgresql+asyncpg://windi:windi123@localhost:5432/windi_chat\n"
+      "REDIS_URL=redis://localhost:6379\n"
+      "# a comment\n"
+      "export SECRET_KEY=\"change-me-in-production\"\n"
+      "DEBUG=true   # inline comment\n"
+      "garbage line without equals\n");
+  EXPECT_EQ(vars["DATABASE_URL"], "postgresql+asyncpg://windi:windi123@localhost:5432/windi_chat");
+  EXPECT_EQ(vars["REDIS_URL"], "redis://localhost:6379");
+  EXPECT_EQ(vars["SECRET_KEY"], "change-me-in-production");
+  EXPECT_EQ(vars["DEBUG"], "true");
+  EXPECT_EQ(vars.size(), 4u);
+}
+
+TEST(Settings, SeedDatabaseUrlBecomesALibpqUri) {
+  auto db = parse_database_url("postgresql+asyncpg://windi:windi123@localhost:5432/windi_chat", "data");
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->kind, database_settings::backend::postgres);
+  EXPECT_EQ(db->postgres_conninfo, "postgresql://windi:windi123@localhost:5432/windi_chat");
+  auto plain = parse_database_url("postgres://u@h/db", "data");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->postgres_conninfo, "postgresql://u@h/db");
+}
+
+TEST(Settings, SqliteUrlsAndTheEmbeddedDefault) {
+  auto relative = parse_database_url("sqlite:///chat.db", "data");
+  ASSERT_TRUE(relative);
+  EXPECT_EQ(relative->kind, database_settings::backend::sqlite);
+  EXPECT_EQ(relative->sqlite_path, "chat.db");
+  auto absolute = parse_database_url("sqlite:////var/lib/windi/chat.db", "data");
+  ASSERT_TRUE(absolute);
+  EXPECT_EQ(absolute->sqlite_path, "/var/lib/windi/chat.db");
+  auto fallback = parse_database_url("", "/srv/windi");
+  ASSERT_TRUE(fallback);
+  EXPECT_EQ(fallback->sqlite_path, "/srv/windi/windi.db");
+  EXPECT_FALSE(parse_database_url("mysql://x", "data"));
+}
+
+TEST(Settings, RefusesThePlaceholderSecretOutsideDebug) {
+  auto s = settings_from_variables({{"SECRET_KEY", "change-me-in-production"}});
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(validate_for_serving(*s));
+  auto debug = settings_from_variables({{"SECRET_KEY", "change-me-in-production"}, {"DEBUG", "true"}});
+  ASSERT_TRUE(debug);
+  EXPECT_TRUE(validate_for_serving(*debug));
+  auto strong = settings_from_variables({{"SECRET_KEY", std::string(48, 'k')}});
+  ASSERT_TRUE(strong);
+  EXPECT_TRUE(validate_for_serving(*strong));
+}
+
+TEST(Settings, RejectsBadNumbersNamingTheVariable) {
+  auto bad = settings_from_variables({{"PORT", "eighty"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().detail.find("PORT"), std::string::npos);
+  EXPECT_FALSE(settings_from_variables({{"PORT", "70000"}}));
+  auto ok = settings_from_variables({{"PORT", "9000"}, {"HOST", "127.0.0.1"}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->port, 9000);
+  EXPECT_EQ(ok->host, "127.0.0.1");
+}
+
+TEST(Settings, MasksPasswordsInUrls) {
+  EXPECT_EQ(mask_url_password("postgresql://windi:windi123@localhost:5432/db"),
+            "postgresql://windi:***@localhost:5432/db");
+  EXPECT_EQ(mask_url_password("redis://localhost:6379"), "redis://localhost:6379");
+}
+
+}  // namespace
+}  // namespace windi
