@@ -51,18 +51,26 @@ runtime::runtime(settings const& cfg_, int io_threads)
     : cfg(cfg_),
       runner(io_threads),
       db(open_store(cfg.database, runner.io.get_executor())),
+      events(cfg.redis_url.empty() ? make_local_bus(runner.io.get_executor())
+                                   : make_redis_bus(cfg.redis_url, runner.io.get_executor())),
       hasher(cfg.password_opslimit, cfg.password_memlimit_bytes),
       tokens(secret_for(cfg), cfg.access_token_ttl, clock),
       auth(*db, hasher, tokens, clock, runner.blocking.get_executor()),
       users(*db),
       chats(*db, clock, limits_for(cfg)),
-      messages(*db, clock, limits_for(cfg)) {
+      messages(*db, *events, clock, limits_for(cfg)),
+      presence(*db, *events, clock) {
   spdlog::info("database: {}", cfg.database.kind == database_settings::backend::postgres
                                    ? mask_url_password(cfg.database.postgres_conninfo)
                                    : "sqlite " + cfg.database.sqlite_path);
 }
 
-runtime::~runtime() { runner.stop(); }
+service_limits runtime::limits() const { return limits_for(cfg); }
+
+runtime::~runtime() {
+  events->stop();
+  runner.stop();
+}
 
 bool runtime::migrate() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

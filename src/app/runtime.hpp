@@ -1,11 +1,13 @@
 #pragma once
 // The process-wide objects every command needs: I/O threads, the blocking pool, the store and the services.
+#include "bus/bus.hpp"
 #include "config/settings.hpp"
 #include "core/auth_service.hpp"
 #include "core/chat_service.hpp"
 #include "core/clock.hpp"
 #include "core/message_service.hpp"
 #include "core/passwords.hpp"
+#include "core/presence_service.hpp"
 #include "core/tokens.hpp"
 #include "core/user_service.hpp"
 #include "store/store.hpp"
@@ -42,6 +44,7 @@ struct runtime {
   // Applies migrations, retrying for a while when the database is unreachable. False on failure (logged).
   bool migrate();
   // Runs a coroutine on the I/O threads and waits for it (for commands; never call from an I/O thread).
+  service_limits limits() const;
   template <class T>
   T wait(boost::asio::awaitable<T> work) {
     return boost::asio::co_spawn(runner.io, std::move(work), boost::asio::use_future).get();
@@ -50,6 +53,7 @@ struct runtime {
   settings const& cfg;
   io_runner runner;
   std::unique_ptr<store> db;
+  std::unique_ptr<bus> events;
   system_clock clock;
   argon2id_hasher hasher;
   token_service tokens;
@@ -57,6 +61,7 @@ struct runtime {
   user_service users;
   chat_service chats;
   message_service messages;
+  presence_service presence;
 };
 
 int io_threads_for(settings const& cfg);

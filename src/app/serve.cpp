@@ -2,6 +2,9 @@
 #include "app/runtime.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
+#include "ws/hub.hpp"
+#include "ws/session.hpp"
+#include "ws/upgrade_checks.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/signal_set.hpp>
@@ -14,13 +17,20 @@ namespace asio = boost::asio;
 
 namespace {
 
-asio::awaitable<boost::json::object> health_report(store& db, std::string bus) {
+// The database decides 200/503: without it nothing works. A bus that is down degrades fan-out across
+// processes only (local delivery goes on, clients resume from the store), so it is reported but keeps the
+// status "ok".
+asio::awaitable<boost::json::object> health_report(store& db, bus& events, ws::hub& sessions) {
   auto database = co_await db.health();
   boost::json::object db_view{{"backend", database.backend}, {"status", database.ok ? "ok" : "unavailable"}};
   if (!database.ok) db_view["detail"] = database.detail;
-  co_return boost::json::object{{"status", database.ok ? "ok" : "degraded"},
+  auto fanout = events.health();
+  boost::json::object bus_view{{"backend", fanout.backend}, {"status", fanout.ok ? "ok" : "unavailable"}};
+  if (!fanout.ok) bus_view["detail"] = fanout.detail;
+  co_return boost::json::object{{"status", database.ok ? "ok" : "unavailable"},
                                 {"database", std::move(db_view)},
-                                {"bus", boost::json::object{{"backend", bus}, {"status", "ok"}}}};
+                                {"bus", std::move(bus_view)},
+                                {"websocket_connections", sessions.size()}};
 }
 
 }  // namespace
@@ -34,8 +44,12 @@ int serve(settings const& cfg) {
   runtime rt(cfg, io_threads_for(cfg));
   if (!rt.migrate()) return 1;
 
+  ws::hub sessions;
+  rt.events->on_deliver([&sessions](envelope e) { sessions.deliver(e); });
+  rt.events->start();
+
   http::route_services services{rt.auth, rt.users, rt.chats, rt.messages,
-                                [&rt] { return health_report(*rt.db, "in-process"); }};
+                                [&rt, &sessions] { return health_report(*rt.db, *rt.events, sessions); }};
   http::router routes;
   http::add_auth_routes(routes, services);
   http::add_user_routes(routes, services);
@@ -44,6 +58,15 @@ int serve(settings const& cfg) {
   http::add_health_routes(routes, services);
 
   http::server server(rt.runner.io.get_executor(), routes, http::server_limits{cfg.max_body_bytes});
+  ws::session_limits socket_limits{
+      cfg.ws_max_frame_bytes,   cfg.ws_outbox_max_frames,
+      cfg.ws_outbox_max_bytes,  std::chrono::seconds(cfg.ws_idle_timeout_seconds),
+      std::chrono::seconds(10), cfg.allowed_origins};
+  ws::session_services socket_services{rt.auth, rt.chats, rt.messages, rt.presence, sessions, rt.limits()};
+  server.on_upgrade(&ws::is_chat_socket_path, [&](asio::ip::tcp::socket socket, http::beast_request request) {
+    auto s = std::make_shared<ws::session>(std::move(socket), socket_services, socket_limits);
+    ws::session::start(std::move(s), std::move(request));
+  });
   std::uint16_t port = 0;
   try {
     port = server.listen(cfg.host, cfg.port);
@@ -63,10 +86,13 @@ int serve(settings const& cfg) {
     stop_requested.set_value();
   });
   stop_requested.get_future().wait();
-  auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (server.requests_in_flight() > 0 && std::chrono::steady_clock::now() < drain_deadline) {
+  for (auto const& s : sessions.all()) s->shutdown();  // 1001: clients reconnect elsewhere and resume
+  auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while ((server.requests_in_flight() > 0 || sessions.size() > 0) &&
+         std::chrono::steady_clock::now() < drain_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  rt.events->stop();
   rt.runner.stop();
   spdlog::info("stopped");
   return 0;

@@ -27,6 +27,10 @@ constexpr char const* known_keys[] = {
     "HISTORY_MAX_LIMIT",
     "PASSWORD_MEMLIMIT_KIB",
     "PASSWORD_OPSLIMIT",
+    "WS_MAX_FRAME_BYTES",
+    "WS_OUTBOX_MAX_FRAMES",
+    "WS_OUTBOX_MAX_BYTES",
+    "WS_IDLE_TIMEOUT_SECONDS",
 };
 
 std::string trim(std::string_view s) {

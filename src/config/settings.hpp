@@ -31,6 +31,10 @@ struct settings {
   std::size_t max_message_chars = 4096;
   int max_group_members = 1000;
   int history_max_limit = 100;
+  std::size_t ws_max_frame_bytes = 64 * 1024;
+  std::size_t ws_outbox_max_frames = 1024;
+  std::size_t ws_outbox_max_bytes = 8u << 20;
+  int ws_idle_timeout_seconds = 60;
 
   // argon2id cost: OWASP's minimum is 19 MiB, t=2, p=1.
   std::uint64_t password_memlimit_bytes = 19ull << 20;

@@ -8,6 +8,8 @@ struct service_limits {
   std::size_t max_message_chars = 4096;
   int max_group_members = 1000;
   int history_max_limit = 100;
+  int typing_expiry_ms = 6000;  // a typing indicator clears itself this long after the last typing frame
+  int sync_max_messages = 500;  // per chat; a client that missed more gets resync_required
 };
 
 }  // namespace windi

@@ -1,5 +1,6 @@
 #include "core/message_service.hpp"
 
+#include "api/events.hpp"
 #include "core/chat_service.hpp"
 #include "core/validation.hpp"
 
@@ -15,8 +16,24 @@ int read_by_count(chat const& c, message const& m) {
   return count;
 }
 
-message_service::message_service(store& db, clock const& clock, service_limits limits)
-    : db_(db), clock_(clock), limits_(limits) {}
+std::vector<user_id> member_ids(chat const& c, user_id except) {
+  std::vector<user_id> ids;
+  ids.reserve(c.members.size());
+  for (auto const& m : c.members) {
+    if (m.id != except) ids.push_back(m.id);
+  }
+  return ids;
+}
+
+message_service::message_service(store& db, bus& events, clock const& clock, service_limits limits)
+    : db_(db), events_(events), clock_(clock), limits_(limits) {}
+
+task<void> message_service::publish_to_members(chat_id chat, frame_ptr frame, user_id except) {
+  auto found = co_await db_.get_chat(chat);
+  if (!found) co_return;  // the event is a hint; clients that miss it catch up from the store
+  envelope e{member_ids(*found, except), std::move(frame)};
+  events_.publish(std::move(e));
+}
 
 task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, std::string text,
                                                       std::optional<std::string> client_message_id) {
@@ -28,6 +45,10 @@ task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, 
   new_message m{chat, me, std::move(text), std::move(client_message_id), clock_.now()};
   auto appended = co_await db_.append_message(std::move(m));
   if (!appended && appended.error().code == errc::forbidden) co_return chat_not_found();
+  if (appended && !appended->duplicate) {
+    auto event = new_message_event(appended->stored, 0);
+    co_await publish_to_members(chat, std::move(event));
+  }
   co_return appended;
 }
 
@@ -90,7 +111,21 @@ task<outcome<read_marker>> message_service::mark_read(user_id me, chat_id chat,
   if (!marked && (marked.error().code == errc::forbidden || marked.error().code == errc::not_found)) {
     co_return chat_not_found();
   }
+  if (marked && marked->advanced) {
+    auto event = message_read_event(*marked, up_to);
+    co_await publish_to_members(chat, std::move(event));
+  }
   co_return marked;
+}
+
+task<outcome<void>> message_service::typing(user_id me, std::string const& my_name, chat_id chat,
+                                            bool is_typing) {
+  auto found = co_await db_.get_chat(chat);
+  if (!found) co_return found.error().code == errc::not_found ? chat_not_found() : found.error();
+  if (auto ok = require_member(*found, me); !ok) co_return ok.error();
+  envelope e{member_ids(*found, me), typing_event(chat, me, my_name, is_typing, limits_.typing_expiry_ms)};
+  events_.publish(std::move(e));
+  co_return outcome<void>{};
 }
 
 }  // namespace windi

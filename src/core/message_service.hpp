@@ -1,4 +1,6 @@
 #pragma once
+#include "api/events.hpp"
+#include "bus/bus.hpp"
 #include "core/clock.hpp"
 #include "core/limits.hpp"
 #include "store/store.hpp"
@@ -25,24 +27,32 @@ struct history_page {
 };
 
 // THE send path: REST and WebSocket both call send(). Validates, lets the store authorize, dedup and persist
-// in one transaction.
+// in one transaction, and only after the commit publishes the event to every member's connections.
 class message_service {
  public:
-  message_service(store& db, clock const& clock, service_limits limits);
+  message_service(store& db, bus& events, clock const& clock, service_limits limits);
 
   task<outcome<appended_message>> send(user_id me, chat_id chat, std::string text,
                                        std::optional<std::string> client_message_id);
   task<outcome<history_page>> history(user_id me, history_request request);
   // Up to message_id, or the newest message when absent.
   task<outcome<read_marker>> mark_read(user_id me, chat_id chat, std::optional<message_id> up_to);
+  // Tells the chat's other members that `me` is (or stopped) typing. Nothing is stored.
+  task<outcome<void>> typing(user_id me, std::string const& my_name, chat_id chat, bool is_typing);
 
  private:
   task<outcome<std::int64_t>> seq_of(chat_id chat, message_id id, char const* field);
 
+  // Publishes to the chat's members; the chat is read after the commit so membership is current.
+  task<void> publish_to_members(chat_id chat, frame_ptr frame, user_id except = 0);
+
   store& db_;
+  bus& events_;
   clock const& clock_;
   service_limits limits_;
 };
+
+std::vector<user_id> member_ids(chat const& c, user_id except = 0);
 
 // How many members other than the sender have read the message.
 int read_by_count(chat const& c, message const& m);

@@ -121,7 +121,10 @@ outcome<std::int64_t> path_id(request_context const& r, std::string const& key) 
   return value;
 }
 
-std::multimap<std::string, std::string> decode_query(std::string_view text) {
+std::multimap<std::string, std::string> decode_query(std::string_view view) {
+  // An owned, NUL-terminated copy: Boost.URL 1.81 can read past the end of the view it is given
+  // (boostorg/url#757), which here would run into the rest of the HTTP request.
+  std::string const text(view);
   std::multimap<std::string, std::string> out;
   if (!boost::urls::parse_query(text)) return out;
   boost::urls::encoding_opts opts;

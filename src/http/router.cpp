@@ -45,7 +45,8 @@ void router::add(beast_http::verb method, std::string pattern, handler h) {
 }
 
 boost::asio::awaitable<api_response> router::dispatch(beast_request const& request) const {
-  auto target = boost::urls::parse_origin_form(request.target());
+  std::string const target_text(request.target());  // owned: see decode_query about Boost.URL 1.81
+  auto target = boost::urls::parse_origin_form(target_text);
   if (!target) {
     co_return json_response(beast_http::status::bad_request,
                             boost::json::object{{"detail", "Malformed request target"}});

@@ -16,6 +16,8 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/object.hpp>
 
+#include <array>
+
 namespace windi::http {
 
 namespace asio = boost::asio;
@@ -42,6 +44,21 @@ beast_http::response<beast_http::string_body> to_beast(api_response&& r, unsigne
 
 // The request path without its query string: query strings can carry tokens and never reach the log.
 std::string_view path_only(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// After refusing an oversized body: close our side, then read and drop what the client is still sending for a
+// bounded time, so that it sees the 413 instead of a reset connection.
+asio::awaitable<void> discard_input(beast::tcp_stream& stream) {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(2));
+  std::array<char, 16384> sink;
+  std::size_t total = 0;
+  while (total < (64u << 20)) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+    if (ec) break;
+    total += n;
+  }
+}
 
 struct in_flight_guard {
   std::atomic<std::size_t>& count;
@@ -102,6 +119,7 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
     if (ec == beast_http::error::body_limit) {
       auto too_large = error_response(fail(errc::payload_too_large, "Request body too large"));
       co_await beast_http::async_write(stream, to_beast(std::move(too_large), 11, false, false), use_tuple);
+      co_await discard_input(stream);
       break;
     }
     if (ec == beast_http::error::header_limit) {
@@ -120,7 +138,7 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
       break;
     }
     auto request = parser.release();
-    if (beast::websocket::is_upgrade(request) && self->upgrade_) {
+    if (beast::websocket::is_upgrade(request) && self->upgrade_ && self->upgrade_accepts_(request.target())) {
       stream.expires_never();
       self->upgrade_(stream.release_socket(), std::move(request));
       co_return;

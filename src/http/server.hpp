@@ -28,7 +28,11 @@ class server {
   server(boost::asio::any_io_executor io, router const& routes, server_limits limits);
   // Binds and listens; throws on failure (start-up error). Returns the bound port (useful with port 0).
   std::uint16_t listen(std::string const& host, std::uint16_t port);
-  void on_upgrade(upgrade_handler h) { upgrade_ = std::move(h); }
+  // WebSocket upgrade requests whose target `accepts` are handed to `h`; others are routed as usual.
+  void on_upgrade(std::function<bool(std::string_view target)> accepts, upgrade_handler h) {
+    upgrade_accepts_ = std::move(accepts);
+    upgrade_ = std::move(h);
+  }
   void start();
   // Stops accepting. In-flight requests complete; idle keep-alive connections close at their next read.
   void stop();
@@ -42,6 +46,7 @@ class server {
   router const& routes_;
   server_limits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::function<bool(std::string_view)> upgrade_accepts_;
   upgrade_handler upgrade_;
   std::shared_ptr<std::atomic<std::size_t>> in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<bool> stopping_{false};

@@ -1,0 +1,22 @@
+#pragma once
+// Server-to-client WebSocket frames: {"type": ..., "data": {...}}. Encoded once, shared by every recipient.
+#include "core/types.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <string>
+
+namespace windi {
+
+using frame_ptr = std::shared_ptr<std::string const>;
+
+frame_ptr encode_event(std::string_view type, boost::json::object data);
+
+frame_ptr new_message_event(message const& m, int read_by);
+frame_ptr message_read_event(read_marker const& r, std::optional<message_id> up_to);
+frame_ptr typing_event(chat_id chat, user_id user, std::string const& username, bool is_typing,
+                       int expires_in_ms);
+frame_ptr user_status_event(user_id user, std::string const& username, bool online, micros last_seen);
+
+}  // namespace windi

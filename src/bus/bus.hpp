@@ -1,0 +1,75 @@
+#pragma once
+// The fan-out seam. Two implementations (in-process, Redis pub/sub) honour one contract, tested by
+// tests/contract/bus_contract_test.cpp. The bus is a fast hint, not the truth: an envelope may be lost
+// (Redis down, slow Redis), and clients close gaps from the store by sequence number.
+#include "core/types.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace windi {
+
+// An encoded server frame addressed to users; every process delivers it to its own local connections of
+// those users. The frame is encoded once and shared by every recipient.
+struct envelope {
+  std::vector<user_id> recipients;
+  std::shared_ptr<const std::string> frame;
+};
+
+class bus {
+ public:
+  virtual ~bus() = default;
+
+  // Called once before start(): every envelope published by any process (this one included) is handed to it,
+  // on an I/O thread of this process, exactly once per process while the bus is connected. Calls are serial
+  // (never two at once) and keep the publish order of each publisher, so `deliver` needs no lock of its own
+  // against itself; it must be quick (hand the frame to sessions, never wait).
+  virtual void on_deliver(std::function<void(envelope)> deliver) = 0;
+  // Connects (Redis) and keeps reconnecting with backoff until stop().
+  virtual void start() = 0;
+  // Stops reconnecting and closes connections. Returns at once; the I/O objects finish on the executor, so
+  // destroy the bus before its io_context, and keep running the io_context for a moment to let it close.
+  virtual void stop() = 0;
+  // Never blocks, never throws. This process's own connections get the envelope at once whether or not
+  // Redis is up; while Redis is down the cross-process copy is dropped (clients resume from the store).
+  virtual void publish(envelope e) = 0;
+
+  // Presence across processes: connection counts per user. connected() returns true when this made the user
+  // go from 0 to 1 connections overall; disconnected() returns true when it made the user go to 0. A crashed
+  // process's connections expire by themselves. While Redis is unreachable these fall back to this process's
+  // own count within about a second (never hang). The awaitables complete on the caller's executor.
+  virtual boost::asio::awaitable<bool> connected(user_id user, std::string const& connection_id) = 0;
+  virtual boost::asio::awaitable<bool> disconnected(user_id user, std::string const& connection_id) = 0;
+  // Of these users, those online now (in the order given).
+  virtual boost::asio::awaitable<std::vector<user_id>> online_among(std::vector<user_id> users) = 0;
+
+  struct health_info {
+    std::string backend;  // "local" or "redis"
+    bool ok = false;
+    std::string detail;
+  };
+  virtual health_info health() const = 0;
+};
+
+std::unique_ptr<bus> make_local_bus(boost::asio::any_io_executor io);
+
+struct redis_bus_options {
+  // Namespace of the channel ("<prefix>:events") and presence keys ("<prefix>:presence:<user>"), so that
+  // several deployments (or test runs) can share one Redis.
+  std::string key_prefix = "windi";
+  // A connection not refreshed for this long counts as gone (its process crashed).
+  std::chrono::milliseconds presence_ttl{30'000};
+  std::chrono::milliseconds presence_refresh{10'000};
+};
+
+// redis_url: redis://[[user]:password@]host[:port][/db]
+std::unique_ptr<bus> make_redis_bus(std::string redis_url, boost::asio::any_io_executor io,
+                                    redis_bus_options options = {});
+
+}  // namespace windi

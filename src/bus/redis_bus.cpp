@@ -1,0 +1,396 @@
+// The Redis bus. Per process: one connection SUBSCRIBEd to the single channel "<prefix>:events" (never one
+// subscription per user or connection) and one for PUBLISH and presence. Local delivery never depends on
+// Redis: a publish is handed to this process's `deliver` at once, and the echo of our own message coming
+// back from Redis is recognised by its origin id and ignored.
+#include "bus/bus.hpp"
+#include "bus/delivery_target.hpp"
+#include "bus/local_presence.hpp"
+#include "bus/redis_connection.hpp"
+#include "bus/redis_scripts.hpp"
+#include "bus/wire.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <random>
+
+namespace windi {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+constexpr redis::duration connect_deadline = 2s;
+constexpr redis::duration presence_deadline = 1s;
+constexpr redis::duration ping_deadline = 2s;
+constexpr milliseconds first_backoff{100};
+constexpr milliseconds last_backoff{5000};
+// Cross-process copies queued for the strand, and commands hiredis has not had answered; past either, the
+// copy is dropped (this process still delivers locally; other processes' clients resume from the store).
+constexpr std::size_t max_unsent = 10'000;
+
+std::uint64_t random_origin() {
+  std::random_device seed;
+  return (std::uint64_t{seed()} << 32) ^ seed();
+}
+
+std::optional<std::pair<long long, long long>> two_integers(std::optional<redis::reply> const& answer) {
+  if (!answer || answer->type != redis::reply::kind::array || answer->elements.size() != 2)
+    return std::nullopt;
+  auto const& a = answer->elements[0];
+  auto const& b = answer->elements[1];
+  if (a.type != redis::reply::kind::integer || b.type != redis::reply::kind::integer) return std::nullopt;
+  return std::pair{a.integer, b.integer};
+}
+
+class redis_core : public std::enable_shared_from_this<redis_core> {
+ public:
+  redis_core(redis::endpoint ep, asio::any_io_executor io, redis_bus_options options)
+      : endpoint_(std::move(ep)),
+        options_(std::move(options)),
+        channel_(options_.key_prefix + ":events"),
+        ttl_ms_(std::to_string(options_.presence_ttl.count())),
+        connect_script_(std::string(redis_scripts::now_ms) + redis_scripts::connect),
+        disconnect_script_(std::string(redis_scripts::now_ms) + redis_scripts::disconnect),
+        refresh_script_(std::string(redis_scripts::now_ms) + redis_scripts::refresh),
+        count_script_(std::string(redis_scripts::now_ms) + redis_scripts::count),
+        origin_(random_origin()),
+        delivery_(asio::make_strand(io)),
+        strand_(asio::make_strand(io)),
+        sub_timer_(strand_),
+        pub_timer_(strand_),
+        refresh_timer_(strand_),
+        subscriber_(std::make_shared<redis::connection>(strand_, "subscriber")),
+        publisher_(std::make_shared<redis::connection>(strand_, "publisher")) {}
+
+  void on_deliver(std::function<void(envelope)> deliver) {
+    target_ = std::make_shared<delivery_target>(std::move(deliver));
+  }
+
+  void start() {
+    asio::co_spawn(strand_, run_subscriber(shared_from_this()), log_failure);
+    asio::co_spawn(strand_, run_publisher(shared_from_this()), log_failure);
+    asio::co_spawn(strand_, run_refresher(shared_from_this()), log_failure);
+  }
+
+  void stop() {
+    if (stopped_.exchange(true)) return;
+    if (target_) target_->stopped = true;
+    asio::post(strand_, [self = shared_from_this()] { self->shut_down(); });
+  }
+
+  void publish(envelope e) {
+    if (stopped_ || !target_) return;
+    if (pub_up_) {
+      if (unsent_.fetch_add(1) < max_unsent) {
+        asio::post(strand_,
+                   [self = shared_from_this(), bytes = wire::encode(e, origin_)] { self->send(bytes); });
+      } else {
+        --unsent_;
+        count_drop();
+      }
+    }
+    asio::post(delivery_,
+               [target = target_, e = std::move(e)]() mutable { deliver_to(target, std::move(e)); });
+  }
+
+  asio::awaitable<bool> connected(std::shared_ptr<redis_core> self, user_id user, std::string id) {
+    bool const first_here = presence_.add(user, id);
+    auto op = run_command(self, presence_args(connect_script_, user, id, true));
+    auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
+    if (auto counts = two_integers(answer)) co_return first_here && counts->first == 1 && counts->second == 1;
+    co_return first_here;
+  }
+
+  asio::awaitable<bool> disconnected(std::shared_ptr<redis_core> self, user_id user, std::string id) {
+    auto const here = presence_.remove(user, id);
+    auto op = run_command(self, presence_args(disconnect_script_, user, id, false));
+    auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
+    if (auto counts = two_integers(answer)) {
+      co_return here.now_offline && counts->second == 0 && (counts->first == 1 || here.was_present);
+    }
+    co_return here.was_present&& here.now_offline;
+  }
+
+  asio::awaitable<std::vector<user_id>> online_among(std::shared_ptr<redis_core> self,
+                                                     std::vector<user_id> users) {
+    if (users.empty()) co_return users;
+    auto op = run_command(self, count_args(users));
+    auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
+    co_return merge_online(users, answer);
+  }
+
+  bus::health_info health() const {
+    bus::health_info info;
+    info.backend = "redis";
+    info.ok = sub_up_ && pub_up_;
+    std::string const where = endpoint_.host + ":" + std::to_string(endpoint_.port);
+    std::lock_guard lock(mutex_);
+    info.detail = info.ok ? "connected to " + where : "reconnecting to " + where + ": " + last_error_;
+    return info;
+  }
+
+ private:
+  static void log_failure(std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (std::exception const& e) {
+      spdlog::error("bus: a Redis task failed: {}", e.what());
+    }
+  }
+
+  std::string presence_key(user_id user) const {
+    return options_.key_prefix + ":presence:" + std::to_string(user);
+  }
+
+  std::vector<std::string> presence_args(std::string const& script, user_id user, std::string id,
+                                         bool ttl) const {
+    std::vector<std::string> args;
+    args.push_back("EVAL");
+    args.push_back(script);
+    args.push_back("1");
+    args.push_back(presence_key(user));
+    args.push_back(std::move(id));
+    if (ttl) args.push_back(ttl_ms_);
+    return args;
+  }
+
+  std::vector<std::string> count_args(std::vector<user_id> const& users) const {
+    std::vector<std::string> args;
+    args.push_back("EVAL");
+    args.push_back(count_script_);
+    args.push_back(std::to_string(users.size()));
+    for (user_id user : users) args.push_back(presence_key(user));
+    return args;
+  }
+
+  // Redis's answer, plus whoever is connected here (Redis may have lost them in a restart until the next
+  // refresh); this process's own count alone when Redis did not answer.
+  std::vector<user_id> merge_online(std::vector<user_id> const& users,
+                                    std::optional<redis::reply> const& answer) const {
+    auto here = presence_.online_among(users);
+    if (!answer || answer->type != redis::reply::kind::array || answer->elements.size() != users.size()) {
+      return here;
+    }
+    std::vector<user_id> online;
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      bool const remote =
+          answer->elements[i].type == redis::reply::kind::integer && answer->elements[i].integer > 0;
+      if (remote || std::find(here.begin(), here.end(), users[i]) != here.end()) online.push_back(users[i]);
+    }
+    return online;
+  }
+
+  asio::awaitable<std::optional<redis::reply>> run_command(std::shared_ptr<redis_core> self,
+                                                           std::vector<std::string> args) {
+    if (!self->publisher_->is_open()) co_return std::nullopt;
+    auto answer = co_await self->publisher_->command(std::move(args), presence_deadline);
+    // A missed deadline marks the connection broken: the callers after us fall back at once instead of each
+    // waiting out the deadline, and the supervisor reconnects.
+    if (!answer && self->publisher_->is_open()) {
+      spdlog::warn("bus: Redis missed a presence deadline; reconnecting");
+      self->publisher_->close();
+    }
+    co_return answer;
+  }
+
+  void send(std::string const& bytes) {
+    --unsent_;
+    if (publisher_->unanswered() >= max_unsent) {
+      count_drop();
+      return;
+    }
+    std::vector<std::string_view> args{"PUBLISH", channel_, bytes};
+    if (!publisher_->send(args)) count_drop();
+  }
+
+  void count_drop() {
+    if (dropped_.fetch_add(1) % 1000 == 0) {
+      spdlog::warn("bus: Redis is not keeping up; cross-process copies dropped so far: {}", dropped_.load());
+    }
+  }
+
+  void on_message(std::string_view payload) {
+    auto decoded = wire::decode(payload);
+    if (!decoded) {
+      spdlog::warn("bus: ignored a malformed message on {} ({} bytes)", channel_, payload.size());
+      return;
+    }
+    if (decoded->origin == origin_ || !target_ || target_->stopped) return;
+    asio::post(delivery_, [target = target_, e = std::move(decoded->message)]() mutable {
+      deliver_to(target, std::move(e));
+    });
+  }
+
+  void note_error(char const* which, std::string const& error, bool& complained) {
+    {
+      std::lock_guard lock(mutex_);
+      last_error_ = std::string(which) + ": " + error;
+    }
+    // One warning per outage; the retries every few seconds go to debug.
+    if (!complained) {
+      spdlog::warn("bus: Redis {} unavailable ({}); retrying with backoff", which, error);
+      complained = true;
+    } else {
+      spdlog::debug("bus: Redis {} still unavailable ({})", which, error);
+    }
+  }
+
+  asio::awaitable<bool> pause(asio::steady_timer& timer, redis::duration how_long) {
+    if (stopped_) co_return false;
+    timer.expires_after(how_long);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return !stopped_;
+  }
+
+  // The supervisors take `self` only to keep the core alive while they run.
+  asio::awaitable<void> run_subscriber(std::shared_ptr<redis_core> self) {
+    redis::duration backoff = first_backoff;
+    bool complained = false;
+    while (!stopped_) {
+      bool up = co_await subscriber_->open(endpoint_, connect_deadline);
+      if (up) {
+        auto handler = [this](std::string_view payload) { on_message(payload); };
+        up = co_await subscriber_->subscribe(channel_, std::move(handler), connect_deadline);
+      }
+      if (up) {
+        backoff = first_backoff;
+        complained = false;
+        sub_up_ = true;
+        spdlog::info("bus: subscribed to {} on {}:{}", channel_, endpoint_.host, endpoint_.port);
+        co_await subscriber_->wait_closed();
+        sub_up_ = false;
+      }
+      if (stopped_) break;
+      note_error("subscriber", subscriber_->last_error(), complained);
+      if (!co_await pause(sub_timer_, backoff)) break;
+      backoff = std::min<redis::duration>(backoff * 2, last_backoff);
+    }
+    (void)self;
+  }
+
+  asio::awaitable<void> run_publisher(std::shared_ptr<redis_core> self) {
+    redis::duration backoff = first_backoff;
+    bool complained = false;
+    while (!stopped_) {
+      if (co_await publisher_->open(endpoint_, connect_deadline)) {
+        backoff = first_backoff;
+        complained = false;
+        pub_up_ = true;
+        spdlog::info("bus: publishing to {}:{}", endpoint_.host, endpoint_.port);
+        refresh_presence();
+        co_await publisher_->wait_closed();
+        pub_up_ = false;
+      }
+      if (stopped_) break;
+      note_error("publisher", publisher_->last_error(), complained);
+      if (!co_await pause(pub_timer_, backoff)) break;
+      backoff = std::min<redis::duration>(backoff * 2, last_backoff);
+    }
+    (void)self;
+  }
+
+  // Keeps this process's connections alive in Redis, and notices a publisher connection that hangs without
+  // the socket failing (no TCP reset), which would otherwise stall presence until keepalive gives up.
+  asio::awaitable<void> run_refresher(std::shared_ptr<redis_core> self) {
+    while (co_await pause(refresh_timer_, options_.presence_refresh)) {
+      if (!publisher_->is_open()) continue;
+      auto ping = ping_args();
+      auto answer = co_await publisher_->command(std::move(ping), ping_deadline);
+      if (!answer) {
+        spdlog::warn("bus: Redis did not answer PING; reconnecting");
+        publisher_->close();
+        continue;
+      }
+      refresh_presence();
+    }
+    (void)self;
+  }
+
+  static std::vector<std::string> ping_args() { return std::vector<std::string>(1, "PING"); }
+
+  void refresh_presence() {
+    for (auto const& [user, ids] : presence_.snapshot()) {
+      std::string const key = presence_key(user);
+      std::vector<std::string_view> args{"EVAL", refresh_script_, "1", key, ttl_ms_};
+      args.insert(args.end(), ids.begin(), ids.end());
+      publisher_->send(args);
+    }
+  }
+
+  void shut_down() {
+    sub_timer_.cancel();
+    pub_timer_.cancel();
+    refresh_timer_.cancel();
+    subscriber_->close();
+    publisher_->close();
+  }
+
+  redis::endpoint const endpoint_;
+  redis_bus_options const options_;
+  std::string const channel_;
+  std::string const ttl_ms_;
+  std::string const connect_script_, disconnect_script_, refresh_script_, count_script_;
+  std::uint64_t const origin_;  // tags our messages, to recognise their echo
+  std::shared_ptr<delivery_target> target_;
+  local_presence presence_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> sub_up_{false}, pub_up_{false};
+  std::atomic<std::size_t> unsent_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+  mutable std::mutex mutex_;
+  std::string last_error_ = "not started";
+  // Serialises deliveries, so `deliver` is never called twice at once and sees each publisher's order.
+  asio::strand<asio::any_io_executor> delivery_;
+  // Everything hiredis: both connections, their callbacks, the supervisors and the timers.
+  redis::strand strand_;
+  asio::steady_timer sub_timer_, pub_timer_, refresh_timer_;
+  // Last, so that they are closed (and their callbacks run) while everything above still exists.
+  std::shared_ptr<redis::connection> subscriber_;
+  std::shared_ptr<redis::connection> publisher_;
+};
+
+class redis_bus final : public bus {
+ public:
+  redis_bus(redis::endpoint ep, asio::any_io_executor io, redis_bus_options options)
+      : core_(std::make_shared<redis_core>(std::move(ep), std::move(io), std::move(options))) {}
+  ~redis_bus() override { core_->stop(); }
+
+  void on_deliver(std::function<void(envelope)> deliver) override { core_->on_deliver(std::move(deliver)); }
+  void start() override { core_->start(); }
+  void stop() override { core_->stop(); }
+  void publish(envelope e) override { core_->publish(std::move(e)); }
+  // Not coroutines themselves: the id is copied into the core's coroutine before the caller's string can go.
+  asio::awaitable<bool> connected(user_id user, std::string const& connection_id) override {
+    return core_->connected(core_, user, connection_id);
+  }
+  asio::awaitable<bool> disconnected(user_id user, std::string const& connection_id) override {
+    return core_->disconnected(core_, user, connection_id);
+  }
+  asio::awaitable<std::vector<user_id>> online_among(std::vector<user_id> users) override {
+    return core_->online_among(core_, std::move(users));
+  }
+  health_info health() const override { return core_->health(); }
+
+ private:
+  std::shared_ptr<redis_core> core_;
+};
+
+}  // namespace
+
+std::unique_ptr<bus> make_redis_bus(std::string redis_url, asio::any_io_executor io,
+                                    redis_bus_options options) {
+  auto ep = redis::parse_url(redis_url);
+  return std::make_unique<redis_bus>(std::move(ep), std::move(io), std::move(options));
+}
+
+}  // namespace windi

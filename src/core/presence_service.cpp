@@ -1,0 +1,44 @@
+#include "core/presence_service.hpp"
+
+#include "api/events.hpp"
+
+#include <algorithm>
+
+namespace windi {
+
+task<void> presence_service::connected(user_id user, std::string const& username,
+                                       std::string const& connection_id) {
+  // The awaited value is named first: GCC 12 emits a trap for a co_await used directly as an if condition.
+  bool first = co_await events_.connected(user, connection_id);
+  if (first) co_await announce(user, username, true);
+  co_return;
+}
+
+task<void> presence_service::disconnected(user_id user, std::string const& username,
+                                          std::string const& connection_id) {
+  bool last = co_await events_.disconnected(user, connection_id);
+  if (last) co_await announce(user, username, false);
+  co_return;
+}
+
+task<std::vector<user_id>> presence_service::online_among(std::vector<user_id> users) {
+  co_return co_await events_.online_among(std::move(users));
+}
+
+task<void> presence_service::announce(user_id user, std::string const& username, bool online) {
+  auto chats = co_await db_.list_chats(user);
+  if (!chats) co_return;
+  std::vector<user_id> audience;
+  for (auto const& summary : *chats) {
+    for (auto const& m : summary.info.members) {
+      if (m.id != user) audience.push_back(m.id);
+    }
+  }
+  std::sort(audience.begin(), audience.end());
+  audience.erase(std::unique(audience.begin(), audience.end()), audience.end());
+  if (audience.empty()) co_return;
+  envelope e{std::move(audience), user_status_event(user, username, online, clock_.now())};
+  events_.publish(std::move(e));
+}
+
+}  // namespace windi

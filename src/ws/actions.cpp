@@ -1,0 +1,165 @@
+// Client actions over the socket: thin adapters over the same services the REST routes call.
+#include "api/views.hpp"
+#include "http/json_input.hpp"
+#include "ws/session.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <charconv>
+
+namespace windi::ws {
+
+namespace json = boost::json;
+
+boost::asio::awaitable<void> session::handle(std::string const& text) {
+  auto frame = http::parse_json_object(text);
+  if (!frame) {
+    send_error("", frame.error());
+    co_return;
+  }
+  auto action_value = frame->if_contains("action");
+  if (!action_value || !action_value->is_string()) {
+    send_error("", fail(errc::validation, "Field required", "action"));
+    co_return;
+  }
+  std::string action(action_value->get_string());
+  json::object data;
+  if (auto const* d = frame->if_contains("data")) {
+    if (!d->is_object() && !d->is_null()) {
+      send_error(action, fail(errc::validation, "Input should be a valid JSON object", "data"));
+      co_return;
+    }
+    if (d->is_object()) data = d->get_object();
+  }
+
+  if (action == "send_message") {
+    auto chat = http::required_id(data, "chat_id");
+    if (!chat) co_return send_error(action, chat.error());
+    auto body = http::required_string(data, "text");
+    if (!body) co_return send_error(action, body.error());
+    auto client_id = http::optional_string(data, "client_message_id");
+    if (!client_id) co_return send_error(action, client_id.error());
+    auto sent = co_await services_.messages.send(me_.subject, *chat, std::move(*body), std::move(*client_id));
+    if (!sent) co_return send_error(action, sent.error());
+    // The acknowledgement to this connection; every member's connections (this one too) also get new_message.
+    auto view = message_view(sent->stored, 0);
+    view["duplicate"] = sent->duplicate;
+    enqueue(encode_event("message_sent", std::move(view)));
+  } else if (action == "typing") {
+    auto chat = http::required_id(data, "chat_id");
+    if (!chat) co_return send_error(action, chat.error());
+    auto is_typing = http::required_bool(data, "is_typing");
+    if (!is_typing) co_return send_error(action, is_typing.error());
+    auto done = co_await services_.messages.typing(me_.subject, me_.username, *chat, *is_typing);
+    if (!done) send_error(action, done.error());
+  } else if (action == "mark_read") {
+    auto chat = http::required_id(data, "chat_id");
+    if (!chat) co_return send_error(action, chat.error());
+    auto up_to = http::optional_id(data, "message_id");
+    if (!up_to) co_return send_error(action, up_to.error());
+    auto marked = co_await services_.messages.mark_read(me_.subject, *chat, *up_to);
+    if (!marked) send_error(action, marked.error());
+  } else if (action == "sync") {
+    co_await sync(data);
+  } else if (action == "ping") {
+    enqueue(encode_event("pong", json::object{}));
+  } else {
+    send_error(action, fail(errc::bad_request, "Unknown action"));
+  }
+}
+
+// Resume: the client says the last seq it saw per chat and gets what it missed, from the store, in order,
+// plus the read state of every chat. Live frames arriving meanwhile are held and replayed after, minus those
+// the replay already carried, so there is neither a gap nor a duplicate at the boundary.
+boost::asio::awaitable<void> session::sync(json::object const& data) {
+  std::map<chat_id, std::int64_t> cursors;
+  if (auto const* given = data.if_contains("chats")) {
+    if (!given->is_object())
+      co_return send_error("sync", fail(errc::validation, "Input should be an object", "chats"));
+    for (auto const& [key, value] : given->get_object()) {
+      chat_id id = 0;
+      auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
+      if (ec != std::errc{} || end != key.data() + key.size() || !value.is_int64() || value.get_int64() < 0) {
+        co_return send_error("sync",
+                             fail(errc::validation, "Expected {\"<chat_id>\": <last seen seq>}", "chats"));
+      }
+      cursors[id] = value.get_int64();
+    }
+  }
+  syncing_ = true;
+  auto chats = co_await services_.chats.list(me_.subject);
+  if (!chats) {
+    syncing_ = false;
+    flush_held_after_sync({});
+    co_return send_error("sync", chats.error());
+  }
+  std::map<chat_id, std::int64_t> replayed;
+  std::vector<user_id> people;
+  json::array entries;
+  int const max_replay = services_.limits.sync_max_messages;
+  for (auto const& summary : *chats) {
+    auto const& info = summary.info;
+    for (auto const& m : info.members) people.push_back(m.id);
+    auto cursor = cursors.count(info.id) ? cursors[info.id] : 0;
+    json::object entry{{"chat_id", info.id},
+                       {"last_seq", info.last_seq},
+                       {"last_read_seq", summary.my_last_read_seq},
+                       {"unread_count", summary.unread_count},
+                       {"resync_required", false}};
+    json::array members;
+    for (auto const& m : info.members) members.push_back(member_view(m));
+    entry["members"] = std::move(members);
+    json::array missed;
+    if (info.last_seq - cursor > max_replay) {
+      entry["resync_required"] = true;
+    } else {
+      std::int64_t after = cursor;
+      while (after < info.last_seq) {
+        history_request page;
+        page.chat = info.id;
+        page.limit = services_.limits.history_max_limit;
+        page.after_seq = after;
+        auto got = co_await services_.messages.history(me_.subject, page);
+        if (!got || got->messages.empty()) break;
+        for (auto const& m : got->messages) missed.push_back(message_view(m, read_by_count(got->info, m)));
+        after = got->messages.back().seq;
+      }
+      replayed[info.id] = after;
+    }
+    entry["messages"] = std::move(missed);
+    entries.push_back(std::move(entry));
+  }
+  std::sort(people.begin(), people.end());
+  people.erase(std::unique(people.begin(), people.end()), people.end());
+  auto online = co_await services_.presence.online_among(std::move(people));
+  json::array online_ids;
+  for (auto id : online) online_ids.push_back(id);
+  enqueue(encode_event("sync", {{"chats", std::move(entries)}, {"online_user_ids", std::move(online_ids)}}));
+  syncing_ = false;
+  flush_held_after_sync(replayed);
+}
+
+void session::flush_held_after_sync(std::map<chat_id, std::int64_t> const& replayed) {
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& frame : held) {
+    if (frame->find("\"type\":\"new_message\"") != std::string::npos) {
+      boost::system::error_code ec;
+      auto parsed = json::parse(*frame, ec);
+      auto const* d = !ec && parsed.is_object() ? parsed.as_object().if_contains("data") : nullptr;
+      if (d && d->is_object()) {
+        auto const* chat = d->as_object().if_contains("chat_id");
+        auto const* seq = d->as_object().if_contains("seq");
+        if (chat && seq && chat->is_int64() && seq->is_int64()) {
+          auto it = replayed.find(chat->get_int64());
+          if (it != replayed.end() && seq->get_int64() <= it->second) continue;  // the replay carried it
+        }
+      }
+    }
+    enqueue(std::move(frame));
+  }
+}
+
+}  // namespace windi::ws

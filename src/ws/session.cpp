@@ -1,0 +1,225 @@
+#include "ws/session.hpp"
+
+#include "api/views.hpp"
+#include "http/errors.hpp"
+#include "http/json_input.hpp"
+#include "ws/hub.hpp"
+#include "ws/upgrade_checks.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+namespace windi::ws {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string random_connection_id() {
+  unsigned char bytes[8];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
+}
+
+}  // namespace
+
+session::session(asio::ip::tcp::socket socket, session_services& services, session_limits const& limits)
+    : ws_(std::move(socket)),
+      services_(services),
+      limits_(limits),
+      wake_writer_(ws_.get_executor()),
+      connection_id_(random_connection_id()) {}
+
+void session::start(std::shared_ptr<session> self, http::beast_request request) {
+  auto executor = self->ws_.get_executor();
+  asio::co_spawn(executor, run(std::move(self), std::move(request)), asio::detached);
+}
+
+void session::deliver(frame_ptr frame) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    if (self->syncing_) {
+      self->held_.push_back(std::move(frame));
+    } else {
+      self->enqueue(std::move(frame));
+    }
+  });
+}
+
+void session::shutdown() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->closing_ = true;
+    self->wake_writer_.cancel();
+  });
+}
+
+void session::enqueue(frame_ptr frame) {
+  if (closing_ || overflowed_) return;
+  if (outbox_.size() >= limits_.outbox_max_frames ||
+      outbox_bytes_ + frame->size() > limits_.outbox_max_bytes) {
+    // Never block the producer and never grow without bound: drop the queue and close; the client resumes.
+    overflowed_ = true;
+    outbox_.clear();
+    outbox_bytes_ = 0;
+    spdlog::warn("ws: user {} connection {} too slow, closing with {}", me_.subject, connection_id_,
+                 close_slow_consumer);
+  } else {
+    outbox_bytes_ += frame->size();
+    outbox_.push_back(std::move(frame));
+  }
+  wake_writer_.cancel();
+}
+
+void session::send_error(std::string_view action, failure const& f) {
+  json::object data{{"action", action},
+                    {"status", static_cast<int>(http::status_for(f.code))},
+                    {"detail", f.code == errc::internal ? "Internal Server Error" : f.detail}};
+  if (!f.field.empty() && f.field.back() != '.') data["field"] = f.field;
+  enqueue(encode_event("error", std::move(data)));
+}
+
+asio::awaitable<void> session::run(std::shared_ptr<session> self, http::beast_request request) {
+  auto& ws = self->ws_;
+  auto& services = self->services_;
+  auto token = token_from_upgrade(request);
+  if (auto refusal = check_origin(request, self->limits_.allowed_origins); !refusal.empty()) {
+    auto response = refusal_response(request, beast::http::status::forbidden, refusal);
+    co_await beast::http::async_write(beast::get_lowest_layer(ws), response, use_tuple);
+    co_return;
+  }
+  if (token.value) {
+    auto claims = services.auth.authenticate(*token.value);
+    if (!claims) {
+      auto response =
+          refusal_response(request, beast::http::status::unauthorized, "Could not validate credentials");
+      co_await beast::http::async_write(beast::get_lowest_layer(ws), response, use_tuple);
+      co_return;
+    }
+    self->me_ = *claims;
+  }
+
+  beast::get_lowest_layer(ws).expires_never();
+  websocket::stream_base::timeout timeouts{std::chrono::seconds(30), self->limits_.idle_timeout, true};
+  ws.set_option(timeouts);
+  ws.read_message_max(self->limits_.max_frame_bytes);
+  bool echo_protocol = token.from_subprotocol;
+  ws.set_option(websocket::stream_base::decorator([echo_protocol](websocket::response_type& res) {
+    res.set(beast::http::field::server, "windi");
+    if (echo_protocol) res.set(beast::http::field::sec_websocket_protocol, "bearer");
+  }));
+  auto [accept_ec] = co_await ws.async_accept(request, use_tuple);
+  if (accept_ec) co_return;
+  if (!token.value) {
+    bool authenticated =
+        co_await self->authenticate_first_frame();  // named: GCC 12 and co_await in conditions
+    if (!authenticated) co_return;
+  }
+
+  services.local.add(self->me_.subject, self);
+  self->registered_ = true;
+  asio::co_spawn(ws.get_executor(), write_loop(self), asio::detached);
+  self->enqueue(encode_event("connected", {{"user_id", self->me_.subject},
+                                           {"username", self->me_.username},
+                                           {"connection_id", self->connection_id_}}));
+  co_await services.presence.connected(self->me_.subject, self->me_.username, self->connection_id_);
+
+  beast::flat_buffer buffer;
+  while (!self->closing_) {
+    buffer.clear();
+    auto [ec, bytes] = co_await ws.async_read(buffer, use_tuple);
+    if (ec) break;
+    if (!ws.got_text()) {
+      self->send_error("", fail(errc::bad_request, "Frames must be JSON text"));
+      continue;
+    }
+    try {
+      co_await self->handle(beast::buffers_to_string(buffer.data()));
+    } catch (std::exception const& e) {
+      spdlog::error("ws: unhandled exception for user {}: {}", self->me_.subject, e.what());
+      self->send_error("", fail(errc::internal, e.what()));
+    }
+  }
+
+  services.local.remove(self->me_.subject, self.get());
+  self->closing_ = true;
+  self->wake_writer_.cancel();
+  co_await services.presence.disconnected(self->me_.subject, self->me_.username, self->connection_id_);
+}
+
+asio::awaitable<bool> session::authenticate_first_frame() {
+  beast::flat_buffer buffer;
+  asio::steady_timer deadline(ws_.get_executor(), limits_.auth_timeout);
+  deadline.async_wait([this](boost::system::error_code ec) {
+    if (!ec) beast::get_lowest_layer(ws_).cancel();
+  });
+  auto [ec, bytes] = co_await ws_.async_read(buffer, use_tuple);
+  deadline.cancel();
+  std::optional<token_claims> claims;
+  if (!ec) {
+    boost::system::error_code parse_ec;
+    auto frame = json::parse(beast::buffers_to_string(buffer.data()), parse_ec);
+    if (!parse_ec && frame.is_object() && frame.as_object()["action"] == "auth") {
+      auto const* data = frame.as_object().if_contains("data");
+      auto const* token = data && data->is_object() ? data->as_object().if_contains("token") : nullptr;
+      if (token && token->is_string()) {
+        auto verified = services_.auth.authenticate(std::string(token->get_string()));
+        if (verified) claims = *verified;
+      }
+    }
+  }
+  if (!claims) {
+    websocket::close_reason reason(websocket::close_code::policy_error, "authentication required");
+    co_await ws_.async_close(reason, use_tuple);
+    co_return false;
+  }
+  me_ = *claims;
+  co_return true;
+}
+
+asio::awaitable<void> session::write_loop(std::shared_ptr<session> self) {
+  auto& ws = self->ws_;
+  for (;;) {
+    if (self->overflowed_) {
+      websocket::close_reason reason(static_cast<websocket::close_code>(close_slow_consumer),
+                                     "slow consumer");
+      co_await ws.async_close(reason, use_tuple);
+      co_return;
+    }
+    if (self->outbox_.empty()) {
+      if (self->closing_) break;
+      self->wake_writer_.expires_at(asio::steady_timer::time_point::max());
+      co_await self->wake_writer_.async_wait(use_tuple);
+      continue;
+    }
+    auto frame = self->outbox_.front();
+    ws.text(true);
+    auto [ec, bytes] = co_await ws.async_write(asio::buffer(*frame), use_tuple);
+    if (!self->outbox_.empty() && self->outbox_.front() == frame) {
+      self->outbox_bytes_ -= frame->size();
+      self->outbox_.pop_front();
+    }
+    if (ec) co_return;
+  }
+  if (ws.is_open()) {
+    websocket::close_reason reason(websocket::close_code::going_away, "server shutting down");
+    co_await ws.async_close(reason, use_tuple);
+  }
+}
+
+}  // namespace windi::ws

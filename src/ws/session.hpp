@@ -1,0 +1,85 @@
+#pragma once
+// One WebSocket connection: a reader coroutine that handles client actions in order, and a writer coroutine
+// that drains a bounded outbox. Both run on the connection's strand; deliver() may be called from any thread.
+#include "api/events.hpp"
+#include "core/auth_service.hpp"
+#include "core/chat_service.hpp"
+#include "core/message_service.hpp"
+#include "core/presence_service.hpp"
+#include "http/request.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace windi::ws {
+
+class hub;
+
+struct session_limits {
+  std::size_t max_frame_bytes = 64 * 1024;  // larger client frames close the connection (1009)
+  std::size_t outbox_max_frames = 1024;     // a slower consumer is disconnected (4008) and resumes later
+  std::size_t outbox_max_bytes = 8 * 1024 * 1024;
+  std::chrono::seconds idle_timeout{60};  // pings at half of it; a peer silent this long is closed
+  std::chrono::seconds auth_timeout{
+      10};  // to send the first "auth" frame when no token came with the upgrade
+  std::vector<std::string> allowed_origins;  // besides the server's own host; "*" allows any
+};
+
+struct session_services {
+  auth_service& auth;
+  chat_service& chats;
+  message_service& messages;
+  presence_service& presence;
+  hub& local;
+  service_limits limits;
+};
+
+// Close codes of our own (4000-4999 are for applications).
+constexpr std::uint16_t close_slow_consumer = 4008;
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(boost::asio::ip::tcp::socket socket, session_services& services, session_limits const& limits);
+  // Takes over an upgrade request: authenticates, accepts, serves until either side closes.
+  static void start(std::shared_ptr<session> self, http::beast_request request);
+  // Queues a frame for sending; thread-safe.
+  void deliver(frame_ptr frame);
+  // Closes with 1001 (going away), for shutdown; thread-safe.
+  void shutdown();
+
+ private:
+  static boost::asio::awaitable<void> run(std::shared_ptr<session> self, http::beast_request request);
+  static boost::asio::awaitable<void> write_loop(std::shared_ptr<session> self);
+  boost::asio::awaitable<bool> authenticate_first_frame();
+  boost::asio::awaitable<void> handle(std::string const& text);
+  boost::asio::awaitable<void> sync(boost::json::object const& data);
+  void enqueue(frame_ptr frame);
+  void send_error(std::string_view action, failure const& f);
+  void flush_held_after_sync(std::map<chat_id, std::int64_t> const& replayed);
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  session_services& services_;
+  session_limits const& limits_;
+  boost::asio::steady_timer wake_writer_;
+  std::deque<frame_ptr> outbox_;
+  std::size_t outbox_bytes_ = 0;
+  std::vector<frame_ptr> held_;  // live frames that arrive while a sync is being assembled
+  bool syncing_ = false;
+  bool overflowed_ = false;
+  bool closing_ = false;
+  bool registered_ = false;
+  token_claims me_;
+  std::string connection_id_;
+};
+
+}  // namespace windi::ws

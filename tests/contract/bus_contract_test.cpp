@@ -1,0 +1,241 @@
+// One contract over every bus: the in-process one, and Redis (two bus instances on one Redis stand for two
+// server processes). Redis runs only when WINDI_TEST_REDIS_URL is set (required when CI=true).
+#include "bus/bus.hpp"
+#include "contract/bus_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <ostream>
+#include <random>
+
+namespace windi {
+namespace {
+
+using namespace windi::testing;
+
+struct bus_backend {
+  std::string name;
+  bool cross_process = false;  // instances share deliveries and presence
+};
+
+void PrintTo(bus_backend const& backend, std::ostream* out) { *out << backend.name; }
+
+std::string redis_url_from_env() {
+  char const* url = std::getenv("WINDI_TEST_REDIS_URL");
+  return url != nullptr ? url : "";
+}
+
+bool in_ci() {
+  char const* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+std::uint64_t random_number() {
+  static std::mt19937_64 generator{std::random_device{}()};
+  return generator();
+}
+
+class bus_contract : public ::testing::TestWithParam<bus_backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam().name == "redis") {
+      url_ = redis_url_from_env();
+      if (url_.empty()) {
+        if (in_ci()) FAIL() << "WINDI_TEST_REDIS_URL must be set in CI";
+        GTEST_SKIP() << "WINDI_TEST_REDIS_URL is not set";
+      }
+    }
+    // A namespace of our own: other tests and servers may share this Redis.
+    options_.key_prefix = "windi-test-" + std::to_string(random_number());
+    base_user_ = static_cast<user_id>(random_number() % 1'000'000'000) + 1'000'000;
+  }
+
+  void TearDown() override {
+    for (auto& b : buses_) b->stop();
+    buses_.clear();
+    EXPECT_TRUE(runner_.finish()) << "the io_context still had work after every bus stopped";
+  }
+
+  // A bus instance ("a server process"), started and connected, delivering into `box`.
+  bus& add_bus(inbox& box, std::string const& url = {}) {
+    std::unique_ptr<bus> b = GetParam().name == "redis"
+                                 ? make_redis_bus(url.empty() ? url_ : url, runner_.executor(), options_)
+                                 : make_local_bus(runner_.executor());
+    b->on_deliver(box.sink());
+    b->start();
+    EXPECT_TRUE(eventually([&] { return b->health().ok; })) << b->health().detail;
+    buses_.push_back(std::move(b));
+    return *buses_.back();
+  }
+
+  bool cross_process() const { return GetParam().cross_process; }
+
+  io_runner runner_;
+  std::string url_;
+  redis_bus_options options_;
+  user_id base_user_ = 0;
+  std::vector<std::unique_ptr<bus>> buses_;
+};
+
+TEST_P(bus_contract, delivers_every_envelope_with_its_recipients_and_exact_bytes) {
+  inbox box;
+  bus& b = add_bus(box);
+  std::string binary("\0\xff{\"type\":\"new_message\"}\r\n", 26);
+  b.publish(make_envelope({base_user_, -1, 0, INT64_MAX}, binary));
+  b.publish(make_envelope({}, "second"));
+  b.publish(make_envelope({base_user_}, ""));
+  ASSERT_TRUE(box.wait_for(3));
+  auto got = box.all();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(*got[0].frame, binary);
+  EXPECT_EQ(got[0].recipients, (std::vector<user_id>{base_user_, -1, 0, INT64_MAX}));
+  EXPECT_EQ(*got[1].frame, "second");
+  EXPECT_TRUE(got[1].recipients.empty());
+  EXPECT_EQ(*got[2].frame, "");
+}
+
+TEST_P(bus_contract, keeps_the_publish_order) {
+  inbox box;
+  bus& b = add_bus(box);
+  for (int i = 0; i < 200; ++i) b.publish(make_envelope({base_user_}, std::to_string(i)));
+  ASSERT_TRUE(box.wait_for(200));
+  auto got = box.all();
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(*got[i].frame, std::to_string(i));
+}
+
+TEST_P(bus_contract, each_process_delivers_each_envelope_exactly_once_including_its_own) {
+  inbox box_a, box_b;
+  bus& a = add_bus(box_a);
+  bus& b = add_bus(box_b);
+  for (int i = 0; i < 20; ++i) {
+    a.publish(make_envelope({base_user_}, "from a " + std::to_string(i)));
+    b.publish(make_envelope({base_user_ + 1}, "from b " + std::to_string(i)));
+  }
+  std::size_t const expected = cross_process() ? 40 : 20;
+  ASSERT_TRUE(box_a.wait_for(expected));
+  ASSERT_TRUE(box_b.wait_for(expected));
+  // A duplicate (say, the echo of our own message from Redis) would arrive shortly after the originals.
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 20; ++i) {
+    std::string const from_a = "from a " + std::to_string(i), from_b = "from b " + std::to_string(i);
+    EXPECT_EQ(box_a.count(from_a), 1u) << from_a;
+    EXPECT_EQ(box_b.count(from_b), 1u) << from_b;
+    EXPECT_EQ(box_a.count(from_b), cross_process() ? 1u : 0u) << from_b;
+    EXPECT_EQ(box_b.count(from_a), cross_process() ? 1u : 0u) << from_a;
+  }
+}
+
+TEST_P(bus_contract, presence_counts_connections_across_processes) {
+  inbox box_a, box_b;
+  bus& a = add_bus(box_a);
+  bus& b = cross_process() ? add_bus(box_b) : a;
+  user_id const user = base_user_;
+  EXPECT_TRUE(await_on(runner_, a.connected(user, "conn-1")));
+  EXPECT_FALSE(await_on(runner_, b.connected(user, "conn-2")));
+  EXPECT_EQ(await_on(runner_, b.online_among({user, user + 1})), std::vector<user_id>{user});
+  EXPECT_EQ(await_on(runner_, a.online_among({user + 1, user})), std::vector<user_id>{user});
+  EXPECT_FALSE(await_on(runner_, a.disconnected(user, "conn-1")));
+  EXPECT_EQ(await_on(runner_, a.online_among({user})), std::vector<user_id>{user});
+  EXPECT_TRUE(await_on(runner_, b.disconnected(user, "conn-2")));
+  EXPECT_TRUE(await_on(runner_, a.online_among({user})).empty());
+  EXPECT_TRUE(await_on(runner_, b.online_among({})).empty());
+}
+
+TEST_P(bus_contract, a_second_connection_of_a_user_is_not_a_transition) {
+  inbox box;
+  bus& b = add_bus(box);
+  user_id const user = base_user_;
+  EXPECT_TRUE(await_on(runner_, b.connected(user, "one")));
+  EXPECT_FALSE(await_on(runner_, b.connected(user, "two")));
+  EXPECT_FALSE(await_on(runner_, b.disconnected(user, "two")));
+  EXPECT_FALSE(await_on(runner_, b.disconnected(user, "unknown")));
+  EXPECT_TRUE(await_on(runner_, b.disconnected(user, "one")));
+  EXPECT_FALSE(await_on(runner_, b.disconnected(user, "one")));
+  EXPECT_TRUE(await_on(runner_, b.connected(user, "three")));
+}
+
+TEST_P(bus_contract, a_crashed_process_users_go_offline_by_themselves) {
+  if (!cross_process()) GTEST_SKIP() << "an in-process bus has no other process";
+  options_.presence_ttl = 600ms;
+  options_.presence_refresh = 150ms;
+  inbox box_a, box_b;
+  bus& a = add_bus(box_a);
+  bus& b = add_bus(box_b);
+  user_id const user = base_user_;
+  EXPECT_TRUE(await_on(runner_, a.connected(user, "conn")));
+  // Refreshed while its process lives: still online well past one lifetime.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(await_on(runner_, b.online_among({user})), std::vector<user_id>{user});
+  // A stopped bus no longer refreshes, as if its process had crashed without saying goodbye.
+  a.stop();
+  EXPECT_TRUE(eventually([&] { return await_on(runner_, b.online_among({user})).empty(); }, 3s));
+  EXPECT_TRUE(await_on(runner_, b.connected(user, "elsewhere")));
+}
+
+TEST_P(bus_contract, survives_a_redis_restart) {
+  if (!cross_process()) GTEST_SKIP() << "only the Redis bus has a connection to lose";
+  redis_process redis;
+  inbox box_a, box_b;
+  bus& a = add_bus(box_a, redis.url());
+  bus& b = add_bus(box_b, redis.url());
+  a.publish(make_envelope({base_user_}, "before"));
+  ASSERT_TRUE(box_b.wait_for_frame("before"));
+
+  redis.stop();
+  ASSERT_TRUE(eventually([&] { return !a.health().ok && !b.health().ok; }));
+  // Publishing neither blocks nor fails: this process's own connections still get the event at once.
+  auto const started = steady::now();
+  a.publish(make_envelope({base_user_}, "during"));
+  EXPECT_LT(steady::now() - started, 50ms);
+  EXPECT_TRUE(box_a.wait_for_frame("during", 1s));
+  // Presence falls back to this process's count and never hangs.
+  auto const asked = steady::now();
+  EXPECT_TRUE(await_on(runner_, a.connected(base_user_, "conn")));
+  EXPECT_EQ(await_on(runner_, a.online_among({base_user_})), std::vector<user_id>{base_user_});
+  EXPECT_LT(steady::now() - asked, 2500ms);
+
+  redis.start();
+  // Delivery across processes resumes by itself, both ways, within a few seconds.
+  EXPECT_TRUE(eventually([&] { return a.health().ok && b.health().ok; }, 8s)) << a.health().detail;
+  int round = 0;
+  EXPECT_TRUE(eventually(
+      [&] {
+        std::string const frame = "after " + std::to_string(round++);
+        a.publish(make_envelope({base_user_}, frame));
+        return box_b.wait_for_frame(frame, 100ms);
+      },
+      8s));
+  b.publish(make_envelope({base_user_}, "back"));
+  EXPECT_TRUE(box_a.wait_for_frame("back"));
+  EXPECT_EQ(box_b.count("during"), 0u);
+  EXPECT_EQ(box_a.count("during"), 1u);
+  // The connection made while Redis was down was registered in the fresh Redis on reconnection.
+  EXPECT_FALSE(await_on(runner_, b.connected(base_user_, "other")));
+}
+
+TEST_P(bus_contract, presence_never_hangs_on_a_redis_that_stopped_answering) {
+  if (!cross_process()) GTEST_SKIP() << "only the Redis bus waits for a server";
+  redis_process redis;
+  inbox box;
+  bus& a = add_bus(box, redis.url());
+  redis.freeze();
+  auto const asked = steady::now();
+  EXPECT_TRUE(await_on(runner_, a.connected(base_user_, "conn")));
+  EXPECT_EQ(await_on(runner_, a.online_among({base_user_})), std::vector<user_id>{base_user_});
+  EXPECT_LT(steady::now() - asked, 3s);
+  a.publish(make_envelope({base_user_}, "while frozen"));
+  EXPECT_TRUE(box.wait_for_frame("while frozen", 1s));
+  redis.thaw();
+  // Once it answers again, presence goes through Redis (which by then has heard of the first connection).
+  EXPECT_TRUE(eventually([&] { return a.health().ok; }));
+  EXPECT_FALSE(await_on(runner_, a.connected(base_user_, "second")));
+  EXPECT_EQ(box.count("while frozen"), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, bus_contract,
+                         ::testing::Values(bus_backend{"local", false}, bus_backend{"redis", true}),
+                         [](auto const& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace windi
