@@ -116,7 +116,8 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     if (auto counts = two_integers(answer)) {
       co_return here.now_offline && counts->second == 0 && (counts->first == 1 || here.was_present);
     }
-    co_return here.was_present&& here.now_offline;
+    bool const gone_here = here.was_present && here.now_offline;
+    co_return gone_here;
   }
 
   asio::awaitable<std::vector<user_id>> online_among(std::shared_ptr<redis_core> self,

@@ -191,7 +191,8 @@ asio::awaitable<bool> connection::open(endpoint ep, duration deadline) {
       co_return false;
     }
   }
-  co_return attempt == attempt_&& is_open();
+  bool const ready = attempt == attempt_ && is_open();
+  co_return ready;
 }
 
 asio::awaitable<void> connection::wait_closed() {
