@@ -258,10 +258,12 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     redis::duration backoff = first_backoff;
     bool complained = false;
     while (!stopped_) {
-      bool up = co_await subscriber_->open(endpoint_, connect_deadline);
+      redis::endpoint ep = endpoint_;  // a named copy: GCC 12 mishandles aggregate arguments in co_await
+      bool up = co_await subscriber_->open(std::move(ep), connect_deadline);
       if (up) {
         auto handler = [this](std::string_view payload) { on_message(payload); };
-        up = co_await subscriber_->subscribe(channel_, std::move(handler), connect_deadline);
+        std::string channel = channel_;
+        up = co_await subscriber_->subscribe(std::move(channel), std::move(handler), connect_deadline);
       }
       if (up) {
         backoff = first_backoff;
@@ -283,7 +285,8 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     redis::duration backoff = first_backoff;
     bool complained = false;
     while (!stopped_) {
-      if (co_await publisher_->open(endpoint_, connect_deadline)) {
+      redis::endpoint ep = endpoint_;
+      if (co_await publisher_->open(std::move(ep), connect_deadline)) {
         backoff = first_backoff;
         complained = false;
         pub_up_ = true;
