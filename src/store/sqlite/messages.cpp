@@ -63,14 +63,17 @@ outcome<appended_message> append_message(connection& db, new_message const& m) {
 }
 
 outcome<std::vector<message>> history(connection& db, history_query const& q) {
-  // Every branch walks the UNIQUE (chat_id, seq) index from a bound, so a cursor page costs the same at
-  // any depth; only the seed-compatible offset form pays for what it skips.
+  // Every branch walks the UNIQUE (chat_id, seq) index from a bound, so a page costs the same at any depth.
+  // Seqs are dense (assigned under the write lock, never deleted), so an offset from the newest is a seq
+  // bound.
   static constexpr auto before =
       concat(select_message_sql, "WHERE m.chat_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3");
   static constexpr auto after =
       concat(select_message_sql, "WHERE m.chat_id = ?1 AND m.seq > ?2 ORDER BY m.seq LIMIT ?3");
   static constexpr auto newest =
-      concat(select_message_sql, "WHERE m.chat_id = ?1 ORDER BY m.seq DESC LIMIT ?2 OFFSET ?3");
+      concat(select_message_sql,
+             "WHERE m.chat_id = ?1 AND m.seq <= (SELECT last_seq FROM chats WHERE id = ?1) - ?3 "
+             "ORDER BY m.seq DESC LIMIT ?2");
   if (q.before_seq) {
     auto s = db.query(before, q.chat, *q.before_seq, q.limit);
     return read_page(s, true);
