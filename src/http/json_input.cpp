@@ -94,6 +94,16 @@ outcome<bool> required_bool(json::object const& o, std::string_view key) {
   return it->value().get_bool();
 }
 
+outcome<send_request> read_send_request(json::object const& o) {
+  auto chat = required_id(o, "chat_id");
+  if (!chat) return chat.error();
+  auto text = required_string(o, "text");
+  if (!text) return text.error();
+  auto client_id = optional_string(o, "client_message_id");
+  if (!client_id) return client_id.error();
+  return send_request{*chat, std::move(*text), std::move(*client_id)};
+}
+
 outcome<std::optional<std::int64_t>> query_int(request_context const& r, std::string const& key,
                                                std::int64_t min, std::int64_t max) {
   auto text = r.query_param(key);

@@ -23,6 +23,14 @@ outcome<std::optional<std::int64_t>> optional_id(boost::json::object const& o, s
 outcome<std::vector<std::int64_t>> id_list(boost::json::object const& o, std::string_view key);
 outcome<bool> required_bool(boost::json::object const& o, std::string_view key);
 
+// The body of a send, as REST's POST /messages/ and the socket's send_message both carry it.
+struct send_request {
+  std::int64_t chat_id = 0;
+  std::string text;
+  std::optional<std::string> client_message_id;
+};
+outcome<send_request> read_send_request(boost::json::object const& o);
+
 // Query and path parameters: integers within [min, max].
 outcome<std::optional<std::int64_t>> query_int(request_context const& r, std::string const& key,
                                                std::int64_t min, std::int64_t max);

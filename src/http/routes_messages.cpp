@@ -52,13 +52,10 @@ void add_message_routes(router& r, route_services& s) {
         authenticated(s.auth, "body", [&s](request_context& request, token_claims const& me) -> route_result {
           auto body = parse_json_object(request.raw.body());
           if (!body) co_return body.error();
-          auto chat = required_id(*body, "chat_id");
-          if (!chat) co_return chat.error();
-          auto text = required_string(*body, "text");
-          if (!text) co_return text.error();
-          auto client_id = optional_string(*body, "client_message_id");
-          if (!client_id) co_return client_id.error();
-          auto sent = co_await s.messages.send(me.subject, *chat, std::move(*text), std::move(*client_id));
+          auto fields = read_send_request(*body);
+          if (!fields) co_return fields.error();
+          auto sent = co_await s.messages.send(me.subject, fields->chat_id, std::move(fields->text),
+                                               std::move(fields->client_message_id));
           if (!sent) co_return sent.error();
           auto status = sent->duplicate ? beast_http::status::ok : beast_http::status::created;
           co_return json_response(status, message_view(sent->stored, 0));

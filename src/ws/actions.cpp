@@ -35,13 +35,10 @@ boost::asio::awaitable<void> session::handle(std::string const& text) {
   }
 
   if (action == "send_message") {
-    auto chat = http::required_id(data, "chat_id");
-    if (!chat) co_return send_error(action, chat.error());
-    auto body = http::required_string(data, "text");
-    if (!body) co_return send_error(action, body.error());
-    auto client_id = http::optional_string(data, "client_message_id");
-    if (!client_id) co_return send_error(action, client_id.error());
-    auto sent = co_await services_.messages.send(me_.subject, *chat, std::move(*body), std::move(*client_id));
+    auto request = http::read_send_request(data);
+    if (!request) co_return send_error(action, request.error());
+    auto sent = co_await services_.messages.send(me_.subject, request->chat_id, std::move(request->text),
+                                                 std::move(request->client_message_id));
     if (!sent) co_return send_error(action, sent.error());
     // The acknowledgement to this connection; every member's connections (this one too) also get new_message.
     auto view = message_view(sent->stored, 0);
