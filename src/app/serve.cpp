@@ -50,12 +50,9 @@ int serve(settings const& cfg) {
 
   http::route_services services{rt.auth, rt.users, rt.chats, rt.messages,
                                 [&rt, &sessions] { return health_report(*rt.db, *rt.events, sessions); }};
+  http::static_files web_files(cfg.web_dir);
   http::router routes;
-  http::add_auth_routes(routes, services);
-  http::add_user_routes(routes, services);
-  http::add_chat_routes(routes, services);
-  http::add_message_routes(routes, services);
-  http::add_health_routes(routes, services);
+  http::add_all_routes(routes, services, web_files);
 
   http::server server(rt.runner.io.get_executor(), routes, http::server_limits{cfg.max_body_bytes});
   ws::session_limits socket_limits{

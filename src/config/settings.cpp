@@ -18,7 +18,7 @@ constexpr char const* known_keys[] = {
     "SECRET_KEY",
     "DEBUG",
     "DATA_DIR",
-    "WEB_ROOT",
+    "WEB_DIR",
     "ACCESS_TOKEN_EXPIRE_MINUTES",
     "ALLOWED_ORIGINS",
     "MAX_BODY_BYTES",
@@ -149,7 +149,7 @@ outcome<settings> settings_from_variables(variables const& vars) {
   s.threads = *threads;
   s.debug = parse_bool(get(vars, "DEBUG", "false"));
   s.data_dir = get(vars, "DATA_DIR", s.data_dir);
-  s.web_root = get(vars, "WEB_ROOT");
+  s.web_dir = get(vars, "WEB_DIR", s.web_dir);
   s.secret_key = get(vars, "SECRET_KEY");
   s.redis_url = get(vars, "REDIS_URL");
   s.database_url = get(vars, "DATABASE_URL");

@@ -22,7 +22,7 @@ struct settings {
   std::string secret_key;
   bool debug = false;
   std::string data_dir = "data";
-  std::string web_root;  // folder served at /; empty: the built-in default next to the sources
+  std::string web_dir = "web";  // the web app: public/ is served at /, node_modules/ holds Swagger UI
   std::chrono::seconds access_token_ttl{24 * 3600};
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; same-host origins always pass
 

@@ -52,6 +52,12 @@ boost::asio::awaitable<api_response> router::dispatch(beast_request const& reque
                             boost::json::object{{"detail", "Malformed request target"}});
   }
   auto segments = split_path(target->path());
+  auto joined_path = [&segments] {
+    std::string path = "/";
+    for (auto const& s : segments) path += s + "/";
+    if (path.size() > 1) path.pop_back();
+    return path;
+  };
   bool path_known = false;
   for (auto const& r : routes_) {
     std::map<std::string, std::string> params;
@@ -59,12 +65,13 @@ boost::asio::awaitable<api_response> router::dispatch(beast_request const& reque
     path_known = true;
     bool head_as_get = request.method() == beast_http::verb::head && r.method == beast_http::verb::get;
     if (r.method != request.method() && !head_as_get) continue;
-    std::string path = "/";
-    for (auto const& s : segments) path += s + "/";
-    if (path.size() > 1) path.pop_back();
-    request_context context{request, std::move(path), std::move(params),
-                            decode_query(target->encoded_query())};
+    request_context context{request, joined_path(), std::move(params), decode_query(target->encoded_query())};
     co_return co_await r.handle(context);
+  }
+  bool readable = request.method() == beast_http::verb::get || request.method() == beast_http::verb::head;
+  if (!path_known && readable && fallback_) {
+    request_context context{request, joined_path(), {}, decode_query(target->encoded_query())};
+    co_return co_await fallback_(context);
   }
   if (path_known) {
     co_return json_response(beast_http::status::method_not_allowed,

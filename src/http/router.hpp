@@ -26,10 +26,13 @@ class router {
  public:
   void add(boost::beast::http::verb method, std::string pattern, handler h);
   boost::asio::awaitable<api_response> dispatch(beast_request const& request) const;
+  // Answers GET/HEAD of a path no route knows (the web app's files); without one such paths are 404.
+  void set_fallback(handler h) { fallback_ = std::move(h); }
   std::vector<route> const& routes() const { return routes_; }
 
  private:
   std::vector<route> routes_;
+  handler fallback_;
 };
 
 // Splits "/a/b/" into {"a", "b"}.

@@ -4,6 +4,7 @@
 #include "core/message_service.hpp"
 #include "core/user_service.hpp"
 #include "http/router.hpp"
+#include "http/static_files.hpp"
 
 #include <functional>
 
@@ -24,6 +25,10 @@ void add_user_routes(router& r, route_services& s);
 void add_chat_routes(router& r, route_services& s);
 void add_message_routes(router& r, route_services& s);
 void add_health_routes(router& r, route_services& s);
+// /openapi.json, /docs and the web app's files.
+void add_web_routes(router& r, static_files const& files);
+// Everything the server serves over HTTP (the WebSocket endpoint is an upgrade, outside the router).
+void add_all_routes(router& r, route_services& s, static_files const& files);
 
 // The caller's identity from "Authorization: Bearer <token>"; errc::unauthorized when missing or invalid.
 outcome<token_claims> authenticate(request_context const& request, auth_service const& auth);

@@ -146,7 +146,7 @@ export class ServerProcess {
   env() {
     const env = { ...process.env };
     // Nothing from the caller's environment decides how the server under test is configured.
-    for (const key of ['HOST', 'PORT', 'REDIS_URL', 'DATABASE_URL', 'WEB_ROOT', 'ALLOWED_ORIGINS', 'THREADS']) {
+    for (const key of ['HOST', 'PORT', 'REDIS_URL', 'DATABASE_URL', 'WEB_DIR', 'ALLOWED_ORIGINS', 'THREADS']) {
       delete env[key];
     }
     return {
@@ -156,6 +156,7 @@ export class ServerProcess {
       PASSWORD_MEMLIMIT_KIB: '19456',
       DATABASE_URL: this.databaseUrl,
       DATA_DIR: path.join(this.workDir, 'data'),
+      WEB_DIR: path.join(REPO_ROOT, 'web'),
       ...this.extraEnv,
     };
   }
