@@ -42,7 +42,9 @@ std::string secret_for(settings const& cfg) {
 }
 
 service_limits limits_for(settings const& cfg) {
-  return {cfg.max_message_chars, cfg.max_group_members, cfg.history_max_limit};
+  service_limits limits{cfg.max_message_chars, cfg.max_group_members, cfg.history_max_limit};
+  limits.sync_max_messages = cfg.ws_sync_max_messages;
+  return limits;
 }
 
 }  // namespace

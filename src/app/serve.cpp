@@ -55,10 +55,13 @@ int serve(settings const& cfg) {
   http::add_all_routes(routes, services, web_files);
 
   http::server server(rt.runner.io.get_executor(), routes, http::server_limits{cfg.max_body_bytes});
-  ws::session_limits socket_limits{
-      cfg.ws_max_frame_bytes,   cfg.ws_outbox_max_frames,
-      cfg.ws_outbox_max_bytes,  std::chrono::seconds(cfg.ws_idle_timeout_seconds),
-      std::chrono::seconds(10), cfg.allowed_origins};
+  ws::session_limits socket_limits;
+  socket_limits.max_frame_bytes = cfg.ws_max_frame_bytes;
+  socket_limits.outbox_max_frames = cfg.ws_outbox_max_frames;
+  socket_limits.outbox_max_bytes = cfg.ws_outbox_max_bytes;
+  socket_limits.idle_timeout = std::chrono::seconds(cfg.ws_idle_timeout_seconds);
+  socket_limits.write_timeout = std::chrono::seconds(cfg.ws_write_timeout_seconds);
+  socket_limits.allowed_origins = cfg.allowed_origins;
   ws::session_services socket_services{rt.auth, rt.chats, rt.messages, rt.presence, sessions, rt.limits()};
   server.on_upgrade(&ws::is_chat_socket_path, [&](asio::ip::tcp::socket socket, http::beast_request request) {
     auto s = std::make_shared<ws::session>(std::move(socket), socket_services, socket_limits);

@@ -31,6 +31,8 @@ constexpr char const* known_keys[] = {
     "WS_OUTBOX_MAX_FRAMES",
     "WS_OUTBOX_MAX_BYTES",
     "WS_IDLE_TIMEOUT_SECONDS",
+    "WS_WRITE_TIMEOUT_SECONDS",
+    "WS_SYNC_MAX_MESSAGES",
 };
 
 std::string trim(std::string_view s) {
@@ -182,6 +184,26 @@ outcome<settings> settings_from_variables(variables const& vars) {
   auto ops = parse_int<std::uint64_t>(vars, "PASSWORD_OPSLIMIT", s.password_opslimit, 1, 16);
   if (!ops) return ops.error();
   s.password_opslimit = *ops;
+  auto frame = parse_int<std::size_t>(vars, "WS_MAX_FRAME_BYTES", s.ws_max_frame_bytes, 1024, 16u << 20);
+  if (!frame) return frame.error();
+  s.ws_max_frame_bytes = *frame;
+  auto outbox_frames =
+      parse_int<std::size_t>(vars, "WS_OUTBOX_MAX_FRAMES", s.ws_outbox_max_frames, 1, 1u << 20);
+  if (!outbox_frames) return outbox_frames.error();
+  s.ws_outbox_max_frames = *outbox_frames;
+  auto outbox_bytes =
+      parse_int<std::size_t>(vars, "WS_OUTBOX_MAX_BYTES", s.ws_outbox_max_bytes, 1024, 1u << 30);
+  if (!outbox_bytes) return outbox_bytes.error();
+  s.ws_outbox_max_bytes = *outbox_bytes;
+  auto idle = parse_int<int>(vars, "WS_IDLE_TIMEOUT_SECONDS", s.ws_idle_timeout_seconds, 2, 3600);
+  if (!idle) return idle.error();
+  s.ws_idle_timeout_seconds = *idle;
+  auto write = parse_int<int>(vars, "WS_WRITE_TIMEOUT_SECONDS", s.ws_write_timeout_seconds, 1, 3600);
+  if (!write) return write.error();
+  s.ws_write_timeout_seconds = *write;
+  auto replay = parse_int<int>(vars, "WS_SYNC_MAX_MESSAGES", s.ws_sync_max_messages, 1, 100000);
+  if (!replay) return replay.error();
+  s.ws_sync_max_messages = *replay;
   return s;
 }
 

@@ -45,6 +45,7 @@ session::session(asio::ip::tcp::socket socket, session_services& services, sessi
       services_(services),
       limits_(limits),
       wake_writer_(ws_.get_executor()),
+      overflow_deadline_(ws_.get_executor()),
       connection_id_(random_connection_id()) {}
 
 void session::start(std::shared_ptr<session> self, http::beast_request request) {
@@ -77,6 +78,14 @@ void session::enqueue(frame_ptr frame) {
     overflowed_ = true;
     outbox_.clear();
     outbox_bytes_ = 0;
+    // The writer may be stuck in a write the peer never reads; the 4008 close can only follow that write.
+    // A peer that drains its socket in time gets the close; one that does not is cut off.
+    overflow_deadline_.expires_after(limits_.write_timeout);
+    overflow_deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      boost::system::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
     spdlog::warn("ws: user {} connection {} too slow, closing with {}", me_.subject, connection_id_,
                  close_slow_consumer);
   } else {

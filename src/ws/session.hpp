@@ -30,8 +30,10 @@ struct session_limits {
   std::size_t outbox_max_frames = 1024;     // a slower consumer is disconnected (4008) and resumes later
   std::size_t outbox_max_bytes = 8 * 1024 * 1024;
   std::chrono::seconds idle_timeout{60};  // pings at half of it; a peer silent this long is closed
-  std::chrono::seconds auth_timeout{
-      10};  // to send the first "auth" frame when no token came with the upgrade
+  // To send the first "auth" frame when no token came with the upgrade.
+  std::chrono::seconds auth_timeout{10};
+  // After an overflow, how long the last write and the 4008 close may take before the socket is dropped.
+  std::chrono::seconds write_timeout{10};
   std::vector<std::string> allowed_origins;  // besides the server's own host; "*" allows any
 };
 
@@ -71,6 +73,7 @@ class session : public std::enable_shared_from_this<session> {
   session_services& services_;
   session_limits const& limits_;
   boost::asio::steady_timer wake_writer_;
+  boost::asio::steady_timer overflow_deadline_;
   std::deque<frame_ptr> outbox_;
   std::size_t outbox_bytes_ = 0;
   std::vector<frame_ptr> held_;  // live frames that arrive while a sync is being assembled

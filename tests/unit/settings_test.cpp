@@ -75,3 +75,27 @@ TEST(Settings, MasksPasswordsInUrls) {
 
 }  // namespace
 }  // namespace windi
+
+namespace windi {
+namespace {
+
+TEST(Settings, SocketLimitsAreReadAndBounded) {
+  auto cfg = settings_from_variables({{"WS_OUTBOX_MAX_FRAMES", "64"},
+                                      {"WS_IDLE_TIMEOUT_SECONDS", "5"},
+                                      {"WS_WRITE_TIMEOUT_SECONDS", "3"},
+                                      {"WS_SYNC_MAX_MESSAGES", "20"},
+                                      {"WS_MAX_FRAME_BYTES", "2048"}});
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->ws_outbox_max_frames, 64u);
+  EXPECT_EQ(cfg->ws_idle_timeout_seconds, 5);
+  EXPECT_EQ(cfg->ws_write_timeout_seconds, 3);
+  EXPECT_EQ(cfg->ws_sync_max_messages, 20);
+  EXPECT_EQ(cfg->ws_max_frame_bytes, 2048u);
+  auto zero = settings_from_variables({{"WS_OUTBOX_MAX_FRAMES", "0"}});
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().detail.find("WS_OUTBOX_MAX_FRAMES"), std::string::npos);
+  EXPECT_FALSE(settings_from_variables({{"WS_IDLE_TIMEOUT_SECONDS", "soon"}}));
+}
+
+}  // namespace
+}  // namespace windi
