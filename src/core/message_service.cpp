@@ -47,7 +47,12 @@ task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, 
   if (!appended && appended.error().code == errc::forbidden) co_return chat_not_found();
   if (appended && !appended->duplicate) {
     auto event = new_message_event(appended->stored, 0);
-    co_await publish_to_members(chat, std::move(event));
+    if (appended->members.empty()) {
+      co_await publish_to_members(chat, std::move(event));
+    } else {
+      envelope e{appended->members, std::move(event)};
+      events_.publish(std::move(e));
+    }
   }
   co_return appended;
 }

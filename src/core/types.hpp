@@ -75,6 +75,8 @@ struct new_message {
 struct appended_message {
   message stored;
   bool duplicate = false;  // true when client_message_id matched an earlier send: nothing new was stored
+  std::vector<user_id>
+      members;  // the chat's members when it was stored, to address the event without a query
 };
 
 // One entry of a user's chat list.

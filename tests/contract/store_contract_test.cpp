@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <set>
@@ -473,6 +474,47 @@ TEST_P(store_contract, ConcurrentAppendsGetDistinctConsecutiveSeqs) {
   for (int i = 0; i < 20; ++i) expected[i] = i + 1;
   EXPECT_EQ(got, expected);
   EXPECT_EQ(run(db_->get_chat(g.id)).value().last_seq, 20);
+}
+
+// Sends that arrive together are committed together; each still gets exactly its own answer.
+TEST_P(store_contract, ABurstOfAppendsAnswersEachSendOnItsOwn) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto outsider = add_user("mallory");
+  auto first = group(a.id, {b.id});
+  auto second = group(b.id, {});
+  std::vector<task<outcome<appended_message>>> work;
+  for (int i = 0; i < 30; ++i) {
+    work.push_back(db_->append_message({i % 2 ? first.id : second.id, b.id, "m" + std::to_string(i),
+                                        "burst-" + std::to_string(i % 10), t0 + i}));
+  }
+  work.push_back(db_->append_message({first.id, outsider.id, "intruder", std::nullopt, t0}));
+  work.push_back(db_->append_message({424242, a.id, "nowhere", std::nullopt, t0}));
+  auto results = run_concurrently(std::move(work));
+  ASSERT_EQ(results.size(), 32u);
+  EXPECT_FAILS_WITH(results[30], errc::forbidden);
+  EXPECT_FAILS_WITH(results[31], errc::not_found);
+  std::map<std::string, message_id> by_client_id;
+  int stored = 0;
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(results[i].has_value()) << results[i].error().detail;
+    auto const& r = *results[i];
+    auto [it, fresh] = by_client_id.emplace(*r.stored.client_message_id, r.stored.id);
+    EXPECT_EQ(it->second, r.stored.id) << "one message per client_message_id";
+    stored += r.duplicate ? 0 : 1;
+    // The members come back with the message, so the event can be addressed without another query.
+    auto expected_members =
+        r.stored.chat == first.id ? std::vector<user_id>{a.id, b.id} : std::vector<user_id>{b.id};
+    auto members = r.members;
+    std::sort(members.begin(), members.end());
+    EXPECT_EQ(members, expected_members);
+  }
+  EXPECT_EQ(stored, 10) << "one send per client_message_id stored, the others told they are duplicates";
+  auto last_first = run(db_->get_chat(first.id)).value().last_seq;
+  auto last_second = run(db_->get_chat(second.id)).value().last_seq;
+  EXPECT_EQ(last_first + last_second, 10);
+  EXPECT_EQ(run(db_->history({first.id, 100, 0, {}, {}})).value().size(),
+            static_cast<std::size_t>(last_first));
 }
 
 TEST_P(store_contract, HistoryPagesAscendingByOffsetAndCursors) {

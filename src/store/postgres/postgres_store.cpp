@@ -88,7 +88,11 @@ task<outcome<int>> apply_pending(connection& conn, clock::time_point deadline) {
 }  // namespace
 
 postgres_store::postgres_store(std::string conninfo, int pool_size, boost::asio::any_io_executor io)
-    : pool_(std::move(conninfo), pool_size, std::move(io)) {}
+    : pool_(std::move(conninfo), pool_size, io),
+      // Half the pool commits batches; the rest stays free for reads, so history never waits behind sends.
+      appends_(
+          io, [this](std::vector<new_message> batch) { return append_batch(std::move(batch)); },
+          max_append_batch, std::max(1, pool_size / 2)) {}
 
 task<outcome<postgres_store::call>> postgres_store::begin(clock::duration budget) {
   auto deadline = clock::now() + budget;

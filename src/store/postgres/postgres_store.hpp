@@ -1,6 +1,7 @@
 #pragma once
 // The PostgreSQL store: each method is one transaction (mostly one statement; the multi-step writes are
 // plpgsql functions from the migrations), run on a pooled connection under a deadline.
+#include "store/append_batcher.hpp"
 #include "store/postgres/pool.hpp"
 #include "store/store.hpp"
 
@@ -54,8 +55,13 @@ class postgres_store final : public store {
   // Keeps a server error as a result value, for callers that map particular SQLSTATEs.
   static task<outcome<result>> query_raw(call& c, statement const& stmt, params args);
   static task<outcome<chat>> load_chat(call& c, chat_id id);
+  // One group commit (see append_batcher); falls back to one statement per message if the batch fails.
+  task<std::vector<outcome<appended_message>>> append_batch(std::vector<new_message> batch);
+  task<outcome<appended_message>> append_one(new_message m);
 
+  static constexpr std::size_t max_append_batch = 256;
   pool pool_;
+  append_batcher appends_;
 };
 
 }  // namespace windi::pg

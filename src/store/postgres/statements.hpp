@@ -120,6 +120,9 @@ inline constexpr statement remove_member{"remove_member", "SELECT windi_remove_m
 inline constexpr statement append_message{"append_message",
                                           "SELECT * FROM windi_append_message($1, $2, $3, $4, $5)"};
 
+inline constexpr statement append_messages{"append_messages",
+                                           "SELECT * FROM windi_append_messages($1::jsonb)"};
+
 inline constexpr statement get_message{"get_message", "SELECT " WINDI_MESSAGE_COLUMNS
                                                       " FROM messages m JOIN users u ON u.id = m.sender_id "
                                                       "WHERE m.id = $1"};

@@ -2,11 +2,65 @@
 #include "store/postgres/rows.hpp"
 #include "store/postgres/statements.hpp"
 
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
 
 namespace windi::pg {
 
+namespace {
+
+// "{1,2,3}" -> {1, 2, 3}
+std::vector<user_id> read_id_array(std::string_view text) {
+  std::vector<user_id> ids;
+  std::int64_t value = 0;
+  bool in_number = false;
+  for (char ch : text) {
+    if (ch >= '0' && ch <= '9') {
+      value = value * 10 + (ch - '0');
+      in_number = true;
+    } else if (in_number) {
+      ids.push_back(value);
+      value = 0;
+      in_number = false;
+    }
+  }
+  if (in_number) ids.push_back(value);
+  return ids;
+}
+
+outcome<appended_message> read_appended(result const& r, int row, int status_column) {
+  auto status = r.view(row, status_column);
+  if (status == "not_found") return fail(errc::not_found, "Chat not found");
+  if (status == "forbidden") return fail(errc::forbidden, "Not a member of this chat");
+  appended_message appended{read_message(r, row, status_column + 1), r.boolean(row, status_column + 9), {}};
+  if (r.columns() > status_column + 10 && !r.is_null(row, status_column + 10)) {
+    appended.members = read_id_array(r.view(row, status_column + 10));
+  }
+  return appended;
+}
+
+std::string batch_json(std::vector<new_message> const& batch) {
+  boost::json::array rows;
+  rows.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto const& m = batch[i];
+    boost::json::object row{{"ordinal", i},   {"chat", m.chat},       {"sender", m.sender_id},
+                            {"text", m.text}, {"client_id", nullptr}, {"created_at", m.created_at}};
+    if (m.client_message_id) row["client_id"] = *m.client_message_id;
+    rows.push_back(std::move(row));
+  }
+  return boost::json::serialize(rows);
+}
+
+}  // namespace
+
 task<outcome<appended_message>> postgres_store::append_message(new_message m) {
+  return appends_.append(std::move(m));
+}
+
+task<outcome<appended_message>> postgres_store::append_one(new_message m) {
   auto c = co_await begin();
   if (!c) co_return c.error();
   auto r = co_await query(
@@ -15,10 +69,33 @@ task<outcome<appended_message>> postgres_store::append_message(new_message m) {
       "append_message");
   if (!r) co_return r.error();
   if (r->rows() == 0) co_return fail(errc::internal, "append_message: no row");
-  auto status = r->view(0, 0);
-  if (status == "not_found") co_return fail(errc::not_found, "Chat not found");
-  if (status == "forbidden") co_return fail(errc::forbidden, "Not a member of this chat");
-  co_return appended_message{read_message(*r, 0, 1), r->boolean(0, 9)};
+  co_return read_appended(*r, 0, 0);
+}
+
+task<std::vector<outcome<appended_message>>> postgres_store::append_batch(std::vector<new_message> batch) {
+  std::vector<outcome<appended_message>> results;
+  {
+    auto c = co_await begin();
+    if (!c) {
+      results.assign(batch.size(), c.error());
+      co_return results;
+    }
+    auto json = batch_json(batch);
+    auto r = co_await query(*c, sql::append_messages, params(std::move(json)), "append_messages");
+    if (r && r->rows() == static_cast<int>(batch.size())) {
+      results.reserve(batch.size());
+      for (int row = 0; row < r->rows(); ++row) results.push_back(read_appended(*r, row, 1));
+      co_return results;
+    }
+    if (!r && r.error().code == errc::unavailable) {
+      results.assign(batch.size(), r.error());
+      co_return results;
+    }
+    // The statement failed as a whole: each message on its own, so one bad message cannot fail the others.
+  }
+  results.reserve(batch.size());
+  for (auto& m : batch) results.push_back(co_await append_one(std::move(m)));
+  co_return results;
 }
 
 task<outcome<std::vector<message>>> postgres_store::history(history_query q) {

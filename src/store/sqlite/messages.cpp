@@ -22,26 +22,35 @@ std::vector<message> read_page(statement& s, bool newest_first) {
 
 }  // namespace
 
-outcome<appended_message> append_message(connection& db, new_message const& m) {
+namespace {
+
+// One append inside the caller's write transaction; the write lock is the chat's lock, so last_seq is read
+// and bumped with no other writer in between.
+outcome<appended_message> append_one(connection& db, new_message const& m) {
   static constexpr auto by_client_id =
       concat(select_message_sql, "WHERE m.sender_id = ?1 AND m.client_message_id = ?2");
   static constexpr auto by_id = concat(select_message_sql, "WHERE m.id = ?1");
 
-  // The write lock is the chat's lock: last_seq is read and bumped with no other writer in between.
-  transaction tx(db, transaction::mode::write);
   std::int64_t last_seq = 0;
   {
     auto s = db.query("SELECT last_seq FROM chats WHERE id = ?1", m.chat);
     if (!s.step()) return fail(errc::not_found, "Chat not found");
     last_seq = s.int64(0);
   }
-  if (!db.query("SELECT 1 FROM chat_members WHERE chat_id = ?1 AND user_id = ?2", m.chat, m.sender_id)
-           .step()) {
-    return fail(errc::forbidden, "Not a member of this chat");
+  std::vector<user_id> members;
+  bool is_member = false;
+  {
+    auto s = db.query("SELECT user_id FROM chat_members WHERE chat_id = ?1", m.chat);
+    while (s.step()) {
+      members.push_back(s.int64(0));
+      is_member = is_member || members.back() == m.sender_id;
+    }
   }
+  if (!is_member) return fail(errc::forbidden, "Not a member of this chat");
   if (m.client_message_id) {
     if (auto earlier = find_message(db, by_client_id, m.sender_id, *m.client_message_id)) {
-      return appended_message{.stored = std::move(*earlier), .duplicate = true};
+      return appended_message{
+          .stored = std::move(*earlier), .duplicate = true, .members = std::move(members)};
     }
   }
   std::int64_t const seq = last_seq + 1;
@@ -58,8 +67,30 @@ outcome<appended_message> append_message(connection& db, new_message const& m) {
            m.sender_id, seq)
       .run();
   auto stored = find_message(db, by_id, id);
+  return appended_message{.stored = std::move(*stored), .duplicate = false, .members = std::move(members)};
+}
+
+}  // namespace
+
+std::vector<outcome<appended_message>> append_messages(connection& db,
+                                                       std::vector<new_message> const& batch) {
+  std::vector<outcome<appended_message>> results;
+  results.reserve(batch.size());
+  transaction tx(db, transaction::mode::write);
+  for (auto const& m : batch) {
+    // A savepoint per message: one that fails half-way leaves no trace and takes no other message with it.
+    db.exec("SAVEPOINT append_one");
+    try {
+      results.push_back(append_one(db, m));
+      db.exec("RELEASE append_one");
+    } catch (sqlite_error const& e) {
+      db.exec("ROLLBACK TO append_one");
+      db.exec("RELEASE append_one");
+      results.push_back(fail(errc::internal, e.what()));
+    }
+  }
   tx.commit();
-  return appended_message{.stored = std::move(*stored), .duplicate = false};
+  return results;
 }
 
 outcome<std::vector<message>> history(connection& db, history_query const& q) {

@@ -32,7 +32,8 @@ outcome<member> add_member(connection& db, chat_id chat, user_id user, member_ro
 outcome<void> remove_member(connection& db, chat_id chat, user_id user);
 
 // messages.cpp
-outcome<appended_message> append_message(connection& db, new_message const& m);
+// All of `batch` in one write transaction (one fsync); one outcome per message, in order.
+std::vector<outcome<appended_message>> append_messages(connection& db, std::vector<new_message> const& batch);
 outcome<std::vector<message>> history(connection& db, history_query const& q);
 outcome<message> get_message(connection& db, message_id id);
 outcome<read_marker> mark_read(connection& db, chat_id chat, user_id reader, std::int64_t up_to_seq);

@@ -1,5 +1,6 @@
 // The SQLite store: one connection owned by one dedicated thread. Every call is shipped to that thread with
 // offload(), so no I/O thread ever blocks on the database and the connection needs no locking.
+#include "store/append_batcher.hpp"
 #include "store/open_store.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/operations.hpp"
@@ -19,6 +20,8 @@ namespace {
 
 using sqlite::connection;
 using sqlite::sqlite_error;
+
+constexpr std::size_t max_append_batch = 256;
 
 failure to_failure(char const* operation, sqlite_error const& e) {
   switch (e.code() & 0xff) {
@@ -113,8 +116,7 @@ class sqlite_store final : public store {
   }
 
   task<outcome<appended_message>> append_message(new_message m) override {
-    return call<appended_message>(
-        "append_message", [m = std::move(m)](connection& db) { return sqlite::append_message(db, m); });
+    return appends_.append(std::move(m));
   }
   task<outcome<std::vector<message>>> history(history_query q) override {
     return call<std::vector<message>>("history", [q](connection& db) { return sqlite::history(db, q); });
@@ -148,6 +150,19 @@ class sqlite_store final : public store {
   }
 
  private:
+  using append_results = std::vector<outcome<appended_message>>;
+
+  // Every append queued while the previous batch commits goes into one transaction: one fsync for all.
+  task<append_results> append_batch(std::vector<new_message> batch) {
+    return offload(worker_.get_executor(), [this, batch = std::move(batch)]() -> append_results {
+      try {
+        return sqlite::append_messages(*db_, batch);
+      } catch (sqlite_error const& e) {
+        return append_results(batch.size(), to_failure("append_messages", e));
+      }
+    });
+  }
+
   // Runs fn(connection) on the store's thread; SQLite errors become failures, never exceptions.
   template <class T, class Fn>
   task<outcome<T>> call(char const* operation, Fn fn) {
@@ -162,6 +177,9 @@ class sqlite_store final : public store {
 
   boost::asio::thread_pool worker_{1};
   std::unique_ptr<connection> db_;  // touched only on worker_'s thread
+  append_batcher appends_{worker_.get_executor(),
+                          [this](std::vector<new_message> batch) { return append_batch(std::move(batch)); },
+                          max_append_batch, 1};
 };
 
 }  // namespace
