@@ -33,6 +33,13 @@ boost::beast::http::status status_for(errc code) {
   return status::status::internal_server_error;
 }
 
+std::string client_detail(failure const& f) {
+  // Internal detail (SQL errors, connection texts) never reaches a client.
+  if (f.code == errc::internal) return "Internal Server Error";
+  if (f.code == errc::unavailable) return "Service temporarily unavailable";
+  return f.detail;
+}
+
 api_response error_response(failure const& f, std::string_view location) {
   auto code = status_for(f.code);
   if (f.code == errc::validation) {
@@ -47,11 +54,7 @@ api_response error_response(failure const& f, std::string_view location) {
     boost::json::object item{{"type", "value_error"}, {"loc", std::move(loc)}, {"msg", f.detail}};
     return json_response(code, boost::json::object{{"detail", boost::json::array{std::move(item)}}});
   }
-  // Internal detail never reaches a client.
-  std::string detail = f.code == errc::internal      ? "Internal Server Error"
-                       : f.code == errc::unavailable ? "Service temporarily unavailable"
-                                                     : f.detail;
-  auto response = json_response(code, boost::json::object{{"detail", detail}});
+  auto response = json_response(code, boost::json::object{{"detail", client_detail(f)}});
   if (f.code == errc::unauthorized) response.headers.emplace_back("WWW-Authenticate", "Bearer");
   return response;
 }

@@ -96,7 +96,8 @@ std::optional<api_response> static_files::serve_file(fs::path const& file,
   auto modified = fs::last_write_time(file, ec);
   if (ec) return std::nullopt;
   // Revalidated on every load (no-cache), so a rebuilt app is picked up at once; the ETag keeps that cheap.
-  auto etag = fmt::format("\"{:x}-{:x}\"", size, modified.time_since_epoch().count());
+  auto etag =
+      fmt::format("\"{:x}-{:x}\"", size, static_cast<std::uint64_t>(modified.time_since_epoch().count()));
   api_response response;
   response.content_type = std::string(content_type_for(file.filename().string()));
   response.headers = {{"Cache-Control", "no-cache"}, {"ETag", etag}, {"X-Content-Type-Options", "nosniff"}};

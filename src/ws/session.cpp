@@ -98,7 +98,7 @@ void session::enqueue(frame_ptr frame) {
 void session::send_error(std::string_view action, failure const& f) {
   json::object data{{"action", action},
                     {"status", static_cast<int>(http::status_for(f.code))},
-                    {"detail", f.code == errc::internal ? "Internal Server Error" : f.detail}};
+                    {"detail", http::client_detail(f)}};
   if (!f.field.empty() && f.field.back() != '.') data["field"] = f.field;
   enqueue(encode_event("error", std::move(data)));
 }
