@@ -1,0 +1,112 @@
+// REST client for /api/v1: JSON in and out, bearer token, FastAPI-shaped errors turned into one message.
+
+export class ApiError extends Error {
+  constructor(status, message, body = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status; // 0: the server could not be reached
+    this.body = body;
+  }
+}
+
+/** Turns `{"detail": "..."}` or `{"detail": [{msg, loc}, ...]}` into one readable sentence. */
+export function describeError(body, status) {
+  const detail = body && body.detail;
+  if (typeof detail === 'string') return detail;
+  if (Array.isArray(detail) && detail.length > 0) {
+    return detail
+      .map((d) => {
+        const field = Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : '';
+        const msg = d.msg || 'Invalid value';
+        return field && !String(msg).toLowerCase().includes(String(field)) ? `${field}: ${msg}` : msg;
+      })
+      .join('; ');
+  }
+  return `Request failed (HTTP ${status})`;
+}
+
+export class Api {
+  constructor({ getToken, onUnauthorized }) {
+    this.getToken = getToken;
+    this.onUnauthorized = onUnauthorized;
+  }
+
+  async request(method, path, { json, auth = true } = {}) {
+    const headers = { Accept: 'application/json' };
+    const token = this.getToken();
+    if (auth && token) headers.Authorization = `Bearer ${token}`;
+    let body;
+    if (json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(json);
+    }
+    let res;
+    try {
+      res = await fetch(`/api/v1${path}`, { method, headers, body, cache: 'no-store' });
+    } catch {
+      throw new ApiError(0, 'Cannot reach the server');
+    }
+    let data = null;
+    const text = await res.text().catch(() => '');
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!res.ok) {
+      if (res.status === 401 && auth && token) this.onUnauthorized?.();
+      throw new ApiError(res.status, describeError(data, res.status), data);
+    }
+    return data;
+  }
+
+  login(username, password) {
+    return this.request('POST', '/auth/login-json', { json: { username, password }, auth: false });
+  }
+  register(username, email, password) {
+    return this.request('POST', '/auth/register', { json: { username, email, password }, auth: false });
+  }
+  me() {
+    return this.request('GET', '/users/me');
+  }
+  searchUsers(q, limit = 20) {
+    return this.request('GET', `/users/search?${new URLSearchParams({ q, limit: String(limit) })}`);
+  }
+  chats() {
+    return this.request('GET', '/chats/');
+  }
+  chat(id) {
+    return this.request('GET', `/chats/${id}`);
+  }
+  openPrivate(recipientId) {
+    return this.request('POST', '/chats/private', { json: { recipient_id: recipientId } });
+  }
+  createGroup(name, memberIds) {
+    return this.request('POST', '/chats/group', { json: { name, member_ids: memberIds } });
+  }
+  addMember(chatId, userId) {
+    return this.request('POST', `/chats/${chatId}/members`, { json: { user_id: userId } });
+  }
+  removeMember(chatId, userId) {
+    return this.request('DELETE', `/chats/${chatId}/members/${userId}`);
+  }
+  leave(chatId) {
+    return this.request('POST', `/chats/${chatId}/leave`);
+  }
+  markRead(chatId, messageId) {
+    return this.request('POST', `/chats/${chatId}/read`, { json: messageId ? { message_id: messageId } : {} });
+  }
+  /** Messages in ascending order; `query` is {limit} plus at most one cursor (before_seq / after_seq). */
+  history(chatId, query = {}) {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null) qs.set(k, String(v));
+    return this.request('GET', `/messages/history/${chatId}?${qs}`);
+  }
+  send(chatId, text, clientMessageId) {
+    return this.request('POST', '/messages/', {
+      json: { chat_id: chatId, text, client_message_id: clientMessageId },
+    });
+  }
+}
