@@ -41,8 +41,20 @@ int main(int argc, char** argv) {
   auto* test_data =
       cli.add_subcommand("create-test-data", "Load the demo users and chats (safe to run again)");
   add_database_flag(test_data);
+  windi::app::test_client_options probe;
+  auto* test_client =
+      cli.add_subcommand("test-client", "Send one message over the WebSocket, expect ack and echo");
+  test_client->add_option("--url", probe.url, "Server base URL")->capture_default_str();
+  test_client->add_option("--username", probe.username, "User to log in as")->capture_default_str();
+  test_client->add_option("--password", probe.password, "Password")->capture_default_str();
+  test_client->add_option("--chat-id", probe.chat_id, "Chat to send into (default: the user's first chat)");
+  test_client->add_option("--text", probe.text, "Message text")->capture_default_str();
+  test_client->add_option("--timeout", probe.timeout_seconds, "Seconds to wait for each step")
+      ->capture_default_str();
 
   CLI11_PARSE(cli, argc, argv);
+  // A client of a running server: no settings, .env or SECRET_KEY involved.
+  if (test_client->parsed()) return windi::app::test_client(probe);
 
   auto vars = windi::gather_variables(env_file);
   if (flags.database_url) vars["DATABASE_URL"] = *flags.database_url;

@@ -21,7 +21,9 @@ asio::awaitable<outcome<appended_message>> append_batcher::append(new_message m)
   auto initiate = [this](auto done, new_message message) {
     // Resumed on the caller's own executor (its strand), never on the thread that committed.
     asio::any_io_executor home = asio::get_associated_executor(done, io_);
-    waiting w{std::move(message), handler(std::move(done)), std::move(home)};
+    using handler_type = decltype(done);
+    waiting w{std::move(message), std::make_unique<completion_for<handler_type>>(std::move(done)),
+              std::move(home)};
     enqueue(std::move(w));
   };
   return asio::async_initiate<decltype(asio::use_awaitable), void(outcome<appended_message>)>(
@@ -68,7 +70,7 @@ asio::awaitable<void> append_batcher::drain() {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto& done = batch[i].done;
       asio::post(batch[i].home, [done = std::move(done), result = std::move(results[i])]() mutable {
-        std::move(done)(std::move(result));
+        done->complete(std::move(result));
       });
     }
   }

@@ -5,12 +5,12 @@
 #include "core/error.hpp"
 #include "core/types.hpp"
 
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -29,11 +29,22 @@ class append_batcher {
   boost::asio::awaitable<outcome<appended_message>> append(new_message m);
 
  private:
-  using handler = boost::asio::any_completion_handler<void(outcome<appended_message>)>;
+  // The caller's completion handler, type-erased. Not asio::any_completion_handler: in Boost 1.81 its greedy
+  // converting constructor makes a vector of them copy (and double-free) on growth.
+  struct completion {
+    virtual ~completion() = default;
+    virtual void complete(outcome<appended_message> result) = 0;
+  };
+  template <class Handler>
+  struct completion_for final : completion {
+    explicit completion_for(Handler h) : handler(std::move(h)) {}
+    void complete(outcome<appended_message> result) override { std::move(handler)(std::move(result)); }
+    Handler handler;
+  };
   struct waiting {
     new_message message;
-    handler done;
-    boost::asio::any_io_executor home;
+    std::unique_ptr<completion> done;
+    boost::asio::any_io_executor home;  // the caller's executor (its strand), where it resumes
   };
 
   void enqueue(waiting w);

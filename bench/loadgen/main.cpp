@@ -1,0 +1,122 @@
+// windi-loadgen: the benchmark load generator. One subcommand per scenario; each starts its own servers
+// (windi, and windi-ceiling for fanout), creates its users and chats through the API, prints a table and,
+// with --json, writes the same figures as JSON.
+#include "scenarios.hpp"
+
+#include <sodium.h>
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <functional>
+#include <iostream>
+
+using namespace windi::loadgen;
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) return 1;
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App cli{"windi-loadgen: load scenarios against windi serve (see bench/README.md)"};
+  cli.require_subcommand(1);
+  common_options common;
+
+  auto add_common = [&common](CLI::App* s) {
+    s->add_option("--threads", common.threads, "Client threads")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    s->add_option("--server-bin", common.server_bin, "windi binary (default: beside windi-loadgen)");
+    s->add_option("--ceiling-bin", common.ceiling_bin,
+                  "windi-ceiling binary (default: beside windi-loadgen)");
+    s->add_option("--backend", common.backend, "sqlite | postgres")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"sqlite", "postgres"}));
+    s->add_option("--postgres-url", common.postgres_url, "DATABASE_URL for --backend postgres");
+    s->add_option("--redis-url", common.redis_url, "REDIS_URL (needed for --processes 2)");
+    s->add_option("--processes", common.processes, "windi processes")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 2));
+    s->add_option("--server-threads", common.server_threads, "windi serve --threads (default: one per core)");
+    s->add_option("--json", common.json_path, "Also write the figures to this JSON file");
+    s->add_flag("--keep-logs", common.keep_logs, "Keep the work folder (server logs, SQLite database)");
+  };
+
+  fanout_options fan;
+  auto* fanout = cli.add_subcommand("fanout", "One group of N online members, S senders at full speed");
+  fanout->add_option("--members", fan.members)->capture_default_str()->check(CLI::Range(2, 1000));
+  fanout->add_option("--senders", fan.senders)->capture_default_str()->check(CLI::Range(1, 1000));
+  fanout->add_option("--window", fan.window, "Unacknowledged sends per sender")->capture_default_str();
+  fanout->add_option("--messages", fan.messages, "Messages in total")->capture_default_str();
+  fanout->add_option("--timeout", fan.timeout_seconds, "Seconds to wait for every delivery")
+      ->capture_default_str();
+  bool no_ceiling = false;
+  fanout->add_flag("--no-ceiling", no_ceiling, "Skip the same load against windi-ceiling");
+  add_common(fanout);
+
+  latency_options lat;
+  auto* latency =
+      cli.add_subcommand("latency", "U users in chats of G at a steady total rate; latency p50/p99/max");
+  latency->add_option("--users", lat.users)->capture_default_str();
+  latency->add_option("--chat-size", lat.chat_size)->capture_default_str();
+  latency->add_option("--rate", lat.rate, "Messages per second, all users together")->capture_default_str();
+  latency->add_option("--seconds", lat.seconds)->capture_default_str();
+  latency->add_option("--warmup", lat.warmup_seconds, "Seconds not counted in the latency")
+      ->capture_default_str();
+  latency->add_option("--drain", lat.drain_seconds, "Seconds to wait for late deliveries")
+      ->capture_default_str();
+  add_common(latency);
+
+  persisted_options per;
+  auto* persisted =
+      cli.add_subcommand("persisted", "Clients sending into chats over WS; acknowledged messages/s");
+  persisted->add_option("--clients", per.clients)->capture_default_str();
+  persisted->add_option("--chats", per.chats)->capture_default_str();
+  persisted->add_option("--window", per.window)->capture_default_str();
+  persisted->add_option("--seconds", per.seconds)->capture_default_str();
+  add_common(persisted);
+
+  connections_options con;
+  auto* connections =
+      cli.add_subcommand("connections", "N authenticated idle WebSockets; server RSS per connection");
+  connections->add_option("--connections", con.connections)->capture_default_str();
+  connections->add_option("--users", con.users)->capture_default_str();
+  connections->add_option("--addresses", con.addresses, "Source addresses 127.0.0.1..N")
+      ->capture_default_str();
+  connections->add_option("--parallel", con.parallel, "Handshakes in flight")->capture_default_str();
+  connections->add_option("--hold", con.hold_seconds, "Seconds to hold them open")->capture_default_str();
+  add_common(connections);
+
+  history_options his;
+  auto* history = cli.add_subcommand("history", "Pages of a chat with M messages: top/bottom, cursor/offset");
+  history->add_option("--messages", his.messages)->capture_default_str();
+  history->add_option("--requests", his.requests, "Requests per kind of page")->capture_default_str();
+  history->add_option("--page", his.page)->capture_default_str()->check(CLI::Range(1, 100));
+  add_common(history);
+
+  login_options log;
+  auto* login = cli.add_subcommand("login", "Logins/s at the default argon2id cost vs cores / one hash");
+  login->add_option("--users", log.users)->capture_default_str();
+  login->add_option("--clients", log.clients, "Concurrent login loops")->capture_default_str();
+  login->add_option("--seconds", log.seconds)->capture_default_str();
+  add_common(login);
+
+  CLI11_PARSE(cli, argc, argv);
+  fan.ceiling = !no_ceiling;
+  try {
+    report result;
+    if (fanout->parsed()) result = run_fanout(common, fan);
+    if (latency->parsed()) result = run_latency(common, lat);
+    if (persisted->parsed()) result = run_persisted(common, per);
+    if (connections->parsed()) result = run_connections(common, con);
+    if (history->parsed()) result = run_history(common, his);
+    if (login->parsed()) result = run_login(common, log);
+    result.print();
+    if (!common.json_path.empty()) result.write_json(common.json_path);
+    if (result.server_died()) {
+      std::cerr << "windi-loadgen: a server died during the run (see the *_died row)\n";
+      return 1;
+    }
+  } catch (std::exception const& e) {
+    std::cerr << "windi-loadgen: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

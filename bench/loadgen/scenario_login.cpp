@@ -1,0 +1,93 @@
+// login: logins per second against a server at the default argon2id cost (OWASP: 19 MiB, t=2, p=1), next to
+// what the cores could do at best: cores / (time of one hash at the same parameters, measured here with
+// libsodium). Login is meant to be expensive; the ratio shows how much the server adds on top.
+#include "client/api.hpp"
+#include "frames.hpp"
+#include "population.hpp"
+#include "scenarios.hpp"
+#include "servers.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace windi::loadgen {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr unsigned long long default_opslimit = 2;
+constexpr std::size_t default_memlimit = 19456u * 1024u;
+
+// The median of a few single hashes, in seconds.
+double single_hash_seconds() {
+  unsigned char key[32];
+  unsigned char salt[crypto_pwhash_SALTBYTES] = {};
+  char const password[] = "loadgen-password-1";
+  std::vector<double> times;
+  for (int i = 0; i < 5; ++i) {
+    auto const t0 = now_ns();
+    if (crypto_pwhash(key, sizeof key, password, sizeof password - 1, salt, default_opslimit,
+                      default_memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+      throw std::runtime_error("crypto_pwhash failed (out of memory?)");
+    }
+    times.push_back(static_cast<double>(now_ns() - t0) / 1e9);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+asio::awaitable<std::uint64_t> login_loop(client::endpoint server, std::string username,
+                                          std::int64_t stop_at) {
+  client::http_client http(co_await asio::this_coro::executor, server, std::chrono::seconds(60));
+  std::uint64_t done = 0;
+  while (now_ns() < stop_at) {
+    auto session = co_await client::login(http, username, bench_password);
+    if (!session.token.empty()) ++done;
+  }
+  co_return done;
+}
+
+}  // namespace
+
+report run_login(common_options const& o, login_options const& l) {
+  report out;
+  out.scenario = "login";
+  out.config = {{"users", l.users},     {"clients", l.clients},     {"seconds", l.seconds},
+                {"backend", o.backend}, {"processes", o.processes}, {"client_threads", o.threads}};
+  auto const hash = single_hash_seconds();
+  client_pool pool(o.threads);
+  work_dir dir(o.keep_logs);
+  auto servers = server_set::windi(o, dir, false);
+  auto users =
+      create_users(pool, servers.endpoint_for(0), static_cast<std::size_t>(std::max(1, l.users)), "log", 4);
+
+  servers.mark();
+  auto const start = now_ns();
+  auto const stop = start + std::int64_t{l.seconds} * 1'000'000'000;
+  std::vector<std::future<std::uint64_t>> clients;
+  for (int i = 0; i < l.clients; ++i) {
+    auto const& u = users[static_cast<std::size_t>(i) % users.size()];
+    clients.push_back(
+        pool.spawn(static_cast<std::size_t>(i),
+                   login_loop(servers.endpoint_for(static_cast<std::size_t>(i)), u.username, stop)));
+  }
+  std::uint64_t logins = 0;
+  for (auto n : wait_all(clients)) logins += n;
+  auto const seconds = static_cast<double>(now_ns() - start) / 1e9;
+  auto const cores = std::max(1u, std::thread::hardware_concurrency());
+  auto const ideal = cores / hash;
+  auto& r = out.section("windi");
+  r["logins"] = logins;
+  r["logins_per_second"] = rounded(static_cast<double>(logins) / seconds, 1);
+  r["single_hash_ms"] = rounded(hash * 1000, 2);
+  r["cores"] = cores;
+  r["cores_over_hash_per_second"] = rounded(ideal, 1);
+  r["ratio_to_ideal"] = rounded(static_cast<double>(logins) / seconds / ideal, 3);
+  for (auto& [key, value] : servers.figures(seconds)) r[key] = value;
+  return out;
+}
+
+}  // namespace windi::loadgen

@@ -1,0 +1,61 @@
+#pragma once
+// One function per scenario: starts its servers, creates its users and chats, runs the load, returns figures.
+#include "options.hpp"
+#include "report.hpp"
+
+#include <cstdint>
+
+namespace windi::loadgen {
+
+struct fanout_options {
+  int members = 100;
+  int senders = 4;
+  int window = 16;  // unacknowledged sends per sender
+  int messages = 2000;
+  int timeout_seconds = 120;
+  bool ceiling = true;  // also run the same load against windi-ceiling
+};
+report run_fanout(common_options const& o, fanout_options const& f);
+
+struct latency_options {
+  int users = 1000;
+  int chat_size = 10;
+  int rate = 5000;  // messages per second, all users together
+  int seconds = 10;
+  int warmup_seconds = 1;
+  int drain_seconds = 15;
+};
+report run_latency(common_options const& o, latency_options const& l);
+
+struct persisted_options {
+  int clients = 200;
+  int chats = 100;
+  int window = 8;
+  int seconds = 10;
+};
+report run_persisted(common_options const& o, persisted_options const& p);
+
+struct connections_options {
+  int connections = 50000;
+  int users = 100;
+  int addresses = 16;  // source addresses 127.0.0.1 .. 127.0.0.N
+  int parallel = 256;
+  int hold_seconds = 2;
+};
+report run_connections(common_options const& o, connections_options const& c);
+
+struct history_options {
+  int messages = 10000;
+  int requests = 200;
+  int page = 50;
+};
+report run_history(common_options const& o, history_options const& h);
+
+struct login_options {
+  int users = 16;
+  int clients = 4;
+  int seconds = 10;
+};
+report run_login(common_options const& o, login_options const& l);
+
+}  // namespace windi::loadgen

@@ -1,0 +1,140 @@
+#include "servers.hpp"
+
+#include "report.hpp"
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+namespace windi::loadgen {
+
+namespace json = boost::json;
+
+work_dir::work_dir(bool keep) : keep_(keep) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "windi-loadgen-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+work_dir::~work_dir() {
+  std::error_code ignored;
+  if (keep_) {
+    std::fprintf(stderr, "logs kept in %s\n", path_.c_str());
+  } else {
+    std::filesystem::remove_all(path_, ignored);
+  }
+}
+
+std::string beside_self(std::string const& name) {
+  char buf[PATH_MAX];
+  auto n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return name;
+  return (std::filesystem::path(std::string(buf, static_cast<std::size_t>(n))).parent_path() / name).string();
+}
+
+namespace {
+
+std::string random_secret() {
+  unsigned char bytes[24];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;  // 48 characters
+}
+
+}  // namespace
+
+server_set server_set::windi(common_options const& o, work_dir const& dir, bool fast_passwords) {
+  if (o.backend != "sqlite" && o.backend != "postgres")
+    throw std::runtime_error("--backend is sqlite or postgres");
+  if (o.backend == "postgres" && o.postgres_url.empty())
+    throw std::runtime_error("--backend postgres needs --postgres-url");
+  if (o.processes > 1 && (o.backend != "postgres" || o.redis_url.empty())) {
+    throw std::runtime_error("--processes 2 needs --backend postgres and --redis-url");
+  }
+  process_spec spec;
+  spec.binary = o.server_bin.empty() ? beside_self("windi") : o.server_bin;
+  spec.args = {"serve", "--host", "127.0.0.1", "--port", "0"};
+  if (o.server_threads > 0) spec.args.push_back("--threads=" + std::to_string(o.server_threads));
+  spec.work_dir = dir.path();
+  // DEBUG stays off: debug logging per frame would be part of what is measured.
+  spec.env = {
+      {"SECRET_KEY", random_secret()},
+      {"DEBUG", "false"},
+      {"DATA_DIR", dir.path() + "/data"},
+      {"DATABASE_URL", o.backend == "sqlite" ? "sqlite:///" + dir.path() + "/bench.db" : o.postgres_url}};
+  if (!o.redis_url.empty()) spec.env["REDIS_URL"] = o.redis_url;
+  if (fast_passwords) {
+    spec.env["PASSWORD_MEMLIMIT_KIB"] = "8";
+    spec.env["PASSWORD_OPSLIMIT"] = "1";
+  }
+  spec.unset_env = {"HOST",
+                    "PORT",
+                    "THREADS",
+                    "REDIS_URL",
+                    "WEB_ROOT",
+                    "ALLOWED_ORIGINS",
+                    "PASSWORD_MEMLIMIT_KIB",
+                    "PASSWORD_OPSLIMIT",
+                    "WS_OUTBOX_MAX_FRAMES",
+                    "WS_OUTBOX_MAX_BYTES"};
+  server_set out;
+  for (int i = 0; i < std::max(1, o.processes); ++i) {
+    spec.name = "windi-" + std::to_string(i);
+    out.processes_.push_back(std::make_unique<server_process>(spec));
+    out.endpoints_.push_back({"127.0.0.1", out.processes_.back()->port()});
+  }
+  out.mark();
+  return out;
+}
+
+server_set server_set::ceiling(common_options const& o, work_dir const& dir) {
+  process_spec spec;
+  spec.binary = o.ceiling_bin.empty() ? beside_self("windi-ceiling") : o.ceiling_bin;
+  spec.args = {"--host", "127.0.0.1", "--port", "0"};
+  if (o.server_threads > 0) spec.args.push_back("--threads=" + std::to_string(o.server_threads));
+  spec.work_dir = dir.path();
+  spec.name = "ceiling";
+  server_set out;
+  out.processes_.push_back(std::make_unique<server_process>(spec));
+  out.endpoints_.push_back({"127.0.0.1", out.processes_.back()->port()});
+  out.mark();
+  return out;
+}
+
+void server_set::mark() {
+  cpu_at_mark_.clear();
+  for (auto& p : processes_) cpu_at_mark_.push_back(p->sample().cpu_seconds);
+}
+
+json::object server_set::figures(double seconds) const {
+  double cpu = 0;
+  std::int64_t peak_kib = 0;
+  std::int64_t rss_kib = 0;
+  for (std::size_t i = 0; i < processes_.size(); ++i) {
+    auto s = processes_[i]->sample();
+    cpu += s.cpu_seconds - cpu_at_mark_[i];
+    peak_kib += s.peak_rss_kib;
+    rss_kib += s.rss_kib;
+  }
+  json::object out;
+  out["server_cpu_seconds"] = rounded(cpu, 2);
+  out["server_cpu_cores_busy"] = rounded(seconds > 0 ? cpu / seconds : 0, 2);
+  out["server_rss_mib"] = rounded(static_cast<double>(rss_kib) / 1024, 1);
+  out["server_peak_rss_mib"] = rounded(static_cast<double>(peak_kib) / 1024, 1);
+  // A server that died mid-run must not pass for one that used no memory.
+  for (auto const& p : processes_) {
+    if (!p->running()) out[p->name() + "_died"] = p->exit_status() + " (log: " + p->log_path() + ")";
+  }
+  return out;
+}
+
+void server_set::stop() {
+  for (auto& p : processes_) p->stop();
+}
+
+}  // namespace windi::loadgen

@@ -1,0 +1,53 @@
+#pragma once
+// The servers under test for one scenario: one or two windi processes on the chosen backend, or the ceiling
+// server; plus the resource figures the report puts beside the load figures.
+#include "client/endpoint.hpp"
+#include "options.hpp"
+#include "server_process.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace windi::loadgen {
+
+// A temporary folder for logs and the SQLite database; removed at the end unless --keep-logs.
+class work_dir {
+ public:
+  explicit work_dir(bool keep);
+  ~work_dir();
+  std::string const& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool keep_;
+};
+
+class server_set {
+ public:
+  // Starts windi. `fast_passwords` lowers the argon2id cost so that creating many users is quick; scenarios
+  // that measure login keep the defaults.
+  static server_set windi(common_options const& o, work_dir const& dir, bool fast_passwords);
+  static server_set ceiling(common_options const& o, work_dir const& dir);
+
+  // Connection i goes to process i % count.
+  client::endpoint const& endpoint_for(std::size_t i) const { return endpoints_[i % endpoints_.size()]; }
+  std::size_t size() const { return processes_.size(); }
+  server_process& process(std::size_t i) { return *processes_[i]; }
+
+  // Call at the start of the measured phase; figures() reports CPU used since then and peak RSS.
+  void mark();
+  boost::json::object figures(double seconds) const;
+  void stop();
+
+ private:
+  std::vector<std::unique_ptr<server_process>> processes_;
+  std::vector<client::endpoint> endpoints_;
+  std::vector<double> cpu_at_mark_;
+};
+
+std::string beside_self(std::string const& name);
+
+}  // namespace windi::loadgen
