@@ -71,6 +71,20 @@ int main(int argc, char** argv) {
   persisted->add_option("--chats", per.chats)->capture_default_str();
   persisted->add_option("--window", per.window)->capture_default_str();
   persisted->add_option("--seconds", per.seconds)->capture_default_str();
+  bool no_baseline = false;
+  persisted->add_flag("--no-baseline", no_baseline,
+                      "With --backend postgres, skip the raw pipelined libpq INSERT baseline");
+  persisted->add_option("--baseline-connections", per.baseline_connections)
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  persisted->add_option("--baseline-depth", per.baseline_depth, "Transactions in flight per connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  persisted
+      ->add_option("--baseline-batch", per.baseline_batch,
+                   "Rows per transaction of the batched baseline (0: skip it)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   add_common(persisted);
 
   connections_options con;
@@ -100,6 +114,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(cli, argc, argv);
   fan.ceiling = !no_ceiling;
+  per.baseline = !no_baseline;
   try {
     report result;
     if (fanout->parsed()) result = run_fanout(common, fan);

