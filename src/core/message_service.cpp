@@ -46,13 +46,9 @@ task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, 
   auto appended = co_await db_.append_message(std::move(m));
   if (!appended && appended.error().code == errc::forbidden) co_return chat_not_found();
   if (appended && !appended->duplicate) {
-    auto event = new_message_event(appended->stored, 0);
-    if (appended->members.empty()) {
-      co_await publish_to_members(chat, std::move(event));
-    } else {
-      envelope e{appended->members, std::move(event)};
-      events_.publish(std::move(e));
-    }
+    // The store hands back the chat's members with the message: addressing the event costs no query.
+    envelope e{appended->members, new_message_event(appended->stored, 0)};
+    events_.publish(std::move(e));
   }
   co_return appended;
 }

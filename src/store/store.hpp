@@ -66,6 +66,7 @@ class store {
   // does not exist), returns the stored message when (sender, client_message_id) was seen before
   // (duplicate=true, nothing stored), else assigns seq = chat.last_seq + 1 under the chat's lock and stores
   // it.
+  // The result carries the chat's member ids at the time of the append (duplicates included).
   virtual task<outcome<appended_message>> append_message(new_message m) = 0;
   // Messages in ascending seq order. See history_query. Without cursors: the newest `limit` after skipping
   // `offset` newest. before_seq: the newest `limit` with seq < before_seq. after_seq: the oldest `limit`

@@ -58,6 +58,9 @@ class postgres_store final : public store {
   // One group commit (see append_batcher); falls back to one statement per message if the batch fails.
   task<std::vector<outcome<appended_message>>> append_batch(std::vector<new_message> batch);
   task<outcome<appended_message>> append_one(new_message m);
+  // One windi_append_messages statement; fails as a whole when the statement does.
+  task<outcome<std::vector<outcome<appended_message>>>> append_statement(
+      std::vector<new_message> const& batch);
 
   static constexpr std::size_t max_append_batch = 256;
   pool pool_;

@@ -24,7 +24,6 @@ class result {
   // True for PGRES_COMMAND_OK / PGRES_TUPLES_OK (and the other non-error statuses).
   bool ok() const;
   int rows() const { return raw_ ? PQntuples(raw_.get()) : 0; }
-  int columns() const { return raw_ ? PQnfields(raw_.get()) : 0; }
 
   bool is_null(int row, int column) const { return PQgetisnull(raw_.get(), row, column) != 0; }
   std::string_view view(int row, int column) const;

@@ -117,9 +117,6 @@ inline constexpr statement remove_member{"remove_member", "SELECT windi_remove_m
 
 // --- messages
 
-inline constexpr statement append_message{"append_message",
-                                          "SELECT * FROM windi_append_message($1, $2, $3, $4, $5)"};
-
 inline constexpr statement append_messages{"append_messages",
                                            "SELECT * FROM windi_append_messages($1::jsonb)"};
 

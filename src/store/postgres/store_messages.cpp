@@ -30,15 +30,12 @@ std::vector<user_id> read_id_array(std::string_view text) {
   return ids;
 }
 
-outcome<appended_message> read_appended(result const& r, int row, int status_column) {
-  auto status = r.view(row, status_column);
+// A row of windi_append_messages: ordinal, status, the message's columns, duplicate, members.
+outcome<appended_message> read_appended(result const& r, int row) {
+  auto status = r.view(row, 1);
   if (status == "not_found") return fail(errc::not_found, "Chat not found");
   if (status == "forbidden") return fail(errc::forbidden, "Not a member of this chat");
-  appended_message appended{read_message(r, row, status_column + 1), r.boolean(row, status_column + 9), {}};
-  if (r.columns() > status_column + 10 && !r.is_null(row, status_column + 10)) {
-    appended.members = read_id_array(r.view(row, status_column + 10));
-  }
-  return appended;
+  return appended_message{read_message(r, row, 2), r.boolean(row, 10), read_id_array(r.view(row, 11))};
 }
 
 std::string batch_json(std::vector<new_message> const& batch) {
@@ -61,38 +58,36 @@ task<outcome<appended_message>> postgres_store::append_message(new_message m) {
 }
 
 task<outcome<appended_message>> postgres_store::append_one(new_message m) {
+  std::vector<new_message> alone;
+  alone.push_back(std::move(m));
+  auto results = co_await append_statement(std::move(alone));
+  if (!results) co_return results.error();
+  co_return std::move(results->front());
+}
+
+task<outcome<std::vector<outcome<appended_message>>>> postgres_store::append_statement(
+    std::vector<new_message> const& batch) {
   auto c = co_await begin();
   if (!c) co_return c.error();
-  auto r = co_await query(
-      *c, sql::append_message,
-      params(m.chat, m.sender_id, std::move(m.text), std::move(m.client_message_id), m.created_at),
-      "append_message");
+  auto json = batch_json(batch);
+  auto r = co_await query(*c, sql::append_messages, params(std::move(json)), "append_messages");
   if (!r) co_return r.error();
-  if (r->rows() == 0) co_return fail(errc::internal, "append_message: no row");
-  co_return read_appended(*r, 0, 0);
+  if (r->rows() != static_cast<int>(batch.size()))
+    co_return fail(errc::internal, "append_messages: rows lost");
+  std::vector<outcome<appended_message>> results;
+  results.reserve(batch.size());
+  for (int row = 0; row < r->rows(); ++row) results.push_back(read_appended(*r, row));
+  co_return results;
 }
 
 task<std::vector<outcome<appended_message>>> postgres_store::append_batch(std::vector<new_message> batch) {
-  std::vector<outcome<appended_message>> results;
-  {
-    auto c = co_await begin();
-    if (!c) {
-      results.assign(batch.size(), c.error());
-      co_return results;
-    }
-    auto json = batch_json(batch);
-    auto r = co_await query(*c, sql::append_messages, params(std::move(json)), "append_messages");
-    if (r && r->rows() == static_cast<int>(batch.size())) {
-      results.reserve(batch.size());
-      for (int row = 0; row < r->rows(); ++row) results.push_back(read_appended(*r, row, 1));
-      co_return results;
-    }
-    if (!r && r.error().code == errc::unavailable) {
-      results.assign(batch.size(), r.error());
-      co_return results;
-    }
-    // The statement failed as a whole: each message on its own, so one bad message cannot fail the others.
+  auto together = co_await append_statement(batch);
+  if (together) co_return std::move(*together);
+  if (batch.size() == 1 || together.error().code == errc::unavailable) {
+    co_return std::vector<outcome<appended_message>>(batch.size(), together.error());
   }
+  // The statement failed as a whole: each message on its own, so one bad message cannot fail the others.
+  std::vector<outcome<appended_message>> results;
   results.reserve(batch.size());
   for (auto& m : batch) results.push_back(co_await append_one(std::move(m)));
   co_return results;
