@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { waitOn } from './ws_client.mjs';
 
 export class RawSocket {
   static open(baseUrl, token) {
@@ -87,23 +88,8 @@ export class RawSocket {
 
   /** Resolves when `condition()` holds; rejects after timeoutMs. */
   until(condition, what, timeoutMs = 10_000) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!condition()) return;
-        done();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${what}: not seen in ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== check);
-      };
-      this.waiters.push(check);
-      check();
-    });
+    const check = () => (condition() ? true : undefined);
+    return waitOn(this, check, () => new Error(`${what}: not seen in ${timeoutMs} ms`), timeoutMs);
   }
 
   pause() {

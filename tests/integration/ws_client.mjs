@@ -36,28 +36,15 @@ export class Client {
 
   /** Resolves with the first event (from the start of the connection) that matches. */
   waitFor(match, what, timeoutMs = 5000) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.events.find(match);
-        if (found) {
-          done();
-          resolve(found);
-        } else if (this.closed) {
-          done();
-          reject(new Error(`${what}: connection closed ${JSON.stringify(this.closed)}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${what}: not seen in ${timeoutMs} ms; got ${JSON.stringify(this.events).slice(0, 800)}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== check);
-      };
-      this.waiters.push(check);
-      check();
-    });
+    const check = () => {
+      const found = this.events.find(match);
+      if (found) return found;
+      if (this.closed) throw new Error(`${what}: connection closed ${JSON.stringify(this.closed)}`);
+      return undefined;
+    };
+    const timeout = () =>
+      new Error(`${what}: not seen in ${timeoutMs} ms; got ${JSON.stringify(this.events).slice(0, 800)}`);
+    return waitOn(this, check, timeout, timeoutMs);
   }
 
   waitClosed(timeoutMs = 5000) {
@@ -71,6 +58,39 @@ export class Client {
   close() {
     this.ws.close();
   }
+}
+
+/**
+ * Resolves with what `check()` returns once it is not undefined, or rejects with what it throws; `check` runs
+ * now and on every `owner.wake()` (through `owner.waiters`). Rejects with `timeoutError()` after timeoutMs.
+ */
+export function waitOn(owner, check, timeoutError, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const probe = () => {
+      let result;
+      try {
+        result = check();
+      } catch (err) {
+        done();
+        reject(err);
+        return;
+      }
+      if (result !== undefined) {
+        done();
+        resolve(result);
+      }
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(timeoutError());
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      owner.waiters = owner.waiters.filter((w) => w !== probe);
+    };
+    owner.waiters.push(probe);
+    probe();
+  });
 }
 
 export const connectedAs = (c) => c.waitFor((e) => e.type === 'connected', 'connected');
