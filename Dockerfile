@@ -49,7 +49,7 @@ FROM ${DEBIAN_IMAGE} AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libboost-json1.81.0 libboost-url1.81.0 \
-      libpq5 libsqlite3-0 libsodium23 libjwt0 libhiredis0.14 libspdlog1.10 libfmt9 \
+      libpq5 libsqlite3-0 libsodium23 libjwt0 libhiredis0.14 libspdlog1.10 libfmt9 libjemalloc2 \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 windi \
