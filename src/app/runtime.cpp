@@ -9,16 +9,41 @@ namespace windi::app {
 
 namespace asio = boost::asio;
 
+namespace {
+
+std::vector<std::unique_ptr<asio::io_context>> single_threaded_contexts(int count) {
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  // The hint tells Asio that one thread runs each context, which lets it skip waking other threads.
+  for (int i = 0; i < std::max(1, count); ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+  return contexts;
+}
+
+}  // namespace
+
 io_runner::io_runner(int threads)
-    : io(threads),
-      blocking(static_cast<std::size_t>(std::max(2, threads))),
-      work_(asio::make_work_guard(io)) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io.run(); });
+    : contexts_(single_threaded_contexts(threads)),
+      io(*contexts_.front()),
+      blocking(static_cast<std::size_t>(std::max(2, threads))) {
+  for (auto& context : contexts_) {
+    work_.push_back(asio::make_work_guard(*context));
+    threads_.emplace_back([&context = *context] { context.run(); });
+  }
+}
+
+asio::any_io_executor io_runner::next_connection_executor() {
+  auto i = next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size();
+  return contexts_[i]->get_executor();
+}
+
+std::vector<asio::any_io_executor> io_runner::executors() const {
+  std::vector<asio::any_io_executor> all;
+  for (auto const& context : contexts_) all.push_back(context->get_executor());
+  return all;
 }
 
 void io_runner::stop() {
-  work_.reset();
-  io.stop();
+  work_.clear();
+  for (auto& context : contexts_) context->stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }

@@ -17,25 +17,37 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
 
 namespace windi::app {
 
-// The I/O threads and the blocking pool, joined on every exit path.
+// The I/O threads and the blocking pool, joined on every exit path. Each I/O thread runs its own io_context:
+// a connection lives on one thread from accept to close, so its handlers need no strand and no lock, and the
+// threads do not contend for one shared queue. The first context also runs the process-wide services (store,
+// bus, acceptor, signals), which serialize through their own strands.
 class io_runner {
  public:
   explicit io_runner(int threads);
   ~io_runner() { stop(); }
   void stop();
+  // Round robin over the I/O threads, for a new connection.
+  boost::asio::any_io_executor next_connection_executor();
+  std::vector<boost::asio::any_io_executor> executors() const;
 
-  boost::asio::io_context io;
+ private:
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+
+ public:
+  boost::asio::io_context& io;
   boost::asio::thread_pool blocking;
 
  private:
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
+  std::atomic<std::size_t> next_{0};
 };
 
 struct runtime {

@@ -44,8 +44,8 @@ int serve(settings const& cfg) {
   runtime rt(cfg, io_threads_for(cfg));
   if (!rt.migrate()) return 1;
 
-  ws::hub sessions;
-  rt.events->on_deliver([&sessions](envelope e) { sessions.deliver(e); });
+  ws::hub sessions(rt.runner.executors());
+  rt.events->on_deliver([&sessions](envelope e) { sessions.deliver(std::move(e)); });
   rt.events->start();
 
   http::route_services services{rt.auth, rt.users, rt.chats, rt.messages,
@@ -54,7 +54,9 @@ int serve(settings const& cfg) {
   http::router routes;
   http::add_all_routes(routes, services, web_files);
 
-  http::server server(rt.runner.io.get_executor(), routes, http::server_limits{cfg.max_body_bytes});
+  http::server server(
+      rt.runner.io.get_executor(), [&rt] { return rt.runner.next_connection_executor(); }, routes,
+      http::server_limits{cfg.max_body_bytes});
   ws::session_limits socket_limits;
   socket_limits.max_frame_bytes = cfg.ws_max_frame_bytes;
   socket_limits.outbox_max_frames = cfg.ws_outbox_max_frames;
@@ -86,7 +88,7 @@ int serve(settings const& cfg) {
     stop_requested.set_value();
   });
   stop_requested.get_future().wait();
-  for (auto const& s : sessions.all()) s->shutdown();  // 1001: clients reconnect elsewhere and resume
+  sessions.shutdown_all();  // 1001: clients reconnect elsewhere and resume
   auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while ((server.requests_in_flight() > 0 || sessions.size() > 0) &&
          std::chrono::steady_clock::now() < drain_deadline) {

@@ -7,7 +7,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -68,8 +67,13 @@ struct in_flight_guard {
 
 }  // namespace
 
-server::server(asio::any_io_executor io, router const& routes, server_limits limits)
-    : io_(std::move(io)), routes_(routes), limits_(limits), acceptor_(io_) {}
+server::server(asio::any_io_executor io, executor_source connections, router const& routes,
+               server_limits limits)
+    : io_(std::move(io)),
+      connections_(std::move(connections)),
+      routes_(routes),
+      limits_(limits),
+      acceptor_(io_) {}
 
 std::uint16_t server::listen(std::string const& host, std::uint16_t port) {
   tcp::endpoint endpoint{asio::ip::make_address(host), port};
@@ -92,7 +96,8 @@ void server::stop() {
 
 asio::awaitable<void> server::accept_loop(server* self) {
   while (!self->stopping_) {
-    auto [ec, socket] = co_await self->acceptor_.async_accept(asio::make_strand(self->io_), use_tuple);
+    auto home = self->connections_();
+    auto [ec, socket] = co_await self->acceptor_.async_accept(home, use_tuple);
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) break;
     if (ec) {
       // Out of descriptors and the like: keep serving the connections we have, try again shortly.

@@ -22,10 +22,15 @@ struct server_limits {
 // Hands an upgraded connection (a WebSocket request) to its owner; the server forgets the socket.
 using upgrade_handler = std::function<void(boost::asio::ip::tcp::socket, beast_request)>;
 
-// Accepts connections and serves HTTP/1.1 with keep-alive. Each connection runs on its own strand.
+// Where an accepted connection runs: an executor that one thread at a time runs (an io_context of its own
+// thread, or a strand).
+using executor_source = std::function<boost::asio::any_io_executor()>;
+
+// Accepts connections and serves HTTP/1.1 with keep-alive.
 class server {
  public:
-  server(boost::asio::any_io_executor io, router const& routes, server_limits limits);
+  server(boost::asio::any_io_executor io, executor_source connections, router const& routes,
+         server_limits limits);
   // Binds and listens; throws on failure (start-up error). Returns the bound port (useful with port 0).
   std::uint16_t listen(std::string const& host, std::uint16_t port);
   // WebSocket upgrade requests whose target `accepts` are handed to `h`; others are routed as usual.
@@ -43,6 +48,7 @@ class server {
   static boost::asio::awaitable<void> serve(server* self, boost::asio::ip::tcp::socket socket);
 
   boost::asio::any_io_executor io_;
+  executor_source connections_;
   router const& routes_;
   server_limits limits_;
   boost::asio::ip::tcp::acceptor acceptor_;

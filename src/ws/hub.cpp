@@ -2,58 +2,72 @@
 
 #include "ws/session.hpp"
 
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
+#include <stdexcept>
 
 namespace windi::ws {
 
+namespace asio = boost::asio;
+
+hub::hub(std::vector<asio::any_io_executor> threads) {
+  for (auto& executor : threads) threads_.push_back({std::move(executor), {}});
+}
+
+hub::local_sessions& hub::local_to(session const& s) {
+  for (auto& here : threads_) {
+    if (here.executor == s.executor()) return here;
+  }
+  throw std::logic_error("hub: a session runs on an executor that is not one of the I/O threads");
+}
+
 void hub::add(user_id user, std::shared_ptr<session> const& s) {
-  std::lock_guard lock(mutex_);
-  by_user_[user].push_back(s);
+  local_to(*s).by_user[user].push_back(s);
+  count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void hub::remove(user_id user, session const* s) {
-  std::lock_guard lock(mutex_);
-  auto it = by_user_.find(user);
-  if (it == by_user_.end()) return;
-  std::erase_if(it->second, [s](std::weak_ptr<session> const& w) {
+  auto& by_user = local_to(*s).by_user;
+  auto it = by_user.find(user);
+  if (it == by_user.end()) return;
+  auto removed = std::erase_if(it->second, [s](std::weak_ptr<session> const& w) {
     auto p = w.lock();
     return !p || p.get() == s;
   });
-  if (it->second.empty()) by_user_.erase(it);
+  if (it->second.empty()) by_user.erase(it);
+  count_.fetch_sub(removed, std::memory_order_relaxed);
 }
 
-void hub::deliver(envelope const& e) {
-  std::vector<std::shared_ptr<session>> targets;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto user : e.recipients) {
-      auto it = by_user_.find(user);
-      if (it == by_user_.end()) continue;
-      for (auto const& w : it->second) {
-        if (auto s = w.lock()) targets.push_back(std::move(s));
+void hub::deliver(envelope e) {
+  auto shared = std::make_shared<envelope const>(std::move(e));
+  for (auto& here : threads_) {
+    // Inline for the caller's own thread, one post for each other one.
+    asio::dispatch(here.executor, [&here, shared] { deliver_here(here, *shared); });
+  }
+}
+
+void hub::deliver_here(local_sessions& here, envelope const& e) {
+  for (auto user : e.recipients) {
+    auto it = here.by_user.find(user);
+    if (it == here.by_user.end()) continue;
+    for (auto const& w : it->second) {
+      if (auto s = w.lock()) s->deliver(e.frame);
+    }
+  }
+}
+
+void hub::shutdown_all() {
+  for (auto& here : threads_) {
+    asio::post(here.executor, [&here] {
+      for (auto const& [user, sessions] : here.by_user) {
+        for (auto const& w : sessions) {
+          if (auto s = w.lock()) s->shutdown();
+        }
       }
-    }
+    });
   }
-  // Outside the lock: each push only posts onto the session's own strand.
-  for (auto const& s : targets) s->deliver(e.frame);
-}
-
-std::size_t hub::size() const {
-  std::lock_guard lock(mutex_);
-  std::size_t n = 0;
-  for (auto const& [user, sessions] : by_user_) n += sessions.size();
-  return n;
-}
-
-std::vector<std::shared_ptr<session>> hub::all() const {
-  std::lock_guard lock(mutex_);
-  std::vector<std::shared_ptr<session>> out;
-  for (auto const& [user, sessions] : by_user_) {
-    for (auto const& w : sessions) {
-      if (auto s = w.lock()) out.push_back(std::move(s));
-    }
-  }
-  return out;
 }
 
 }  // namespace windi::ws

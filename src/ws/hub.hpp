@@ -1,10 +1,13 @@
 #pragma once
-// This process's open WebSocket sessions by user, so that an envelope from the bus reaches each of the
-// recipients' local connections. One frame buffer is shared by every recipient.
+// This process's open WebSocket sessions by user, kept per I/O thread: each thread's map is read and written
+// only by that thread, so registering and delivering take no lock, and an envelope from the bus crosses to
+// another thread once per thread (not once per recipient), every recipient sharing one frame buffer.
 #include "bus/bus.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -14,16 +17,27 @@ class session;
 
 class hub {
  public:
+  // One executor per I/O thread; every session runs on one of them.
+  explicit hub(std::vector<boost::asio::any_io_executor> threads);
+  // On the session's own thread.
   void add(user_id user, std::shared_ptr<session> const& s);
   void remove(user_id user, session const* s);
-  void deliver(envelope const& e);
-  std::size_t size() const;
-  // Every open session, for shutdown.
-  std::vector<std::shared_ptr<session>> all() const;
+  // From any thread.
+  void deliver(envelope e);
+  std::size_t size() const { return count_.load(std::memory_order_relaxed); }
+  // From any thread: every open session closes with 1001 (going away).
+  void shutdown_all();
 
  private:
-  mutable std::mutex mutex_;
-  std::unordered_map<user_id, std::vector<std::weak_ptr<session>>> by_user_;
+  struct local_sessions {
+    boost::asio::any_io_executor executor;
+    std::unordered_map<user_id, std::vector<std::weak_ptr<session>>> by_user;
+  };
+  local_sessions& local_to(session const& s);
+  static void deliver_here(local_sessions& here, envelope const& e);
+
+  std::vector<local_sessions> threads_;
+  std::atomic<std::size_t> count_{0};
 };
 
 }  // namespace windi::ws

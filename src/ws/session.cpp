@@ -42,9 +42,9 @@ std::string random_connection_id() {
 
 session::session(asio::ip::tcp::socket socket, session_services& services, session_limits const& limits)
     : ws_(std::move(socket)),
+      executor_(ws_.get_executor()),
       services_(services),
       limits_(limits),
-      wake_writer_(ws_.get_executor()),
       overflow_deadline_(ws_.get_executor()),
       connection_id_(random_connection_id()) {}
 
@@ -54,26 +54,26 @@ void session::start(std::shared_ptr<session> self, http::beast_request request) 
 }
 
 void session::deliver(frame_ptr frame) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-    if (self->syncing_) {
-      self->held_.push_back(std::move(frame));
-    } else {
-      self->enqueue(std::move(frame));
-    }
-  });
+  if (syncing_) {
+    held_.push_back(std::move(frame));
+  } else {
+    enqueue(std::move(frame));
+  }
 }
 
 void session::shutdown() {
   asio::post(ws_.get_executor(), [self = shared_from_this()] {
     self->closing_ = true;
-    self->wake_writer_.cancel();
+    self->write_next();
   });
 }
 
 void session::enqueue(frame_ptr frame) {
   if (closing_ || overflowed_) return;
-  if (outbox_.size() >= limits_.outbox_max_frames ||
-      outbox_bytes_ + frame->size() > limits_.outbox_max_bytes) {
+  // The limits bound what waits behind the socket; one frame larger than the byte limit (a long sync
+  // replay) still goes out when nothing is waiting.
+  if (!outbox_.empty() && (outbox_.size() >= limits_.outbox_max_frames ||
+                           outbox_bytes_ + frame->size() > limits_.outbox_max_bytes)) {
     // Never block the producer and never grow without bound: drop the queue and close; the client resumes.
     overflowed_ = true;
     outbox_.clear();
@@ -92,7 +92,47 @@ void session::enqueue(frame_ptr frame) {
     outbox_bytes_ += frame->size();
     outbox_.push_back(std::move(frame));
   }
-  wake_writer_.cancel();
+  write_next();
+}
+
+// The writer is a chain of completion handlers rather than a coroutine waiting on a timer: a frame queued
+// while the socket is idle goes out in the same handler, with no wake-up in between.
+void session::write_next() {
+  if (writing_ || !writer_started_ || writer_failed_) return;
+  if (overflowed_ || (closing_ && outbox_.empty())) {
+    if (close_sent_ || (!overflowed_ && !ws_.is_open())) return;
+    close_sent_ = true;
+    writing_ = true;
+    auto reason = overflowed_
+                      ? websocket::close_reason(static_cast<websocket::close_code>(close_slow_consumer),
+                                                "slow consumer")
+                      : websocket::close_reason(websocket::close_code::going_away, "server shutting down");
+    ws_.async_close(reason, [self = shared_from_this()](boost::system::error_code) {});
+    return;
+  }
+  if (outbox_.empty()) return;
+  writing_ = true;
+  ws_.text(true);
+  // The handler owns the frame: an overflow can empty the queue while the frame is on the wire.
+  auto frame = outbox_.front();
+  auto bytes = asio::buffer(*frame);
+  ws_.async_write(bytes, [self = shared_from_this(), frame = std::move(frame)](boost::system::error_code ec,
+                                                                               std::size_t) {
+    self->writing_ = false;
+    if (!self->outbox_.empty() && self->outbox_.front() == frame) {
+      self->outbox_bytes_ -= frame->size();
+      self->outbox_.pop_front();
+    }
+    if (ec) {
+      // The reader sees the broken socket too and ends the session; nothing more is queued.
+      self->writer_failed_ = true;
+      self->closing_ = true;
+      self->outbox_.clear();
+      self->outbox_bytes_ = 0;
+      return;
+    }
+    self->write_next();
+  });
 }
 
 void session::send_error(std::string_view action, failure const& f) {
@@ -142,7 +182,7 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, http::beast_re
 
   services.local.add(self->me_.subject, self);
   self->registered_ = true;
-  asio::co_spawn(ws.get_executor(), write_loop(self), asio::detached);
+  self->writer_started_ = true;
   self->enqueue(encode_event("connected", {{"user_id", self->me_.subject},
                                            {"username", self->me_.username},
                                            {"connection_id", self->connection_id_}}));
@@ -167,7 +207,7 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, http::beast_re
 
   services.local.remove(self->me_.subject, self.get());
   self->closing_ = true;
-  self->wake_writer_.cancel();
+  self->write_next();
   co_await services.presence.disconnected(self->me_.subject, self->me_.username, self->connection_id_);
 }
 
@@ -199,36 +239,6 @@ asio::awaitable<bool> session::authenticate_first_frame() {
   }
   me_ = *claims;
   co_return true;
-}
-
-asio::awaitable<void> session::write_loop(std::shared_ptr<session> self) {
-  auto& ws = self->ws_;
-  for (;;) {
-    if (self->overflowed_) {
-      websocket::close_reason reason(static_cast<websocket::close_code>(close_slow_consumer),
-                                     "slow consumer");
-      co_await ws.async_close(reason, use_tuple);
-      co_return;
-    }
-    if (self->outbox_.empty()) {
-      if (self->closing_) break;
-      self->wake_writer_.expires_at(asio::steady_timer::time_point::max());
-      co_await self->wake_writer_.async_wait(use_tuple);
-      continue;
-    }
-    auto frame = self->outbox_.front();
-    ws.text(true);
-    auto [ec, bytes] = co_await ws.async_write(asio::buffer(*frame), use_tuple);
-    if (!self->outbox_.empty() && self->outbox_.front() == frame) {
-      self->outbox_bytes_ -= frame->size();
-      self->outbox_.pop_front();
-    }
-    if (ec) co_return;
-  }
-  if (ws.is_open()) {
-    websocket::close_reason reason(websocket::close_code::going_away, "server shutting down");
-    co_await ws.async_close(reason, use_tuple);
-  }
 }
 
 }  // namespace windi::ws

@@ -1,6 +1,7 @@
 #pragma once
-// One WebSocket connection: a reader coroutine that handles client actions in order, and a writer coroutine
-// that drains a bounded outbox. Both run on the connection's strand; deliver() may be called from any thread.
+// One WebSocket connection: a reader coroutine that handles client actions in order, and a writer that drains
+// a bounded outbox one frame at a time. Both run on the connection's executor (one thread at a time);
+// deliver() may be called from any thread.
 #include "api/events.hpp"
 #include "core/auth_service.hpp"
 #include "core/chat_service.hpp"
@@ -54,25 +55,26 @@ class session : public std::enable_shared_from_this<session> {
   session(boost::asio::ip::tcp::socket socket, session_services& services, session_limits const& limits);
   // Takes over an upgrade request: authenticates, accepts, serves until either side closes.
   static void start(std::shared_ptr<session> self, http::beast_request request);
-  // Queues a frame for sending; thread-safe.
+  // Queues a frame for sending; on this session's thread (its executor).
   void deliver(frame_ptr frame);
-  // Closes with 1001 (going away), for shutdown; thread-safe.
+  boost::asio::any_io_executor const& executor() const { return executor_; }
+  // Closes with 1001 (going away), for shutdown; from any thread.
   void shutdown();
 
  private:
   static boost::asio::awaitable<void> run(std::shared_ptr<session> self, http::beast_request request);
-  static boost::asio::awaitable<void> write_loop(std::shared_ptr<session> self);
   boost::asio::awaitable<bool> authenticate_first_frame();
   boost::asio::awaitable<void> handle(std::string const& text);
   boost::asio::awaitable<void> sync(boost::json::object const& data);
   void enqueue(frame_ptr frame);
+  void write_next();
   void send_error(std::string_view action, failure const& f);
   void flush_held_after_sync(std::map<chat_id, std::int64_t> const& replayed);
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::asio::any_io_executor executor_;
   session_services& services_;
   session_limits const& limits_;
-  boost::asio::steady_timer wake_writer_;
   boost::asio::steady_timer overflow_deadline_;
   std::deque<frame_ptr> outbox_;
   std::size_t outbox_bytes_ = 0;
@@ -81,6 +83,10 @@ class session : public std::enable_shared_from_this<session> {
   bool overflowed_ = false;
   bool closing_ = false;
   bool registered_ = false;
+  bool writer_started_ = false;  // frames queued before the handshake wait for it
+  bool writing_ = false;         // a write or the close is on the wire
+  bool close_sent_ = false;
+  bool writer_failed_ = false;
   token_claims me_;
   std::string connection_id_;
 };
