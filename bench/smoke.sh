@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every windi-loadgen scenario once at a tiny size against SQLite, to prove they still work (CI). No timing
-# is asserted; a scenario that errors makes the script exit non-zero.
+# Runs every windi-loadgen scenario once at a tiny size against SQLite (latency also with a login storm), to prove
+# they still work (CI). No timing is asserted; a scenario that errors makes the script exit non-zero.
 #   bench/smoke.sh [BUILD_DIR]      (default: build/dev; needs windi, windi-loadgen and windi-ceiling built there:
 #                                    cmake --build BUILD_DIR --target windi loadgen)
 set -uo pipefail
@@ -21,6 +21,7 @@ run() {
   local scenario=$1
   shift
   echo "== $scenario $*"
+  rm -f "$out/$scenario.json"
   if timeout 300 "$loadgen" "$scenario" --backend sqlite --json "$out/$scenario.json" "$@" &&
     [ -s "$out/$scenario.json" ]; then
     echo "-- $scenario: ok"
@@ -32,6 +33,7 @@ run() {
 
 run fanout --members 5 --senders 2 --window 4 --messages 50
 run latency --users 20 --chat-size 5 --rate 100 --seconds 2 --warmup 0 --drain 10
+run latency --users 20 --chat-size 5 --rate 100 --seconds 2 --warmup 0 --drain 10 --login-storm 2
 run persisted --clients 10 --chats 5 --window 4 --seconds 2
 run connections --connections 20 --users 3 --addresses 4 --hold 1
 run history --messages 200 --requests 20

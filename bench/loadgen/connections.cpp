@@ -72,8 +72,14 @@ asio::awaitable<void> reader(connection_ptr c, std::shared_ptr<totals> counts, b
       if (kind == frame_kind::other) continue;
       auto const now = now_ns();
       c->last_delivery_ns = now;
-      if (auto sent = sent_at_ns(text); sent && *sent >= c->measure_from_ns)
-        c->latencies_ns.push_back(now - *sent);
+      if (auto sent = sent_at_ns(text)) {
+        for (auto& w : c->windows) {
+          if (*sent >= w.from_ns && *sent < w.until_ns) {
+            w.latencies_ns.push_back(now - *sent);
+            break;
+          }
+        }
+      }
       counts->deliveries.fetch_add(1, std::memory_order_relaxed);
     }
   } catch (std::exception const&) {
@@ -171,6 +177,16 @@ void close_all(client_pool& pool, std::vector<connection_ptr> const& connections
     });
   }
   wait_all(readers);
+}
+
+std::vector<std::int64_t> gather_latencies(std::vector<connection_ptr> const& connections,
+                                           std::size_t window) {
+  std::vector<std::int64_t> out;
+  for (auto const& c : connections) {
+    auto const& recorded = c->windows.at(window).latencies_ns;
+    out.insert(out.end(), recorded.begin(), recorded.end());
+  }
+  return out;
 }
 
 bool wait_until(std::function<bool()> const& done, std::chrono::milliseconds timeout) {

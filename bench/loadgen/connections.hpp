@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,13 @@ struct totals {
   std::atomic<bool> stopping{false};      // set before we close connections ourselves
 };
 
+// Messages due in [from_ns, until_ns) have their send-to-deliver latency recorded here.
+struct latency_window {
+  std::int64_t from_ns = 0;
+  std::int64_t until_ns = std::numeric_limits<std::int64_t>::max();
+  std::vector<std::int64_t> latencies_ns;
+};
+
 struct connection {
   connection(boost::asio::any_io_executor executor, std::size_t thread_index, std::size_t index);
 
@@ -36,9 +44,9 @@ struct connection {
   std::uint64_t sent = 0;
   std::uint64_t acked = 0;
   std::int64_t last_delivery_ns = 0;
-  std::int64_t measure_from_ns = 0;  // latency of messages sent earlier is not recorded (warm-up)
   bool closed = false;
-  std::vector<std::int64_t> latencies_ns;
+  // Messages due outside every window (a warm-up) are not recorded; by default one window takes them all.
+  std::vector<latency_window> windows = {latency_window{}};
 };
 
 using connection_ptr = std::shared_ptr<connection>;
@@ -76,6 +84,10 @@ boost::asio::awaitable<void> windowed_sender(connection_ptr c, std::shared_ptr<t
 boost::asio::awaitable<void> paced_sender(connection_ptr c, std::shared_ptr<totals> counts,
                                           std::int64_t chat_id, std::int64_t period_ns,
                                           std::int64_t first_at_ns, std::int64_t stop_at_ns);
+
+// The latencies every connection recorded in its window `window`.
+std::vector<std::int64_t> gather_latencies(std::vector<connection_ptr> const& connections,
+                                           std::size_t window = 0);
 
 // Closes every connection (on its own thread) and waits for the readers.
 void close_all(client_pool& pool, std::vector<connection_ptr> const& connections,

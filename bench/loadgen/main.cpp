@@ -62,6 +62,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   latency->add_option("--drain", lat.drain_seconds, "Seconds to wait for late deliveries")
       ->capture_default_str();
+  latency
+      ->add_option("--login-storm", lat.login_storm,
+                   "C > 0: a second phase as long as the first, with C concurrent login loops at the "
+                   "default argon2id cost")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   add_common(latency);
 
   persisted_options per;

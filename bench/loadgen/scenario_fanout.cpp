@@ -55,11 +55,8 @@ load_figures fanout_load(client_pool& pool, server_set& servers, std::vector<std
   wait_all(sending);
 
   std::int64_t last = started;
-  std::vector<std::int64_t> latencies;
-  for (auto const& c : conns) {
-    last = std::max(last, c->last_delivery_ns);
-    latencies.insert(latencies.end(), c->latencies_ns.begin(), c->latencies_ns.end());
-  }
+  for (auto const& c : conns) last = std::max(last, c->last_delivery_ns);
+  auto latencies = gather_latencies(conns);
   double const seconds = static_cast<double>(last - started) / 1e9;
   load_figures out;
   out.deliveries_per_second = seconds > 0 ? static_cast<double>(counts->deliveries) / seconds : 0;

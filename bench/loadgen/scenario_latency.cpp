@@ -1,8 +1,12 @@
 // latency: U users online in groups of G, all together sending R messages per second at a steady pace (each
 // user one message every U/R seconds, phases spread at random). Figure: send-to-deliver latency over every
 // member's delivery, measured from when each message was due, so a server that falls behind shows it.
+// With --login-storm C, the same connections keep the same pace for a second phase as long as the first,
+// during which C clients log in back to back at the default argon2id cost; the figure is then how much the
+// storm raises the p99 (p99_storm_over_quiet).
 #include "connections.hpp"
 #include "frames.hpp"
+#include "logins.hpp"
 #include "population.hpp"
 #include "scenarios.hpp"
 #include "servers.hpp"
@@ -12,14 +16,46 @@
 
 namespace windi::loadgen {
 
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::int64_t ns_per_second = 1'000'000'000;
+
+void offered_load(json::object& r, latency_options const& l, std::uint64_t sent, std::uint64_t acked) {
+  r["target_messages_per_second"] = l.rate;
+  r["sent_per_second"] = rounded(static_cast<double>(sent) / l.seconds, 0);
+  r["acked_per_second"] = rounded(static_cast<double>(acked) / l.seconds, 0);
+}
+
+void delivery(json::object& r, totals const& counts, std::uint64_t expected, bool drained) {
+  r["deliveries"] = counts.deliveries.load();
+  r["expected_deliveries"] = expected;
+  r["all_delivered"] = drained;
+  r["dropped_connections"] = counts.dropped.load();
+}
+
+json::value p99_ratio(json::object const& storm, json::object const& quiet) {
+  auto const* over = storm.if_contains("p99_ms");
+  auto const* under = quiet.if_contains("p99_ms");
+  if (!over || !under || under->to_number<double>() <= 0) return nullptr;
+  return rounded(over->to_number<double>() / under->to_number<double>(), 2);
+}
+
+}  // namespace
+
 report run_latency(common_options const& o, latency_options const& l) {
   report out;
   out.scenario = "latency";
-  out.config = {{"users", l.users},         {"chat_size", l.chat_size},           {"rate", l.rate},
-                {"seconds", l.seconds},     {"warmup_seconds", l.warmup_seconds}, {"backend", o.backend},
-                {"processes", o.processes}, {"client_threads", o.threads}};
+  out.config = {
+      {"users", l.users},     {"chat_size", l.chat_size},           {"rate", l.rate},
+      {"seconds", l.seconds}, {"warmup_seconds", l.warmup_seconds}, {"login_storm_clients", l.login_storm},
+      {"backend", o.backend}, {"processes", o.processes},           {"client_threads", o.threads}};
   if (l.users < 2 || l.chat_size < 2 || l.rate < 1)
     throw std::runtime_error("latency: --users, --chat-size >= 2");
+  if (l.warmup_seconds < 0 || l.warmup_seconds >= l.seconds)
+    throw std::runtime_error("latency: --warmup must be shorter than --seconds");
+  bool const storm = l.login_storm > 0;
   client_pool pool(o.threads);
   work_dir dir(o.keep_logs);
   auto servers = server_set::windi(o, dir, true);
@@ -38,6 +74,17 @@ report run_latency(common_options const& o, latency_options const& l) {
     for (auto i : groups[c]) chat_of[i] = chats[c];
   }
 
+  std::vector<member> storm_users;
+  if (storm) {
+    // Login verifies against the parameters stored in each hash and never rehashes, so users registered at
+    // the cheap setup cost would make a cheap storm. The server is restarted at the default cost instead
+    // (same database, same secret: the population's tokens stay valid), and the storm's users are registered
+    // with it, so the hashes they log in against are made at that cost.
+    servers.restart(false);
+    storm_users =
+        create_users(pool, servers.endpoint_for(0), static_cast<std::size_t>(l.login_storm), "storm", 4);
+  }
+
   std::vector<connect_target> targets;
   for (std::size_t i = 0; i < n; ++i) {
     if (chat_of[i] != 0)
@@ -47,46 +94,81 @@ report run_latency(common_options const& o, latency_options const& l) {
   auto& conns = opened.connections;
   auto counts = std::make_shared<totals>();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  auto const start = now_ns() + 1'000'000'000;  // a second ahead, so every sender is scheduled in time
-  auto const stop = start + std::int64_t{l.seconds} * 1'000'000'000;
-  for (auto const& c : conns) c->measure_from_ns = start + std::int64_t{l.warmup_seconds} * 1'000'000'000;
+  auto const phase = std::int64_t{l.seconds} * ns_per_second;
+  auto const warmup = std::int64_t{l.warmup_seconds} * ns_per_second;
+  auto const start = now_ns() + ns_per_second;  // a second ahead, so every sender is scheduled in time
+  auto const storm_start = start + phase;
+  auto const stop = storm ? storm_start + phase : storm_start;
+  // Each phase leaves out its own warm-up: the storm's first seconds are its logins getting under way.
+  for (auto const& c : conns) {
+    c->windows = {latency_window{start + warmup, storm_start, {}}};
+    if (storm) c->windows.push_back(latency_window{storm_start + warmup, stop, {}});
+  }
   auto readers = start_readers(pool, conns, counts, false);
 
   auto const period = static_cast<std::int64_t>(1e9 * static_cast<double>(conns.size()) / l.rate);
   std::mt19937_64 random(42);
-  std::uniform_int_distribution<std::int64_t> phase(0, period - 1);
+  std::uniform_int_distribution<std::int64_t> phase_of(0, period - 1);
   std::vector<std::future<void>> sending;
   std::size_t k = 0;
   for (auto const& c : conns) {
     auto chat = chat_of[k++];
     sending.push_back(
-        pool.spawn(c->thread, paced_sender(c, counts, chat, period, start + phase(random), stop)));
+        pool.spawn(c->thread, paced_sender(c, counts, chat, period, start + phase_of(random), stop)));
   }
   std::this_thread::sleep_for(std::chrono::nanoseconds(start - now_ns()));
   servers.mark();
-  std::this_thread::sleep_for(std::chrono::nanoseconds(stop - now_ns()));
-  auto const sent = counts->sends.load();
-  auto const acked_in_time = counts->acks.load();
-  auto resources = servers.figures(static_cast<double>(l.seconds));
+  std::this_thread::sleep_for(std::chrono::nanoseconds(storm_start - now_ns()));
+  auto const quiet_sent = counts->sends.load();
+  auto const quiet_acked = counts->acks.load();
+  auto const quiet_resources = servers.figures(static_cast<double>(l.seconds));
+  std::uint64_t storm_sent = 0;
+  std::uint64_t storm_acked = 0;
+  json::object storm_resources;
+  std::uint64_t logins = 0;
+  double login_seconds = 0;
+  if (storm) {
+    servers.mark();
+    auto const began = now_ns();
+    auto loops = start_login_loops(pool, servers, storm_users, l.login_storm, stop);
+    std::this_thread::sleep_for(std::chrono::nanoseconds(stop - now_ns()));
+    storm_sent = counts->sends.load() - quiet_sent;
+    storm_acked = counts->acks.load() - quiet_acked;
+    storm_resources = servers.figures(static_cast<double>(l.seconds));
+    logins = wait_logins(loops);
+    login_seconds = static_cast<double>(now_ns() - began) / 1e9;
+  }
   wait_all(sending);
   auto const expected = counts->sends.load() * g;
   bool drained =
       wait_until([&] { return counts->deliveries >= expected; }, std::chrono::seconds(l.drain_seconds));
   close_all(pool, conns, counts, readers);
 
-  std::vector<std::int64_t> latencies;
-  for (auto const& c : conns)
-    latencies.insert(latencies.end(), c->latencies_ns.begin(), c->latencies_ns.end());
-  auto& r = out.section("windi");
-  r["target_messages_per_second"] = l.rate;
-  r["sent_per_second"] = rounded(static_cast<double>(sent) / l.seconds, 0);
-  r["acked_per_second"] = rounded(static_cast<double>(acked_in_time) / l.seconds, 0);
-  r["deliveries"] = counts->deliveries.load();
-  r["expected_deliveries"] = expected;
-  r["all_delivered"] = drained;
-  r["dropped_connections"] = counts->dropped.load();
-  r["latency_after_warmup"] = latency_summary(std::move(latencies));
-  for (auto& [key, value] : resources) r[key] = value;
+  auto quiet_latency = latency_summary(gather_latencies(conns, 0));
+  if (!storm) {
+    auto& r = out.section("windi");
+    offered_load(r, l, quiet_sent, quiet_acked);
+    delivery(r, *counts, expected, drained);
+    r["latency_after_warmup"] = std::move(quiet_latency);
+    for (auto& [key, value] : quiet_resources) r[key] = value;
+  } else {
+    auto storm_latency = latency_summary(gather_latencies(conns, 1));
+    auto ratio = p99_ratio(storm_latency, quiet_latency);
+    auto& q = out.section("quiet");
+    offered_load(q, l, quiet_sent, quiet_acked);
+    q["latency_after_warmup"] = std::move(quiet_latency);
+    for (auto& [key, value] : quiet_resources) q[key] = value;
+    auto& s = out.section("storm");
+    offered_load(s, l, storm_sent, storm_acked);
+    s["latency_after_warmup"] = std::move(storm_latency);
+    s["login_clients"] = l.login_storm;
+    s["logins"] = logins;
+    s["logins_per_second"] = rounded(login_seconds > 0 ? static_cast<double>(logins) / login_seconds : 0, 1);
+    for (auto& [key, value] : storm_resources) s[key] = value;
+    auto& r = out.section("windi");
+    delivery(r, *counts, expected, drained);
+    r["p99_storm_over_quiet"] = std::move(ratio);
+  }
   if (counts->deliveries == 0)
     throw std::runtime_error("latency: nothing was delivered (see the server log)");
   return out;

@@ -1,8 +1,8 @@
 // login: logins per second against a server at the default argon2id cost (OWASP: 19 MiB, t=2, p=1), next to
 // what the cores could do at best: cores / (time of one hash at the same parameters, measured here with
 // libsodium). Login is meant to be expensive; the ratio shows how much the server adds on top.
-#include "client/api.hpp"
 #include "frames.hpp"
+#include "logins.hpp"
 #include "population.hpp"
 #include "scenarios.hpp"
 #include "servers.hpp"
@@ -13,8 +13,6 @@
 #include <thread>
 
 namespace windi::loadgen {
-
-namespace asio = boost::asio;
 
 namespace {
 
@@ -39,17 +37,6 @@ double single_hash_seconds() {
   return times[times.size() / 2];
 }
 
-asio::awaitable<std::uint64_t> login_loop(client::endpoint server, std::string username,
-                                          std::int64_t stop_at) {
-  client::http_client http(co_await asio::this_coro::executor, server, std::chrono::seconds(60));
-  std::uint64_t done = 0;
-  while (now_ns() < stop_at) {
-    auto session = co_await client::login(http, username, bench_password);
-    if (!session.token.empty()) ++done;
-  }
-  co_return done;
-}
-
 }  // namespace
 
 report run_login(common_options const& o, login_options const& l) {
@@ -67,15 +54,8 @@ report run_login(common_options const& o, login_options const& l) {
   servers.mark();
   auto const start = now_ns();
   auto const stop = start + std::int64_t{l.seconds} * 1'000'000'000;
-  std::vector<std::future<std::uint64_t>> clients;
-  for (int i = 0; i < l.clients; ++i) {
-    auto const& u = users[static_cast<std::size_t>(i) % users.size()];
-    clients.push_back(
-        pool.spawn(static_cast<std::size_t>(i),
-                   login_loop(servers.endpoint_for(static_cast<std::size_t>(i)), u.username, stop)));
-  }
-  std::uint64_t logins = 0;
-  for (auto n : wait_all(clients)) logins += n;
+  auto loops = start_login_loops(pool, servers, users, l.clients, stop);
+  auto const logins = wait_logins(loops);
   auto const seconds = static_cast<double>(now_ns() - start) / 1e9;
   auto const cores = std::max(1u, std::thread::hardware_concurrency());
   auto const ideal = cores / hash;

@@ -24,6 +24,8 @@ struct latency_options {
   int seconds = 10;
   int warmup_seconds = 1;
   int drain_seconds = 15;
+  // C > 0: after the quiet phase, as long again with C login loops against users hashed at the default cost.
+  int login_storm = 0;
 };
 report run_latency(common_options const& o, latency_options const& l);
 

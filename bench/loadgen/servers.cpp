@@ -46,6 +46,16 @@ std::string random_secret() {
   return hex;  // 48 characters
 }
 
+void set_password_cost(process_spec& spec, bool fast) {
+  if (fast) {
+    spec.env["PASSWORD_MEMLIMIT_KIB"] = "8";
+    spec.env["PASSWORD_OPSLIMIT"] = "1";
+  } else {
+    spec.env.erase("PASSWORD_MEMLIMIT_KIB");
+    spec.env.erase("PASSWORD_OPSLIMIT");
+  }
+}
+
 }  // namespace
 
 server_set server_set::windi(common_options const& o, work_dir const& dir, bool fast_passwords) {
@@ -68,10 +78,7 @@ server_set server_set::windi(common_options const& o, work_dir const& dir, bool 
       {"DATA_DIR", dir.path() + "/data"},
       {"DATABASE_URL", o.backend == "sqlite" ? "sqlite:///" + dir.path() + "/bench.db" : o.postgres_url}};
   if (!o.redis_url.empty()) spec.env["REDIS_URL"] = o.redis_url;
-  if (fast_passwords) {
-    spec.env["PASSWORD_MEMLIMIT_KIB"] = "8";
-    spec.env["PASSWORD_OPSLIMIT"] = "1";
-  }
+  set_password_cost(spec, fast_passwords);
   spec.unset_env = {"HOST",
                     "PORT",
                     "THREADS",
@@ -83,13 +90,32 @@ server_set server_set::windi(common_options const& o, work_dir const& dir, bool 
                     "WS_OUTBOX_MAX_FRAMES",
                     "WS_OUTBOX_MAX_BYTES"};
   server_set out;
-  for (int i = 0; i < std::max(1, o.processes); ++i) {
-    spec.name = "windi-" + std::to_string(i);
-    out.processes_.push_back(std::make_unique<server_process>(spec));
-    out.endpoints_.push_back({"127.0.0.1", out.processes_.back()->port()});
-  }
+  out.spec_ = std::move(spec);
+  for (int i = 0; i < std::max(1, o.processes); ++i) out.launch("windi-" + std::to_string(i));
   out.mark();
   return out;
+}
+
+void server_set::launch(std::string name) {
+  spec_.name = std::move(name);
+  processes_.push_back(std::make_unique<server_process>(spec_));
+  endpoints_.push_back({"127.0.0.1", processes_.back()->port()});
+}
+
+void server_set::restart(bool fast_passwords) {
+  std::vector<std::string> names;
+  // All stopped before any starts: no process at the old cost serves beside the new ones.
+  for (auto& p : processes_) {
+    p->stop();
+    std::error_code ignored;
+    std::filesystem::rename(p->log_path(), spec_.work_dir + "/" + p->name() + ".before-restart.log", ignored);
+    names.push_back(p->name());
+  }
+  processes_.clear();
+  endpoints_.clear();
+  set_password_cost(spec_, fast_passwords);
+  for (auto& name : names) launch(std::move(name));
+  mark();
 }
 
 server_set server_set::ceiling(common_options const& o, work_dir const& dir) {
@@ -98,10 +124,9 @@ server_set server_set::ceiling(common_options const& o, work_dir const& dir) {
   spec.args = {"--host", "127.0.0.1", "--port", "0"};
   if (o.server_threads > 0) spec.args.push_back("--threads=" + std::to_string(o.server_threads));
   spec.work_dir = dir.path();
-  spec.name = "ceiling";
   server_set out;
-  out.processes_.push_back(std::make_unique<server_process>(spec));
-  out.endpoints_.push_back({"127.0.0.1", out.processes_.back()->port()});
+  out.spec_ = std::move(spec);
+  out.launch("ceiling");
   out.mark();
   return out;
 }

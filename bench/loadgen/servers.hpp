@@ -37,12 +37,20 @@ class server_set {
   std::size_t size() const { return processes_.size(); }
   server_process& process(std::size_t i) { return *processes_[i]; }
 
+  // windi only: stops the processes and starts them again on the same database and with the same secret (so
+  // tokens issued before stay valid), at the argon2id cost `fast_passwords` asks for. The endpoints change;
+  // each old log is kept as <name>.before-restart.log.
+  void restart(bool fast_passwords);
+
   // Call at the start of the measured phase; figures() reports CPU used since then and peak RSS.
   void mark();
   boost::json::object figures(double seconds) const;
   void stop();
 
  private:
+  void launch(std::string name);
+
+  process_spec spec_;
   std::vector<std::unique_ptr<server_process>> processes_;
   std::vector<client::endpoint> endpoints_;
   std::vector<double> cpu_at_mark_;
