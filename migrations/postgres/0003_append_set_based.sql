@@ -18,14 +18,15 @@ BEGIN
       SELECT x.* FROM jsonb_to_recordset(p_batch)
           AS x(ordinal INT, chat BIGINT, sender BIGINT, text TEXT, client_id TEXT, created_at BIGINT)
     ),
-    -- Locked in id order: two batches over the same chats cannot deadlock.
+    -- Locked in id order: two batches over the same chats cannot deadlock. "= ANY (ARRAY(...))" rather than
+    -- "IN (SELECT ...)": the planner cannot estimate the batch's size and would scan every chat.
     locked AS (
-      SELECT ch.id, ch.last_seq FROM chats ch WHERE ch.id IN (SELECT b.chat FROM batch b)
+      SELECT ch.id, ch.last_seq FROM chats ch WHERE ch.id = ANY (ARRAY(SELECT DISTINCT b.chat FROM batch b))
        ORDER BY ch.id FOR NO KEY UPDATE
     ),
     members AS (
       SELECT cm.chat_id, array_agg(cm.user_id ORDER BY cm.user_id) AS ids
-        FROM chat_members cm WHERE cm.chat_id IN (SELECT l.id FROM locked l) GROUP BY cm.chat_id
+        FROM chat_members cm WHERE cm.chat_id = ANY (ARRAY(SELECT l.id FROM locked l)) GROUP BY cm.chat_id
     ),
     checked AS (
       SELECT b.*, l.last_seq, mb.ids,

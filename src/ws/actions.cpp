@@ -3,6 +3,11 @@
 #include "http/json_input.hpp"
 #include "ws/session.hpp"
 
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
@@ -15,6 +20,13 @@ namespace json = boost::json;
 
 boost::asio::awaitable<void> session::handle(std::string const& text) {
   auto frame = http::parse_json_object(text);
+  // A well-formed send is pipelined; anything else is answered once every send before it has been, so the
+  // replies (acks and errors alike) keep the order of the frames.
+  if (auto request = well_formed_send(frame)) {
+    co_await pipeline_send(std::move(*request));
+    co_return;
+  }
+  co_await sends_at_most(0);
   if (!frame) {
     send_error("", frame.error());
     co_return;
@@ -37,14 +49,10 @@ boost::asio::awaitable<void> session::handle(std::string const& text) {
   if (action == "send_message") {
     auto request = http::read_send_request(data);
     if (!request) co_return send_error(action, request.error());
-    auto sent = co_await services_.messages.send(me_.subject, request->chat_id, std::move(request->text),
-                                                 std::move(request->client_message_id));
-    if (!sent) co_return send_error(action, sent.error());
-    // The acknowledgement to this connection; every member's connections (this one too) also get new_message.
-    auto view = message_view(sent->stored, 0);
-    view["duplicate"] = sent->duplicate;
-    enqueue(encode_event("message_sent", std::move(view)));
-  } else if (action == "typing") {
+    co_await pipeline_send(std::move(*request));
+    co_return;
+  }
+  if (action == "typing") {
     auto chat = http::required_id(data, "chat_id");
     if (!chat) co_return send_error(action, chat.error());
     auto is_typing = http::required_bool(data, "is_typing");
@@ -64,6 +72,65 @@ boost::asio::awaitable<void> session::handle(std::string const& text) {
     enqueue(encode_event("pong", json::object{}));
   } else {
     send_error(action, fail(errc::bad_request, "Unknown action"));
+  }
+}
+
+std::optional<http::send_request> session::well_formed_send(outcome<json::object> const& frame) {
+  if (!frame) return std::nullopt;
+  auto const* action = frame->if_contains("action");
+  auto const* data = frame->if_contains("data");
+  if (!action || *action != "send_message" || !data || !data->is_object()) return std::nullopt;
+  auto request = http::read_send_request(data->get_object());
+  if (!request) return std::nullopt;
+  return std::move(*request);
+}
+
+// The next frame is read while this send commits, so a client sending a burst fills the store's group
+// commits. Sends keep their order: each joins the store's queue (first in, first out) before its coroutine
+// first waits, and coroutines spawned here start in the order they were spawned.
+boost::asio::awaitable<void> session::pipeline_send(http::send_request request) {
+  co_await sends_at_most(limits_.max_pipelined_sends - 1);
+  ++sends_in_flight_;
+  send_replies_.emplace_back();
+  auto ticket = first_reply_ticket_ + send_replies_.size() - 1;
+  auto work = send_and_acknowledge(shared_from_this(), std::move(request), ticket);
+  boost::asio::co_spawn(executor_, std::move(work), boost::asio::detached);
+}
+
+boost::asio::awaitable<void> session::send_and_acknowledge(std::shared_ptr<session> self,
+                                                           http::send_request request, std::uint64_t ticket) {
+  frame_ptr reply;
+  try {
+    auto sent = co_await self->services_.messages.send(
+        self->me_.subject, request.chat_id, std::move(request.text), std::move(request.client_message_id));
+    if (!sent) {
+      reply = error_frame("send_message", sent.error());
+    } else {
+      // The acknowledgement to this connection; every member's connections (this one too) also get
+      // new_message.
+      auto view = message_view(sent->stored, 0);
+      view["duplicate"] = sent->duplicate;
+      reply = encode_event("message_sent", std::move(view));
+    }
+  } catch (std::exception const& e) {
+    spdlog::error("ws: unhandled exception for user {}: {}", self->me_.subject, e.what());
+    reply = error_frame("send_message", fail(errc::internal, e.what()));
+  }
+  // Replies leave in the order of the sends, whichever commit answered first.
+  self->send_replies_[ticket - self->first_reply_ticket_] = std::move(reply);
+  while (!self->send_replies_.empty() && self->send_replies_.front()) {
+    self->enqueue(std::move(self->send_replies_.front()));
+    self->send_replies_.pop_front();
+    ++self->first_reply_ticket_;
+  }
+  --self->sends_in_flight_;
+  self->send_done_.cancel();
+}
+
+boost::asio::awaitable<void> session::sends_at_most(int count) {
+  while (sends_in_flight_ > count) {
+    send_done_.expires_at(boost::asio::steady_timer::time_point::max());
+    co_await send_done_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   }
 }
 

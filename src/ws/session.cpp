@@ -46,6 +46,7 @@ session::session(asio::ip::tcp::socket socket, session_services& services, sessi
       services_(services),
       limits_(limits),
       overflow_deadline_(ws_.get_executor()),
+      send_done_(ws_.get_executor()),
       connection_id_(random_connection_id()) {}
 
 void session::start(std::shared_ptr<session> self, http::beast_request request) {
@@ -135,13 +136,15 @@ void session::write_next() {
   });
 }
 
-void session::send_error(std::string_view action, failure const& f) {
+frame_ptr error_frame(std::string_view action, failure const& f) {
   json::object data{{"action", action},
                     {"status", static_cast<int>(http::status_for(f.code))},
                     {"detail", http::client_detail(f)}};
   if (!f.field.empty() && f.field.back() != '.') data["field"] = f.field;
-  enqueue(encode_event("error", std::move(data)));
+  return encode_event("error", std::move(data));
 }
+
+void session::send_error(std::string_view action, failure const& f) { enqueue(error_frame(action, f)); }
 
 asio::awaitable<void> session::run(std::shared_ptr<session> self, http::beast_request request) {
   auto& ws = self->ws_;
@@ -194,6 +197,7 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, http::beast_re
     auto [ec, bytes] = co_await ws.async_read(buffer, use_tuple);
     if (ec) break;
     if (!ws.got_text()) {
+      co_await self->sends_at_most(0);  // replies keep the order of the frames
       self->send_error("", fail(errc::bad_request, "Frames must be JSON text"));
       continue;
     }

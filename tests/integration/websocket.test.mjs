@@ -59,6 +59,30 @@ forEachBackend('websocket', (ctx) => {
     b.close();
   });
 
+  it('a burst of sends without waiting is acknowledged and stored in the order sent, and an action after it sees it all', async () => {
+    const [alice, bob] = await api.users(2, 'burst');
+    const chat = await api.privateChat(alice, bob);
+    const a = await Client.open(base(), { token: alice.token });
+    const b = await Client.open(base(), { token: bob.token });
+    await Promise.all([connectedAs(a), connectedAs(b)]);
+    const count = 150; // more than one connection commits at once, so the reader also waits for room
+    for (let i = 0; i < count; i++) b.send('send_message', { chat_id: chat.id, text: `burst ${i}`, client_message_id: `burst-${i}` });
+    b.send('sync', { chats: { [chat.id]: 0 } });
+    await b.waitFor(() => b.of('message_sent').length === count, 'every ack', 20_000);
+    const acks = b.of('message_sent');
+    assert.deepEqual(acks.map((e) => e.data.text), Array.from({ length: count }, (_, i) => `burst ${i}`));
+    assert.deepEqual(acks.map((e) => e.data.seq), Array.from({ length: count }, (_, i) => i + 1));
+    await a.waitFor(() => a.of('new_message').length === count, 'every delivery', 20_000);
+    const seen = a.of('new_message');
+    assert.deepEqual(seen.map((e) => e.data.seq), Array.from({ length: count }, (_, i) => i + 1));
+    const sync = await b.waitFor((e) => e.type === 'sync', 'sync');
+    assert.equal(sync.data.chats.find((c) => c.chat_id === chat.id).messages.length, count);
+    const stored = await api.history(alice, chat.id, { limit: 100, offset: 0 });
+    assert.equal(stored.at(-1).text, `burst ${count - 1}`);
+    a.close();
+    b.close();
+  });
+
   it('typing, read receipts and online status reach the other members', async () => {
     const [alice, bob] = await api.users(2, 'live');
     const chat = await api.privateChat(alice, bob);
