@@ -64,7 +64,7 @@ class postgres_store final : public store {
 
   static constexpr std::size_t max_append_batch = 256;
   pool pool_;
-  append_batcher appends_;
+  std::vector<std::unique_ptr<append_batcher>> appends_;  // a chat's appends always go to the same one
 };
 
 }  // namespace windi::pg

@@ -54,7 +54,8 @@ std::string batch_json(std::vector<new_message> const& batch) {
 }  // namespace
 
 task<outcome<appended_message>> postgres_store::append_message(new_message m) {
-  return appends_.append(std::move(m));
+  auto& shard = *appends_[static_cast<std::size_t>(m.chat) % appends_.size()];
+  return shard.append(std::move(m));
 }
 
 task<outcome<appended_message>> postgres_store::append_one(new_message m) {
