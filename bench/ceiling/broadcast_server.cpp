@@ -3,10 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -14,6 +11,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <deque>
+#include <stdexcept>
 
 namespace windi::ceiling {
 
@@ -26,12 +24,12 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }
 
-// One connection: a reader that broadcasts what it receives, a writer that drains the queue, both on the
-// connection's strand (the socket's executor), so the queue needs no lock.
+// One connection: a reader that broadcasts what it receives, and a writer (a chain of completion handlers)
+// that drains the queue; both on the connection's thread, so the queue needs no lock.
 class peer : public std::enable_shared_from_this<peer> {
  public:
   peer(tcp::socket socket, room& everyone)
-      : ws_(std::move(socket)), everyone_(everyone), wake_(ws_.get_executor()) {}
+      : ws_(std::move(socket)), executor_(ws_.get_executor()), everyone_(everyone) {}
 
   static asio::awaitable<void> run(std::shared_ptr<peer> self) {
     self->ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -39,7 +37,6 @@ class peer : public std::enable_shared_from_this<peer> {
     if (ec) co_return;
     self->ws_.text(true);
     self->everyone_.join(self);
-    asio::co_spawn(self->ws_.get_executor(), write_loop(self), asio::detached);
     beast::flat_buffer buffer;
     for (;;) {
       auto [read_ec, n] = co_await self->ws_.async_read(buffer, use_tuple);
@@ -49,63 +46,75 @@ class peer : public std::enable_shared_from_this<peer> {
       self->everyone_.broadcast(f);
     }
     self->closed_ = true;
-    self->wake_.cancel();
     self->everyone_.leave(self);
   }
 
-  asio::any_io_executor executor() { return ws_.get_executor(); }
+  asio::any_io_executor const& executor() const { return executor_; }
 
-  // Any thread.
+  // On this peer's thread.
   void deliver(frame const& f) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), f] {
-      self->queue_.push_back(f);
-      self->wake_.cancel();
-    });
+    if (closed_) return;
+    queue_.push_back(f);
+    write_next();
   }
 
  private:
-  static asio::awaitable<void> write_loop(std::shared_ptr<peer> self) {
-    while (!self->closed_) {
-      if (self->queue_.empty()) {
-        self->wake_.expires_at(asio::steady_timer::time_point::max());
-        boost::system::error_code woken;  // cancelled: a frame was queued
-        co_await self->wake_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
-        continue;
+  void write_next() {
+    if (writing_ || queue_.empty()) return;
+    writing_ = true;
+    auto f = std::move(queue_.front());
+    queue_.pop_front();
+    auto bytes = asio::buffer(*f);
+    ws_.async_write(bytes, [self = shared_from_this(), f](boost::system::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec) {
+        self->closed_ = true;
+        self->queue_.clear();
+        return;
       }
-      frame f = std::move(self->queue_.front());
-      self->queue_.pop_front();
-      auto [ec, n] = co_await self->ws_.async_write(asio::buffer(*f), use_tuple);
-      if (ec) break;
-    }
+      self->write_next();
+    });
   }
 
   websocket::stream<beast::tcp_stream> ws_;
+  asio::any_io_executor executor_;
   room& everyone_;
-  asio::steady_timer wake_;
   std::deque<frame> queue_;
+  bool writing_ = false;
   bool closed_ = false;
 };
 
-void room::join(std::shared_ptr<peer> const& p) {
-  std::lock_guard lock(mutex_);
-  peers_.insert(p);
+room::room(std::vector<asio::any_io_executor> threads) {
+  for (auto& executor : threads) threads_.push_back({std::move(executor), {}});
 }
 
-void room::leave(std::shared_ptr<peer> const& p) {
-  std::lock_guard lock(mutex_);
-  peers_.erase(p);
+room::local_peers& room::local_to(peer const& p) {
+  for (auto& here : threads_) {
+    if (here.executor == p.executor()) return here;
+  }
+  throw std::logic_error("ceiling: a peer runs on an executor that is not one of the I/O threads");
 }
+
+void room::join(std::shared_ptr<peer> const& p) { local_to(*p).peers.insert(p); }
+
+void room::leave(std::shared_ptr<peer> const& p) { local_to(*p).peers.erase(p); }
 
 void room::broadcast(frame const& f) {
-  std::lock_guard lock(mutex_);
-  for (auto const& p : peers_) p->deliver(f);
+  for (auto& here : threads_) {
+    // Inline on the caller's own thread, one post to each other one.
+    asio::dispatch(here.executor, [&here, f] {
+      for (auto const& p : here.peers) p->deliver(f);
+    });
+  }
 }
 
 namespace {
 
-asio::awaitable<void> accept_loop(asio::io_context& io, tcp::acceptor& acceptor, room& everyone) {
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::function<asio::any_io_executor()> next_thread,
+                                  room& everyone) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), use_tuple);
+    auto home = next_thread();
+    auto [ec, socket] = co_await acceptor.async_accept(home, use_tuple);
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
       continue;  // e.g. out of file descriptors: keep serving the others
@@ -118,7 +127,8 @@ asio::awaitable<void> accept_loop(asio::io_context& io, tcp::acceptor& acceptor,
 
 }  // namespace
 
-std::uint16_t listen(asio::io_context& io, room& everyone, std::string const& host, std::uint16_t port) {
+std::uint16_t listen(asio::io_context& io, std::function<asio::any_io_executor()> next_thread, room& everyone,
+                     std::string const& host, std::uint16_t port) {
   auto acceptor = std::make_shared<tcp::acceptor>(io);
   tcp::endpoint endpoint{asio::ip::make_address(host), port};
   acceptor->open(endpoint.protocol());
@@ -127,7 +137,8 @@ std::uint16_t listen(asio::io_context& io, room& everyone, std::string const& ho
   acceptor->listen(asio::socket_base::max_listen_connections);
   auto bound = acceptor->local_endpoint().port();
   // The acceptor lives as long as the accept loop, which runs until the process exits.
-  asio::co_spawn(io, accept_loop(io, *acceptor, everyone), [acceptor](std::exception_ptr) {});
+  asio::co_spawn(io, accept_loop(*acceptor, std::move(next_thread), everyone),
+                 [acceptor](std::exception_ptr) {});
   return bound;
 }
 

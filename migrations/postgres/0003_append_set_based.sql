@@ -1,6 +1,9 @@
 -- A batch of appends as one set-based statement: one INSERT of all new rows, one UPDATE of the chats' counters,
 -- one of the senders' read positions, instead of a dedup lookup, an INSERT and three JSON rewrites per message.
 -- Same input, output and guarantees as the per-message loop of 0002, which stays as the fallback below.
+-- The planner takes every batch for 100 rows, so lookups into the big tables are written as correlated
+-- subqueries and "= ANY (ARRAY(...))" conditions: index probes whatever it estimates, never a scan of a table
+-- that only grows.
 ALTER FUNCTION windi_append_messages(JSONB) RENAME TO windi_append_messages_each;
 
 CREATE TYPE windi_appended AS (o_ordinal INT, o_status TEXT, o_id BIGINT, o_chat BIGINT, o_seq BIGINT,
@@ -9,7 +12,11 @@ CREATE TYPE windi_appended AS (o_ordinal INT, o_status TEXT, o_id BIGINT, o_chat
 
 CREATE FUNCTION windi_append_messages(p_batch JSONB)
 RETURNS SETOF windi_appended
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- The batch is one JSONB value whose size the planner cannot see anyway; planning this statement afresh for each
+-- of a connection's first calls (PostgreSQL's default) costs more than running it.
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
   v_rows windi_appended[];
 BEGIN
@@ -32,11 +39,11 @@ BEGIN
       SELECT b.*, l.last_seq, mb.ids,
              CASE WHEN l.id IS NULL THEN 'not_found' WHEN NOT (b.sender = ANY (mb.ids)) THEN 'forbidden'
                   ELSE 'ok' END AS status,
-             prior.id AS prior_id
+             (SELECT p.id FROM messages p WHERE p.sender_id = b.sender AND p.client_message_id = b.client_id)
+               AS prior_id
         FROM batch b
         LEFT JOIN locked l ON l.id = b.chat
         LEFT JOIN members mb ON mb.chat_id = b.chat
-        LEFT JOIN messages prior ON prior.sender_id = b.sender AND prior.client_message_id = b.client_id
     ),
     -- The first send of each client id in the batch is stored; later ones in the batch are its duplicates.
     firsts AS (
@@ -57,13 +64,13 @@ BEGIN
     chat_counters AS (
       UPDATE chats ch SET last_seq = n.seq, last_activity_at = n.created_at
         FROM (SELECT DISTINCT ON (f.chat) f.chat, f.seq, f.created_at FROM fresh f ORDER BY f.chat, f.seq DESC) n
-       WHERE ch.id = n.chat
+       WHERE ch.id = n.chat AND ch.id = ANY (ARRAY(SELECT f.chat FROM fresh f))
     ),
     -- The sender has read its own messages, so unread = last_seq - last_read_seq stays exact.
     read_positions AS (
       UPDATE chat_members cm SET last_read_seq = GREATEST(cm.last_read_seq, n.seq)
         FROM (SELECT f.chat, f.sender, max(f.seq) AS seq FROM fresh f GROUP BY f.chat, f.sender) n
-       WHERE cm.chat_id = n.chat AND cm.user_id = n.sender
+       WHERE cm.chat_id = n.chat AND cm.user_id = n.sender AND cm.chat_id = ANY (ARRAY(SELECT f.chat FROM fresh f))
     ),
     outcome AS (
       SELECT c.ordinal, c.status, c.ids,
@@ -77,7 +84,9 @@ BEGIN
         LEFT JOIN inserted first_of ON first_of.chat_id = f1.chat AND first_of.seq = f1.seq
     )
     SELECT array_agg(ROW(o.ordinal, o.status, o.id, COALESCE(own.chat_id, m.chat_id), COALESCE(own.seq, m.seq),
-                         COALESCE(f.sender, m.sender_id), u.username, COALESCE(f.text, m.text),
+                         COALESCE(f.sender, m.sender_id),
+                         (SELECT u.username FROM users u WHERE u.id = COALESCE(f.sender, m.sender_id)),
+                         COALESCE(f.text, m.text),
                          COALESCE(f.client_id, m.client_message_id), COALESCE(f.created_at, m.created_at),
                          o.duplicate, CASE WHEN o.status = 'ok' THEN COALESCE(mb.ids, '{}') END)::windi_appended
                      ORDER BY o.ordinal)
@@ -85,9 +94,8 @@ BEGIN
       FROM outcome o
       LEFT JOIN inserted own ON own.id = o.id
       LEFT JOIN fresh f ON own.id IS NOT NULL AND f.chat = own.chat_id AND f.seq = own.seq
-      LEFT JOIN messages m ON own.id IS NULL AND m.id = o.id
-      LEFT JOIN members mb ON mb.chat_id = COALESCE(own.chat_id, m.chat_id)
-      LEFT JOIN users u ON u.id = COALESCE(f.sender, m.sender_id);
+      LEFT JOIN LATERAL (SELECT m0.* FROM messages m0 WHERE own.id IS NULL AND m0.id = o.id) m ON true
+      LEFT JOIN members mb ON mb.chat_id = COALESCE(own.chat_id, m.chat_id);
   EXCEPTION WHEN unique_violation THEN
     RETURN QUERY SELECT * FROM windi_append_messages_each(p_batch);
     RETURN;

@@ -4,12 +4,21 @@
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace windi::app {
 
 namespace asio = boost::asio;
 
 namespace {
+
+// The lowest priority short of SCHED_IDLE: CFS weighs a nice-19 thread at 1.5% of a nice-0 one when both want
+// the CPU, yet it still gets all the CPU nobody else wants, so logins never starve outright.
+constexpr int background_nice = 19;
 
 std::vector<std::unique_ptr<asio::io_context>> single_threaded_contexts(int count) {
   std::vector<std::unique_ptr<asio::io_context>> contexts;
@@ -19,6 +28,25 @@ std::vector<std::unique_ptr<asio::io_context>> single_threaded_contexts(int coun
 }
 
 }  // namespace
+
+background_pool::background_pool(std::size_t threads) : work_(asio::make_work_guard(io_)) {
+  for (std::size_t i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      // Linux applies nice to the calling thread alone. Failure only costs the priority, never the work.
+      if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), background_nice) != 0) {
+        spdlog::debug("background thread keeps its priority: {}", std::strerror(errno));
+      }
+      io_.run();
+    });
+  }
+}
+
+void background_pool::join() {
+  work_.reset();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
 
 io_runner::io_runner(int threads)
     : contexts_(single_threaded_contexts(threads)),

@@ -14,11 +14,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,6 +28,21 @@ namespace windi::app {
 // a connection lives on one thread from accept to close, so its handlers need no strand and no lock, and the
 // threads do not contend for one shared queue. The first context also runs the process-wide services (store,
 // bus, acceptor, signals), which serialize through their own strands.
+// Threads for blocking work (password hashing), below the I/O threads' scheduling priority: a burst of logins
+// then takes the CPU the I/O threads leave idle instead of delaying every delivery behind 50 ms hashes.
+class background_pool {
+ public:
+  explicit background_pool(std::size_t threads);
+  ~background_pool() { join(); }
+  boost::asio::any_io_executor get_executor() { return io_.get_executor(); }
+  void join();
+
+ private:
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+};
+
 class io_runner {
  public:
   explicit io_runner(int threads);
@@ -42,7 +57,7 @@ class io_runner {
 
  public:
   boost::asio::io_context& io;
-  boost::asio::thread_pool blocking;
+  background_pool blocking;
 
  private:
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
