@@ -24,10 +24,6 @@
 
 namespace windi::app {
 
-// The I/O threads and the blocking pool, joined on every exit path. Each I/O thread runs its own io_context:
-// a connection lives on one thread from accept to close, so its handlers need no strand and no lock, and the
-// threads do not contend for one shared queue. The first context also runs the process-wide services (store,
-// bus, acceptor, signals), which serialize through their own strands.
 // Threads for blocking work (password hashing), below the I/O threads' scheduling priority: a burst of logins
 // then takes the CPU the I/O threads leave idle instead of delaying every delivery behind 50 ms hashes.
 class background_pool {
@@ -43,6 +39,10 @@ class background_pool {
   std::vector<std::thread> threads_;
 };
 
+// The I/O threads and the blocking pool, joined on every exit path. Each I/O thread runs its own io_context:
+// a connection lives on one thread from accept to close, so its handlers need no strand and no lock, and the
+// threads do not contend for one shared queue. The first context also runs the process-wide services (store,
+// bus, acceptor, signals), which serialize through their own strands.
 class io_runner {
  public:
   explicit io_runner(int threads);

@@ -18,40 +18,50 @@ namespace windi::ws {
 
 namespace json = boost::json;
 
+namespace {
+
+// A client frame taken apart: the action's name ("" when it has none) and its data, or why it is not one.
+struct client_frame {
+  std::string action;
+  json::object data;
+  std::optional<failure> error;
+};
+
+client_frame read_frame(std::string const& text) {
+  auto parsed = http::parse_json_object(text);
+  if (!parsed) return {"", {}, parsed.error()};
+  auto const* name = parsed->if_contains("action");
+  if (!name || !name->is_string()) return {"", {}, fail(errc::validation, "Field required", "action")};
+  client_frame out{std::string(name->get_string()), {}, std::nullopt};
+  if (auto* d = parsed->if_contains("data")) {
+    if (d->is_object()) {
+      out.data = std::move(d->get_object());
+    } else if (!d->is_null()) {
+      out.error = fail(errc::validation, "Input should be a valid JSON object", "data");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 boost::asio::awaitable<void> session::handle(std::string const& text) {
-  auto frame = http::parse_json_object(text);
+  auto frame = read_frame(text);
   // A well-formed send is pipelined; anything else is answered once every send before it has been, so the
   // replies (acks and errors alike) keep the order of the frames.
-  if (auto request = well_formed_send(frame)) {
-    co_await pipeline_send(std::move(*request));
-    co_return;
-  }
-  co_await sends_at_most(0);
-  if (!frame) {
-    send_error("", frame.error());
-    co_return;
-  }
-  auto action_value = frame->if_contains("action");
-  if (!action_value || !action_value->is_string()) {
-    send_error("", fail(errc::validation, "Field required", "action"));
-    co_return;
-  }
-  std::string action(action_value->get_string());
-  json::object data;
-  if (auto const* d = frame->if_contains("data")) {
-    if (!d->is_object() && !d->is_null()) {
-      send_error(action, fail(errc::validation, "Input should be a valid JSON object", "data"));
+  if (!frame.error && frame.action == "send_message") {
+    auto request = http::read_send_request(frame.data);
+    if (request) {
+      co_await pipeline_send(std::move(*request));
       co_return;
     }
-    if (d->is_object()) data = d->get_object();
+    co_await sends_at_most(0);
+    co_return send_error(frame.action, request.error());
   }
-
-  if (action == "send_message") {
-    auto request = http::read_send_request(data);
-    if (!request) co_return send_error(action, request.error());
-    co_await pipeline_send(std::move(*request));
-    co_return;
-  }
+  co_await sends_at_most(0);
+  if (frame.error) co_return send_error(frame.action, *frame.error);
+  auto const& action = frame.action;
+  auto const& data = frame.data;
   if (action == "typing") {
     auto chat = http::required_id(data, "chat_id");
     if (!chat) co_return send_error(action, chat.error());
@@ -75,22 +85,11 @@ boost::asio::awaitable<void> session::handle(std::string const& text) {
   }
 }
 
-std::optional<http::send_request> session::well_formed_send(outcome<json::object> const& frame) {
-  if (!frame) return std::nullopt;
-  auto const* action = frame->if_contains("action");
-  auto const* data = frame->if_contains("data");
-  if (!action || *action != "send_message" || !data || !data->is_object()) return std::nullopt;
-  auto request = http::read_send_request(data->get_object());
-  if (!request) return std::nullopt;
-  return std::move(*request);
-}
-
 // The next frame is read while this send commits, so a client sending a burst fills the store's group
 // commits. Sends keep their order: each joins the store's queue (first in, first out) before its coroutine
 // first waits, and coroutines spawned here start in the order they were spawned.
 boost::asio::awaitable<void> session::pipeline_send(http::send_request request) {
   co_await sends_at_most(limits_.max_pipelined_sends - 1);
-  ++sends_in_flight_;
   send_replies_.emplace_back();
   auto ticket = first_reply_ticket_ + send_replies_.size() - 1;
   auto work = send_and_acknowledge(shared_from_this(), std::move(request), ticket);
@@ -123,12 +122,11 @@ boost::asio::awaitable<void> session::send_and_acknowledge(std::shared_ptr<sessi
     self->send_replies_.pop_front();
     ++self->first_reply_ticket_;
   }
-  --self->sends_in_flight_;
   self->send_done_.cancel();
 }
 
-boost::asio::awaitable<void> session::sends_at_most(int count) {
-  while (sends_in_flight_ > count) {
+boost::asio::awaitable<void> session::sends_at_most(std::size_t count) {
+  while (send_replies_.size() > count) {
     send_done_.expires_at(boost::asio::steady_timer::time_point::max());
     co_await send_done_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   }

@@ -37,7 +37,7 @@ struct session_limits {
   // After an overflow, how long the last write and the 4008 close may take before the socket is dropped.
   std::chrono::seconds write_timeout{10};
   std::vector<std::string> allowed_origins;  // besides the server's own host; "*" allows any
-  int max_pipelined_sends = 64;              // sends of one connection committing at once
+  std::size_t max_pipelined_sends = 64;      // sends of one connection committing at once
 };
 
 struct session_services {
@@ -70,12 +70,11 @@ class session : public std::enable_shared_from_this<session> {
   boost::asio::awaitable<bool> authenticate_first_frame();
   boost::asio::awaitable<void> handle(std::string const& text);
   boost::asio::awaitable<void> sync(boost::json::object const& data);
-  static std::optional<http::send_request> well_formed_send(outcome<boost::json::object> const& frame);
   boost::asio::awaitable<void> pipeline_send(http::send_request request);
   static boost::asio::awaitable<void> send_and_acknowledge(std::shared_ptr<session> self,
                                                            http::send_request request, std::uint64_t ticket);
-  // Waits until no more than `count` of this connection's sends are still committing.
-  boost::asio::awaitable<void> sends_at_most(int count);
+  // Waits until no more than `count` of this connection's sends are still unanswered.
+  boost::asio::awaitable<void> sends_at_most(std::size_t count);
   void enqueue(frame_ptr frame);
   void write_next();
   void send_error(std::string_view action, failure const& f);
@@ -87,8 +86,7 @@ class session : public std::enable_shared_from_this<session> {
   session_limits const& limits_;
   boost::asio::steady_timer overflow_deadline_;
   boost::asio::steady_timer send_done_;
-  int sends_in_flight_ = 0;
-  std::deque<frame_ptr> send_replies_;  // one per send in flight, in send order; null until answered
+  std::deque<frame_ptr> send_replies_;  // one per unanswered send, in send order; null until it commits
   std::uint64_t first_reply_ticket_ = 0;
   std::deque<frame_ptr> outbox_;
   std::size_t outbox_bytes_ = 0;
