@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,10 +16,31 @@
 
 namespace windi {
 
-// An encoded server frame addressed to users; every process delivers it to its own local connections of
-// those users. The frame is encoded once and shared by every recipient.
+// What an event is. Numbered on the Redis wire, so values are only ever appended.
+enum class event_kind : std::uint8_t {
+  // Changes of a chat: each carries the chat's change number.
+  message_created = 1,
+  message_edited = 2,
+  message_deleted = 3,
+  reactions_changed = 4,
+  member_added = 5,
+  member_removed = 6,
+  chat_created = 7,
+  chat_updated = 8,
+  // Signals outside the change stream (change number 0).
+  read = 9,
+  typing = 10,
+  presence = 11,
+};
+
+// One event as it crosses threads and processes: which chat it belongs to, what kind it is, its number in the
+// chat's stream of changes, who may see it, and the server frame encoded once and shared by every recipient.
+// Resume and routing read these fields; nothing downstream parses the frame.
 struct envelope {
-  std::vector<user_id> recipients;
+  chat_id chat = 0;  // 0 for events of no chat (presence)
+  event_kind kind = event_kind::presence;
+  std::int64_t change = 0;  // the chat's change number; 0 for signals outside the stream
+  std::vector<user_id> audience;
   std::shared_ptr<const std::string> frame;
 };
 

@@ -28,10 +28,11 @@ std::vector<user_id> member_ids(chat const& c, user_id except) {
 message_service::message_service(store& db, bus& events, clock const& clock, service_limits limits)
     : db_(db), events_(events), clock_(clock), limits_(limits) {}
 
-task<void> message_service::publish_to_members(chat_id chat, frame_ptr frame, user_id except) {
+task<void> message_service::publish_to_members(chat_id chat, event_kind kind, frame_ptr frame,
+                                               user_id except) {
   auto found = co_await db_.get_chat(chat);
   if (!found) co_return;  // the event is a hint; clients that miss it catch up from the store
-  envelope e{member_ids(*found, except), std::move(frame)};
+  envelope e{chat, kind, 0, member_ids(*found, except), std::move(frame)};
   events_.publish(std::move(e));
 }
 
@@ -47,7 +48,9 @@ task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, 
   if (!appended && appended.error().code == errc::forbidden) co_return chat_not_found();
   if (appended && !appended->duplicate) {
     // The store hands back the chat's members with the message: addressing the event costs no query.
-    envelope e{appended->members, new_message_event(appended->stored, 0)};
+    auto const& stored = appended->stored;
+    envelope e{stored.chat, event_kind::message_created, stored.seq, appended->members,
+               new_message_event(stored, 0)};
     events_.publish(std::move(e));
   }
   co_return appended;
@@ -114,7 +117,7 @@ task<outcome<read_marker>> message_service::mark_read(user_id me, chat_id chat,
   }
   if (marked && marked->advanced) {
     auto event = message_read_event(*marked, up_to);
-    co_await publish_to_members(chat, std::move(event));
+    co_await publish_to_members(chat, event_kind::read, std::move(event));
   }
   co_return marked;
 }
@@ -124,7 +127,8 @@ task<outcome<void>> message_service::typing(user_id me, std::string const& my_na
   auto found = co_await db_.get_chat(chat);
   if (!found) co_return found.error().code == errc::not_found ? chat_not_found() : found.error();
   if (auto ok = require_member(*found, me); !ok) co_return ok.error();
-  envelope e{member_ids(*found, me), typing_event(chat, me, my_name, is_typing, limits_.typing_expiry_ms)};
+  envelope e{chat, event_kind::typing, 0, member_ids(*found, me),
+             typing_event(chat, me, my_name, is_typing, limits_.typing_expiry_ms)};
   events_.publish(std::move(e));
   co_return outcome<void>{};
 }

@@ -44,7 +44,7 @@ class message_service {
   task<outcome<std::int64_t>> seq_of(chat_id chat, message_id id, char const* field);
 
   // Publishes to the chat's members; the chat is read after the commit so membership is current.
-  task<void> publish_to_members(chat_id chat, frame_ptr frame, user_id except = 0);
+  task<void> publish_to_members(chat_id chat, event_kind kind, frame_ptr frame, user_id except = 0);
 
   store& db_;
   bus& events_;

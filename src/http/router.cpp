@@ -1,6 +1,7 @@
 #include "http/router.hpp"
 
-#include "http/json_input.hpp"
+#include "api/json_input.hpp"
+#include "http/params.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/url/parse.hpp>

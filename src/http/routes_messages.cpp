@@ -1,5 +1,6 @@
+#include "api/json_input.hpp"
 #include "api/views.hpp"
-#include "http/json_input.hpp"
+#include "http/params.hpp"
 #include "http/route_support.hpp"
 
 #include <boost/json/array.hpp>

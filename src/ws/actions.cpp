@@ -1,6 +1,6 @@
 // Client actions over the socket: thin adapters over the same services the REST routes call.
+#include "api/json_input.hpp"
 #include "api/views.hpp"
-#include "http/json_input.hpp"
 #include "ws/session.hpp"
 
 #include <spdlog/spdlog.h>
@@ -9,7 +9,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -28,7 +27,7 @@ struct client_frame {
 };
 
 client_frame read_frame(std::string const& text) {
-  auto parsed = http::parse_json_object(text);
+  auto parsed = parse_json_object(text);
   if (!parsed) return {"", {}, parsed.error()};
   auto const* name = parsed->if_contains("action");
   if (!name || !name->is_string()) return {"", {}, fail(errc::validation, "Field required", "action")};
@@ -50,7 +49,7 @@ boost::asio::awaitable<void> session::handle(std::string const& text) {
   // A well-formed send is pipelined; anything else is answered once every send before it has been, so the
   // replies (acks and errors alike) keep the order of the frames.
   if (!frame.error && frame.action == "send_message") {
-    auto request = http::read_send_request(frame.data);
+    auto request = read_send_request(frame.data);
     if (request) {
       co_await pipeline_send(std::move(*request));
       co_return;
@@ -63,16 +62,16 @@ boost::asio::awaitable<void> session::handle(std::string const& text) {
   auto const& action = frame.action;
   auto const& data = frame.data;
   if (action == "typing") {
-    auto chat = http::required_id(data, "chat_id");
+    auto chat = required_id(data, "chat_id");
     if (!chat) co_return send_error(action, chat.error());
-    auto is_typing = http::required_bool(data, "is_typing");
+    auto is_typing = required_bool(data, "is_typing");
     if (!is_typing) co_return send_error(action, is_typing.error());
     auto done = co_await services_.messages.typing(me_.subject, me_.username, *chat, *is_typing);
     if (!done) send_error(action, done.error());
   } else if (action == "mark_read") {
-    auto chat = http::required_id(data, "chat_id");
+    auto chat = required_id(data, "chat_id");
     if (!chat) co_return send_error(action, chat.error());
-    auto up_to = http::optional_id(data, "message_id");
+    auto up_to = optional_id(data, "message_id");
     if (!up_to) co_return send_error(action, up_to.error());
     auto marked = co_await services_.messages.mark_read(me_.subject, *chat, *up_to);
     if (!marked) send_error(action, marked.error());
@@ -88,7 +87,7 @@ boost::asio::awaitable<void> session::handle(std::string const& text) {
 // The next frame is read while this send commits, so a client sending a burst fills the store's group
 // commits. Sends keep their order: each joins the store's queue (first in, first out) before its coroutine
 // first waits, and coroutines spawned here start in the order they were spawned.
-boost::asio::awaitable<void> session::pipeline_send(http::send_request request) {
+boost::asio::awaitable<void> session::pipeline_send(send_request request) {
   co_await sends_at_most(limits_.max_pipelined_sends - 1);
   send_replies_.emplace_back();
   auto ticket = first_reply_ticket_ + send_replies_.size() - 1;
@@ -97,7 +96,7 @@ boost::asio::awaitable<void> session::pipeline_send(http::send_request request) 
 }
 
 boost::asio::awaitable<void> session::send_and_acknowledge(std::shared_ptr<session> self,
-                                                           http::send_request request, std::uint64_t ticket) {
+                                                           send_request request, std::uint64_t ticket) {
   frame_ptr reply;
   try {
     auto sent = co_await self->services_.messages.send(
@@ -203,24 +202,15 @@ boost::asio::awaitable<void> session::sync(json::object const& data) {
   flush_held_after_sync(replayed);
 }
 
-void session::flush_held_after_sync(std::map<chat_id, std::int64_t> const& replayed) {
+void session::flush_held_after_sync(std::map<chat_id, std::int64_t> const& covered) {
   auto held = std::move(held_);
   held_.clear();
-  for (auto& frame : held) {
-    if (frame->find("\"type\":\"new_message\"") != std::string::npos) {
-      boost::system::error_code ec;
-      auto parsed = json::parse(*frame, ec);
-      auto const* d = !ec && parsed.is_object() ? parsed.as_object().if_contains("data") : nullptr;
-      if (d && d->is_object()) {
-        auto const* chat = d->as_object().if_contains("chat_id");
-        auto const* seq = d->as_object().if_contains("seq");
-        if (chat && seq && chat->is_int64() && seq->is_int64()) {
-          auto it = replayed.find(chat->get_int64());
-          if (it != replayed.end() && seq->get_int64() <= it->second) continue;  // the replay carried it
-        }
-      }
+  for (auto& event : held) {
+    if (event.change > 0) {
+      auto it = covered.find(event.chat);
+      if (it != covered.end() && event.change <= it->second) continue;  // the answer already carried it
     }
-    enqueue(std::move(frame));
+    enqueue(std::move(event.frame));
   }
 }
 

@@ -49,11 +49,11 @@ void hub::deliver(envelope e) {
 }
 
 void hub::deliver_here(local_sessions& here, envelope const& e) {
-  for (auto user : e.recipients) {
+  for (auto user : e.audience) {
     auto it = here.by_user.find(user);
     if (it == here.by_user.end()) continue;
     for (auto const& w : it->second) {
-      if (auto s = w.lock()) s->deliver(e.frame);
+      if (auto s = w.lock()) s->deliver(e);
     }
   }
 }

@@ -1,8 +1,8 @@
 #include "ws/session.hpp"
 
+#include "api/error_status.hpp"
+#include "api/json_input.hpp"
 #include "api/views.hpp"
-#include "http/errors.hpp"
-#include "http/json_input.hpp"
 #include "ws/hub.hpp"
 #include "ws/upgrade_checks.hpp"
 
@@ -49,16 +49,16 @@ session::session(asio::ip::tcp::socket socket, session_services& services, sessi
       send_done_(ws_.get_executor()),
       connection_id_(random_connection_id()) {}
 
-void session::start(std::shared_ptr<session> self, http::beast_request request) {
+void session::start(std::shared_ptr<session> self, upgrade_request request) {
   auto executor = self->ws_.get_executor();
   asio::co_spawn(executor, run(std::move(self), std::move(request)), asio::detached);
 }
 
-void session::deliver(frame_ptr frame) {
+void session::deliver(envelope const& event) {
   if (syncing_) {
-    held_.push_back(std::move(frame));
+    held_.push_back({event.chat, event.change, event.frame});
   } else {
-    enqueue(std::move(frame));
+    enqueue(event.frame);
   }
 }
 
@@ -137,16 +137,14 @@ void session::write_next() {
 }
 
 frame_ptr error_frame(std::string_view action, failure const& f) {
-  json::object data{{"action", action},
-                    {"status", static_cast<int>(http::status_for(f.code))},
-                    {"detail", http::client_detail(f)}};
+  json::object data{{"action", action}, {"status", http_status_for(f.code)}, {"detail", client_detail(f)}};
   if (!f.field.empty() && f.field.back() != '.') data["field"] = f.field;
   return encode_event("error", std::move(data));
 }
 
 void session::send_error(std::string_view action, failure const& f) { enqueue(error_frame(action, f)); }
 
-asio::awaitable<void> session::run(std::shared_ptr<session> self, http::beast_request request) {
+asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_request request) {
   auto& ws = self->ws_;
   auto& services = self->services_;
   auto token = token_from_upgrade(request);

@@ -3,12 +3,13 @@
 // a bounded outbox one frame at a time. Both run on the connection's executor (one thread at a time);
 // deliver() may be called from any thread.
 #include "api/events.hpp"
+#include "api/json_input.hpp"
+#include "bus/bus.hpp"
 #include "core/auth_service.hpp"
 #include "core/chat_service.hpp"
 #include "core/message_service.hpp"
 #include "core/presence_service.hpp"
-#include "http/json_input.hpp"
-#include "http/request.hpp"
+#include "ws/upgrade_checks.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -58,27 +59,28 @@ class session : public std::enable_shared_from_this<session> {
  public:
   session(boost::asio::ip::tcp::socket socket, session_services& services, session_limits const& limits);
   // Takes over an upgrade request: authenticates, accepts, serves until either side closes.
-  static void start(std::shared_ptr<session> self, http::beast_request request);
-  // Queues a frame for sending; on this session's thread (its executor).
-  void deliver(frame_ptr frame);
+  static void start(std::shared_ptr<session> self, upgrade_request request);
+  // Queues an event's frame for sending; on this session's thread (its executor).
+  void deliver(envelope const& event);
   boost::asio::any_io_executor const& executor() const { return executor_; }
   // Closes with 1001 (going away), for shutdown; from any thread.
   void shutdown();
 
  private:
-  static boost::asio::awaitable<void> run(std::shared_ptr<session> self, http::beast_request request);
+  static boost::asio::awaitable<void> run(std::shared_ptr<session> self, upgrade_request request);
   boost::asio::awaitable<bool> authenticate_first_frame();
   boost::asio::awaitable<void> handle(std::string const& text);
   boost::asio::awaitable<void> sync(boost::json::object const& data);
-  boost::asio::awaitable<void> pipeline_send(http::send_request request);
+  boost::asio::awaitable<void> pipeline_send(send_request request);
   static boost::asio::awaitable<void> send_and_acknowledge(std::shared_ptr<session> self,
-                                                           http::send_request request, std::uint64_t ticket);
+                                                           send_request request, std::uint64_t ticket);
   // Waits until no more than `count` of this connection's sends are still unanswered.
   boost::asio::awaitable<void> sends_at_most(std::size_t count);
   void enqueue(frame_ptr frame);
   void write_next();
   void send_error(std::string_view action, failure const& f);
-  void flush_held_after_sync(std::map<chat_id, std::int64_t> const& replayed);
+  // `covered`: per chat, the change number up to which the sync answer already carried every change.
+  void flush_held_after_sync(std::map<chat_id, std::int64_t> const& covered);
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::asio::any_io_executor executor_;
@@ -90,7 +92,12 @@ class session : public std::enable_shared_from_this<session> {
   std::uint64_t first_reply_ticket_ = 0;
   std::deque<frame_ptr> outbox_;
   std::size_t outbox_bytes_ = 0;
-  std::vector<frame_ptr> held_;  // live frames that arrive while a sync is being assembled
+  struct held_event {
+    chat_id chat;
+    std::int64_t change;
+    frame_ptr frame;
+  };
+  std::vector<held_event> held_;  // live events that arrive while a sync is being assembled
   bool syncing_ = false;
   bool overflowed_ = false;
   bool closing_ = false;

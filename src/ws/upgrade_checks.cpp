@@ -1,6 +1,6 @@
 #include "ws/upgrade_checks.hpp"
 
-#include "http/json_input.hpp"
+#include "api/json_input.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -12,7 +12,7 @@ namespace windi::ws {
 
 namespace beast_http = boost::beast::http;
 
-upgrade_token token_from_upgrade(http::beast_request const& request) {
+upgrade_token token_from_upgrade(upgrade_request const& request) {
   upgrade_token out;
   auto protocols = std::string(request[beast_http::field::sec_websocket_protocol]);
   if (!protocols.empty()) {
@@ -30,16 +30,16 @@ upgrade_token token_from_upgrade(http::beast_request const& request) {
       }
     }
   }
-  std::string const target_text(request.target());  // owned: see http::decode_query about Boost.URL 1.81
+  std::string const target_text(request.target());  // owned: see decode_query about Boost.URL 1.81
   auto target = boost::urls::parse_origin_form(target_text);
   if (target) {
-    auto query = http::decode_query(target->encoded_query());
+    auto query = decode_query(target->encoded_query());
     if (auto it = query.find("token"); it != query.end()) out.value = it->second;
   }
   return out;
 }
 
-std::string check_origin(http::beast_request const& request, std::vector<std::string> const& allowed) {
+std::string check_origin(upgrade_request const& request, std::vector<std::string> const& allowed) {
   auto origin = std::string(request[beast_http::field::origin]);
   if (origin.empty()) return {};
   if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) return {};
@@ -50,7 +50,7 @@ std::string check_origin(http::beast_request const& request, std::vector<std::st
   return "Origin not allowed";
 }
 
-beast_http::response<beast_http::string_body> refusal_response(http::beast_request const& request,
+beast_http::response<beast_http::string_body> refusal_response(upgrade_request const& request,
                                                                beast_http::status status,
                                                                std::string const& detail) {
   beast_http::response<beast_http::string_body> res{status, request.version()};

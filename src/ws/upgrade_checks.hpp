@@ -1,6 +1,5 @@
 #pragma once
 // What is decided about a WebSocket upgrade request before it is accepted: the token and the Origin.
-#include "http/request.hpp"
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
@@ -12,6 +11,8 @@
 
 namespace windi::ws {
 
+using upgrade_request = boost::beast::http::request<boost::beast::http::string_body>;
+
 struct upgrade_token {
   std::optional<std::string> value;  // none: the client must send an "auth" frame first
   bool from_subprotocol = false;     // then the response must name the "bearer" subprotocol
@@ -19,14 +20,14 @@ struct upgrade_token {
 
 // From `?token=` (the seed's form) or `Sec-WebSocket-Protocol: bearer, <token>` (keeps it out of URLs and
 // logs).
-upgrade_token token_from_upgrade(http::beast_request const& request);
+upgrade_token token_from_upgrade(upgrade_request const& request);
 
 // Empty when allowed; else the reason. No Origin (non-browser clients) and an Origin naming the server's own
 // Host are allowed; other origins must be in `allowed` ("*" allows any).
-std::string check_origin(http::beast_request const& request, std::vector<std::string> const& allowed);
+std::string check_origin(upgrade_request const& request, std::vector<std::string> const& allowed);
 
 boost::beast::http::response<boost::beast::http::string_body> refusal_response(
-    http::beast_request const& request, boost::beast::http::status status, std::string const& detail);
+    upgrade_request const& request, boost::beast::http::status status, std::string const& detail);
 
 // True for the WebSocket endpoint's path, with or without a trailing slash.
 bool is_chat_socket_path(std::string_view target);

@@ -78,20 +78,27 @@ class bus_contract : public ::testing::TestWithParam<bus_backend> {
   std::vector<std::unique_ptr<bus>> buses_;
 };
 
-TEST_P(bus_contract, delivers_every_envelope_with_its_recipients_and_exact_bytes) {
+TEST_P(bus_contract, delivers_every_envelope_with_its_chat_change_audience_and_exact_bytes) {
   inbox box;
   bus& b = add_bus(box);
   std::string binary("\0\xff{\"type\":\"new_message\"}\r\n", 26);
-  b.publish(make_envelope({base_user_, -1, 0, INT64_MAX}, binary));
+  auto first = make_envelope({base_user_, -1, 0, INT64_MAX}, binary);
+  first.chat = 42;
+  first.kind = event_kind::message_edited;
+  first.change = 7;
+  b.publish(std::move(first));
   b.publish(make_envelope({}, "second"));
   b.publish(make_envelope({base_user_}, ""));
   ASSERT_TRUE(box.wait_for(3));
   auto got = box.all();
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(*got[0].frame, binary);
-  EXPECT_EQ(got[0].recipients, (std::vector<user_id>{base_user_, -1, 0, INT64_MAX}));
+  EXPECT_EQ(got[0].audience, (std::vector<user_id>{base_user_, -1, 0, INT64_MAX}));
+  EXPECT_EQ(got[0].chat, 42);
+  EXPECT_EQ(got[0].kind, event_kind::message_edited);
+  EXPECT_EQ(got[0].change, 7);
   EXPECT_EQ(*got[1].frame, "second");
-  EXPECT_TRUE(got[1].recipients.empty());
+  EXPECT_TRUE(got[1].audience.empty());
   EXPECT_EQ(*got[2].frame, "");
 }
 

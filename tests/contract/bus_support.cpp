@@ -85,7 +85,7 @@ bool eventually(std::function<bool()> const& condition, steady::duration limit) 
 
 envelope make_envelope(std::vector<user_id> recipients, std::string frame) {
   envelope e;
-  e.recipients = std::move(recipients);
+  e.audience = std::move(recipients);
   e.frame = std::make_shared<std::string const>(std::move(frame));
   return e;
 }

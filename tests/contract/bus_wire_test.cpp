@@ -9,29 +9,35 @@
 namespace windi {
 namespace {
 
-TEST(bus_wire, round_trips_recipients_origin_and_arbitrary_frame_bytes) {
+TEST(bus_wire, round_trips_chat_kind_change_audience_origin_and_arbitrary_frame_bytes) {
   envelope e;
-  e.recipients = {1, -7, INT64_MAX, INT64_MIN};
+  e.chat = 0x0102030405060708LL;
+  e.kind = event_kind::reactions_changed;
+  e.change = INT64_MAX - 1;
+  e.audience = {1, -7, INT64_MAX, INT64_MIN};
   std::string frame;
   for (int i = 0; i < 256; ++i) frame.push_back(static_cast<char>(i));
   e.frame = std::make_shared<std::string const>(frame);
   auto decoded = wire::decode(wire::encode(e, 0xfeedfacecafebeefULL));
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->origin, 0xfeedfacecafebeefULL);
-  EXPECT_EQ(decoded->message.recipients, e.recipients);
+  EXPECT_EQ(decoded->message.chat, e.chat);
+  EXPECT_EQ(decoded->message.kind, e.kind);
+  EXPECT_EQ(decoded->message.change, e.change);
+  EXPECT_EQ(decoded->message.audience, e.audience);
   EXPECT_EQ(*decoded->message.frame, frame);
 }
 
 TEST(bus_wire, rejects_truncated_or_foreign_messages) {
   envelope e;
-  e.recipients = {1, 2, 3};
+  e.audience = {1, 2, 3};
   e.frame = std::make_shared<std::string const>("x");
   std::string const bytes = wire::encode(e, 1);
   EXPECT_FALSE(wire::decode(bytes.substr(0, 20)));
   EXPECT_FALSE(wire::decode(""));
   EXPECT_FALSE(wire::decode("{\"json\": true}"));
   std::string huge = bytes;
-  huge[9] = huge[10] = huge[11] = huge[12] = '\xff';
+  huge[26] = huge[27] = huge[28] = huge[29] = '\xff';  // the audience size
   EXPECT_FALSE(wire::decode(huge));
 }
 

@@ -1,16 +1,18 @@
 #pragma once
-// Reading request bodies and parameters into typed values, with FastAPI-style validation failures.
+// Reading JSON request bodies (REST) and action data (WebSocket) into typed values, with FastAPI-style
+// validation failures naming the field. Shared by both transports, so a field is read one way everywhere.
 #include "core/error.hpp"
-#include "http/request.hpp"
 
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-namespace windi::http {
+namespace windi {
 
 // The body as a JSON object; errc::validation (loc body) when it is not JSON or not an object.
 outcome<boost::json::object> parse_json_object(std::string const& body);
@@ -31,12 +33,7 @@ struct send_request {
 };
 outcome<send_request> read_send_request(boost::json::object const& o);
 
-// Query and path parameters: integers within [min, max].
-outcome<std::optional<std::int64_t>> query_int(request_context const& r, std::string const& key,
-                                               std::int64_t min, std::int64_t max);
-outcome<std::int64_t> path_id(request_context const& r, std::string const& key);
-
 // Decodes a query string or an application/x-www-form-urlencoded body.
 std::multimap<std::string, std::string> decode_query(std::string_view text);
 
-}  // namespace windi::http
+}  // namespace windi

@@ -1,12 +1,10 @@
-#include "http/json_input.hpp"
+#include "api/json_input.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse_query.hpp>
 
-#include <charconv>
-
-namespace windi::http {
+namespace windi {
 
 namespace json = boost::json;
 
@@ -104,33 +102,6 @@ outcome<send_request> read_send_request(json::object const& o) {
   return send_request{*chat, std::move(*text), std::move(*client_id)};
 }
 
-outcome<std::optional<std::int64_t>> query_int(request_context const& r, std::string const& key,
-                                               std::int64_t min, std::int64_t max) {
-  auto text = r.query_param(key);
-  if (!text) return std::optional<std::int64_t>{};
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc{} || end != text->data() + text->size()) {
-    return fail(errc::validation, "Input should be a valid integer", "query." + key);
-  }
-  if (value < min || value > max) {
-    return fail(errc::validation,
-                "Input should be between " + std::to_string(min) + " and " + std::to_string(max),
-                "query." + key);
-  }
-  return std::optional<std::int64_t>(value);
-}
-
-outcome<std::int64_t> path_id(request_context const& r, std::string const& key) {
-  auto const& text = r.path_params.at(key);
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0) {
-    return fail(errc::validation, "Input should be a valid positive integer", "path." + key);
-  }
-  return value;
-}
-
 std::multimap<std::string, std::string> decode_query(std::string_view view) {
   // An owned, NUL-terminated copy: Boost.URL 1.81 can read past the end of the view it is given
   // (boostorg/url#757), which here would run into the rest of the HTTP request.
@@ -143,4 +114,4 @@ std::multimap<std::string, std::string> decode_query(std::string_view view) {
   return out;
 }
 
-}  // namespace windi::http
+}  // namespace windi
