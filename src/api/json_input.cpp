@@ -99,7 +99,9 @@ outcome<send_request> read_send_request(json::object const& o) {
   if (!text) return text.error();
   auto client_id = optional_string(o, "client_message_id");
   if (!client_id) return client_id.error();
-  return send_request{*chat, std::move(*text), std::move(*client_id)};
+  auto reply_to = optional_id(o, "reply_to");
+  if (!reply_to) return reply_to.error();
+  return send_request{*chat, std::move(*text), std::move(*client_id), *reply_to};
 }
 
 std::multimap<std::string, std::string> decode_query(std::string_view view) {

@@ -30,6 +30,7 @@ struct send_request {
   std::int64_t chat_id = 0;
   std::string text;
   std::optional<std::string> client_message_id;
+  std::optional<std::int64_t> reply_to;
 };
 outcome<send_request> read_send_request(boost::json::object const& o);
 

@@ -34,14 +34,44 @@ boost::json::object message_view(message const& m, int read_by) {
   boost::json::object out{{"id", m.id},
                           {"chat_id", m.chat},
                           {"seq", m.seq},
+                          {"change_seq", m.change_seq},
                           {"sender_id", m.sender_id},
                           {"sender_username", m.sender_username},
-                          {"text", m.text},
+                          {"text", nullptr},
                           {"client_message_id", nullptr},
                           {"timestamp", iso8601(m.created_at)},
+                          {"edited_at", nullptr},
+                          {"deleted", m.deleted},
+                          {"reply_to", nullptr},
+                          {"reactions", boost::json::array{}},
                           {"is_read", read_by > 0},
                           {"read_by", read_by}};
+  // A tombstone has no text: deletion erased it.
+  if (!m.deleted) out["text"] = m.text;
   if (m.client_message_id) out["client_message_id"] = *m.client_message_id;
+  if (m.edited_at) out["edited_at"] = iso8601(*m.edited_at);
+  if (m.reply_to) {
+    auto const& r = *m.reply_to;
+    boost::json::object preview{{"id", r.id},
+                                {"sender_id", r.sender_id},
+                                {"sender_username", r.sender_username},
+                                {"text", nullptr},
+                                {"deleted", r.deleted}};
+    if (!r.deleted) preview["text"] = r.text;
+    out["reply_to"] = std::move(preview);
+  }
+  if (!m.reactions.empty()) out["reactions"] = reactions_view(m.reactions);
+  return out;
+}
+
+boost::json::array reactions_view(std::vector<reaction_summary> const& reactions) {
+  boost::json::array out;
+  for (auto const& r : reactions) {
+    boost::json::array users;
+    for (auto id : r.user_ids) users.push_back(id);
+    out.push_back(
+        boost::json::object{{"emoji", r.emoji}, {"count", r.count}, {"user_ids", std::move(users)}});
+  }
   return out;
 }
 
@@ -62,6 +92,7 @@ boost::json::object chat_view(chat const& c) {
                           {"created_by", c.created_by},
                           {"created_at", iso8601(c.created_at)},
                           {"last_seq", c.last_seq},
+                          {"last_change", c.last_change},
                           {"last_activity_at", iso8601(c.last_activity_at)},
                           {"members", std::move(members)}};
   if (c.kind == chat_kind::group) out["name"] = c.name;

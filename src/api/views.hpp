@@ -3,6 +3,7 @@
 // looks the same whichever way it reaches a client.
 #include "core/types.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <string>
@@ -15,6 +16,7 @@ std::string iso8601(micros t);
 boost::json::object user_view(user const& u, bool with_email);
 // read_by: how many members other than the sender have read it.
 boost::json::object message_view(message const& m, int read_by);
+boost::json::array reactions_view(std::vector<reaction_summary> const& reactions);
 boost::json::object member_view(member const& m);
 boost::json::object chat_view(chat const& c);
 boost::json::object chat_summary_view(chat_summary const& s);

@@ -97,6 +97,7 @@ std::string secret_for(settings const& cfg) {
 service_limits limits_for(settings const& cfg) {
   service_limits limits{cfg.max_message_chars, cfg.max_group_members, cfg.history_max_limit};
   limits.sync_max_messages = cfg.ws_sync_max_messages;
+  limits.max_reactions_per_message = cfg.max_reactions_per_message;
   return limits;
 }
 
@@ -112,9 +113,10 @@ runtime::runtime(settings const& cfg_, int io_threads)
       tokens(secret_for(cfg), cfg.access_token_ttl, clock),
       auth(*db, hasher, tokens, clock, runner.blocking.get_executor()),
       users(*db),
-      chats(*db, clock, limits_for(cfg)),
+      chats(*db, *events, clock, limits_for(cfg)),
       messages(*db, *events, clock, limits_for(cfg)),
-      presence(*db, *events, clock) {
+      presence(*db, *events, clock),
+      sync(*db, presence, limits_for(cfg)) {
   spdlog::info("database: {}", cfg.database.kind == database_settings::backend::postgres
                                    ? mask_url_password(cfg.database.postgres_conninfo)
                                    : "sqlite " + cfg.database.sqlite_path);

@@ -8,6 +8,7 @@
 #include "core/message_service.hpp"
 #include "core/passwords.hpp"
 #include "core/presence_service.hpp"
+#include "core/sync_service.hpp"
 #include "core/tokens.hpp"
 #include "core/user_service.hpp"
 #include "store/store.hpp"
@@ -89,6 +90,7 @@ struct runtime {
   chat_service chats;
   message_service messages;
   presence_service presence;
+  sync_service sync;
 };
 
 int io_threads_for(settings const& cfg);

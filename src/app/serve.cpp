@@ -64,7 +64,8 @@ int serve(settings const& cfg) {
   socket_limits.idle_timeout = std::chrono::seconds(cfg.ws_idle_timeout_seconds);
   socket_limits.write_timeout = std::chrono::seconds(cfg.ws_write_timeout_seconds);
   socket_limits.allowed_origins = cfg.allowed_origins;
-  ws::session_services socket_services{rt.auth, rt.chats, rt.messages, rt.presence, sessions, rt.limits()};
+  ws::session_services socket_services{rt.auth, rt.chats, rt.messages, rt.presence,
+                                       rt.sync, sessions, rt.limits()};
   server.on_upgrade(&ws::is_chat_socket_path, [&](asio::ip::tcp::socket socket, http::beast_request request) {
     auto s = std::make_shared<ws::session>(std::move(socket), socket_services, socket_limits);
     ws::session::start(std::move(s), std::move(request));

@@ -204,6 +204,9 @@ outcome<settings> settings_from_variables(variables const& vars) {
   auto replay = parse_int<int>(vars, "WS_SYNC_MAX_MESSAGES", s.ws_sync_max_messages, 1, 100000);
   if (!replay) return replay.error();
   s.ws_sync_max_messages = *replay;
+  auto reactions = parse_int<int>(vars, "MAX_REACTIONS_PER_MESSAGE", s.max_reactions_per_message, 1, 1000);
+  if (!reactions) return reactions.error();
+  s.max_reactions_per_message = *reactions;
   return s;
 }
 

@@ -35,8 +35,9 @@ struct settings {
   std::size_t ws_outbox_max_frames = 1024;
   std::size_t ws_outbox_max_bytes = 8u << 20;
   int ws_idle_timeout_seconds = 60;
-  int ws_write_timeout_seconds = 10;  // a connection whose writes make no progress this long is dropped
-  int ws_sync_max_messages = 500;     // per chat; a client that missed more gets resync_required
+  int ws_write_timeout_seconds = 10;   // a connection whose writes make no progress this long is dropped
+  int max_reactions_per_message = 20;  // distinct emoji on one message
+  int ws_sync_max_messages = 500;      // per chat; a client that missed more gets resync_required
 
   // argon2id cost: OWASP's minimum is 19 MiB, t=2, p=1.
   std::uint64_t password_memlimit_bytes = 19ull << 20;

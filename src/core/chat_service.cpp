@@ -22,8 +22,20 @@ outcome<void> require_member(chat const& c, user_id me) {
   return {};
 }
 
-chat_service::chat_service(store& db, clock const& clock, service_limits limits)
-    : db_(db), clock_(clock), limits_(limits) {}
+chat_service::chat_service(store& db, bus& events, clock const& clock, service_limits limits)
+    : db_(db), events_(events), clock_(clock), limits_(limits) {}
+
+void chat_service::publish(chat_change const& c, event_kind kind, frame_ptr frame) {
+  envelope e{c.info.id, kind, c.change, c.audience, std::move(frame)};
+  events_.publish(std::move(e));
+}
+
+void chat_service::announce_new_chat(chat const& c) {
+  std::vector<user_id> audience;
+  for (auto const& m : c.members) audience.push_back(m.id);
+  envelope e{c.id, event_kind::chat_created, c.last_change, std::move(audience), chat_created_event(c)};
+  events_.publish(std::move(e));
+}
 
 task<outcome<std::vector<chat_summary>>> chat_service::list(user_id me) {
   co_return co_await db_.list_chats(me);
@@ -34,6 +46,7 @@ task<outcome<store::private_chat_result>> chat_service::open_private(user_id me,
     co_return fail(errc::validation, "Cannot open a private chat with yourself", "recipient_id");
   auto result = co_await db_.find_or_create_private_chat(me, recipient, clock_.now());
   if (!result && result.error().code == errc::not_found) co_return fail(errc::not_found, "User not found");
+  if (result && result->created) announce_new_chat(result->info);
   co_return result;
 }
 
@@ -52,6 +65,7 @@ task<outcome<chat>> chat_service::create_group(user_id me, std::string name,
   if (!created && created.error().code == errc::not_found) {
     co_return fail(errc::not_found, "User not found");
   }
+  if (created) announce_new_chat(*created);
   co_return created;
 }
 
@@ -62,18 +76,16 @@ task<outcome<chat>> chat_service::get(user_id me, chat_id id) {
   co_return found;
 }
 
-task<outcome<chat>> chat_service::get_group_as_admin(user_id me, chat_id id) {
+task<outcome<chat>> chat_service::get_group_as_admin(user_id me, chat_id id, char const* refusal) {
   auto found = co_await get(me, id);
   if (!found) co_return found;
   if (found->kind != chat_kind::group) co_return fail(errc::bad_request, "Private chats have fixed members");
-  if (find_member(*found, me)->role != member_role::admin) {
-    co_return fail(errc::forbidden, "Only chat admins can change members");
-  }
+  if (find_member(*found, me)->role != member_role::admin) co_return fail(errc::forbidden, refusal);
   co_return found;
 }
 
 task<outcome<chat>> chat_service::add_member(user_id me, chat_id id, user_id new_member) {
-  auto group = co_await get_group_as_admin(me, id);
+  auto group = co_await get_group_as_admin(me, id, "Only chat admins can change members");
   if (!group) co_return group.error();
   if (find_member(*group, new_member) == nullptr &&
       static_cast<int>(group->members.size()) >= limits_.max_group_members) {
@@ -84,7 +96,9 @@ task<outcome<chat>> chat_service::add_member(user_id me, chat_id id, user_id new
   auto added = co_await db_.add_member(id, new_member, member_role::member, clock_.now());
   if (!added)
     co_return added.error().code == errc::not_found ? fail(errc::not_found, "User not found") : added.error();
-  co_return co_await db_.get_chat(id);
+  if (added->change > 0)
+    publish(*added, event_kind::member_added, member_added_event(*added, new_member, me));
+  co_return std::move(added->info);
 }
 
 task<outcome<chat>> chat_service::remove_member(user_id me, chat_id id, user_id leaving) {
@@ -93,14 +107,25 @@ task<outcome<chat>> chat_service::remove_member(user_id me, chat_id id, user_id 
   if (leaving == me) {
     found = co_await get(me, id);
   } else {
-    found = co_await get_group_as_admin(me, id);
+    found = co_await get_group_as_admin(me, id, "Only chat admins can change members");
   }
   if (!found) co_return found.error();
   if (found->kind != chat_kind::group) co_return fail(errc::bad_request, "Private chats have fixed members");
   if (find_member(*found, leaving) == nullptr) co_return fail(errc::not_found, "Member not found");
   auto removed = co_await db_.remove_member(id, leaving);
   if (!removed) co_return removed.error();
-  co_return co_await db_.get_chat(id);
+  publish(*removed, event_kind::member_removed, member_removed_event(*removed, leaving, me));
+  co_return std::move(removed->info);
+}
+
+task<outcome<chat>> chat_service::rename(user_id me, chat_id id, std::string name) {
+  if (auto ok = validate_chat_name(name); !ok) co_return ok.error();
+  auto group = co_await get_group_as_admin(me, id, "Only chat admins can rename the chat");
+  if (!group) co_return group.error();
+  auto renamed = co_await db_.rename_chat(id, std::move(name));
+  if (!renamed) co_return renamed.error();
+  if (renamed->change > 0) publish(*renamed, event_kind::chat_updated, chat_updated_event(*renamed));
+  co_return std::move(renamed->info);
 }
 
 }  // namespace windi

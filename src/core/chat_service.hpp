@@ -1,4 +1,6 @@
 #pragma once
+#include "api/events.hpp"
+#include "bus/bus.hpp"
 #include "core/clock.hpp"
 #include "core/limits.hpp"
 #include "store/store.hpp"
@@ -8,11 +10,13 @@
 
 namespace windi {
 
-// Chat creation and membership. Every call checks that the caller is a member; a chat the caller is not in
-// answers exactly like a chat that does not exist (errc::not_found "Chat not found").
+// Chat creation, membership and naming. Every call checks that the caller is a member; a chat the caller is
+// not in answers exactly like a chat that does not exist (errc::not_found "Chat not found"). Each change is
+// published after its commit: chat_created to the members of a new chat, member_added / member_removed /
+// chat_updated with the chat's change number.
 class chat_service {
  public:
-  chat_service(store& db, clock const& clock, service_limits limits);
+  chat_service(store& db, bus& events, clock const& clock, service_limits limits);
 
   task<outcome<std::vector<chat_summary>>> list(user_id me);
   task<outcome<store::private_chat_result>> open_private(user_id me, user_id recipient);
@@ -22,11 +26,16 @@ class chat_service {
   task<outcome<chat>> add_member(user_id me, chat_id id, user_id new_member);
   // Admins remove anyone; anyone removes themselves (leaving). Returns the updated chat.
   task<outcome<chat>> remove_member(user_id me, chat_id id, user_id leaving);
+  // Admins only, groups only.
+  task<outcome<chat>> rename(user_id me, chat_id id, std::string name);
 
  private:
-  task<outcome<chat>> get_group_as_admin(user_id me, chat_id id);
+  task<outcome<chat>> get_group_as_admin(user_id me, chat_id id, char const* refusal);
+  void publish(chat_change const& c, event_kind kind, frame_ptr frame);
+  void announce_new_chat(chat const& c);
 
   store& db_;
+  bus& events_;
   clock const& clock_;
   service_limits limits_;
 };

@@ -10,6 +10,7 @@ struct service_limits {
   int history_max_limit = 100;
   int typing_expiry_ms = 6000;  // a typing indicator clears itself this long after the last typing frame
   int sync_max_messages = 500;  // per chat; a client that missed more gets resync_required
+  int max_reactions_per_message = 20;  // distinct emoji on one message
 };
 
 }  // namespace windi

@@ -2,6 +2,7 @@
 
 #include "api/events.hpp"
 #include "core/chat_service.hpp"
+#include "core/emoji.hpp"
 #include "core/validation.hpp"
 
 #include <limits>
@@ -37,23 +38,72 @@ task<void> message_service::publish_to_members(chat_id chat, event_kind kind, fr
 }
 
 task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, std::string text,
-                                                      std::optional<std::string> client_message_id) {
+                                                      std::optional<std::string> client_message_id,
+                                                      std::optional<message_id> reply_to) {
   if (auto ok = validate_message_text(text, limits_.max_message_chars); !ok) co_return ok.error();
   if (client_message_id) {
     if (auto ok = validate_client_message_id(*client_message_id); !ok) co_return ok.error();
   }
   // A named value, not a braced temporary: GCC 12 corrupts aggregates built inside a co_await expression.
-  new_message m{chat, me, std::move(text), std::move(client_message_id), clock_.now()};
+  new_message m{chat, me, std::move(text), std::move(client_message_id), clock_.now(), reply_to};
   auto appended = co_await db_.append_message(std::move(m));
   if (!appended && appended.error().code == errc::forbidden) co_return chat_not_found();
   if (appended && !appended->duplicate) {
     // The store hands back the chat's members with the message: addressing the event costs no query.
     auto const& stored = appended->stored;
-    envelope e{stored.chat, event_kind::message_created, stored.seq, appended->members,
+    envelope e{stored.chat, event_kind::message_created, stored.change_seq, appended->members,
                new_message_event(stored, 0)};
     events_.publish(std::move(e));
   }
   co_return appended;
+}
+
+void message_service::publish_change(message_change const& c, event_kind kind, frame_ptr frame) {
+  envelope e{c.stored.chat, kind, c.change, c.members, std::move(frame)};
+  events_.publish(std::move(e));
+}
+
+// A changed message goes out whole, so its read state must be true too (clients replace their copy).
+task<void> message_service::count_readers(message_change& c) {
+  auto info = co_await db_.get_chat(c.stored.chat);
+  if (info) c.read_by = read_by_count(*info, c.stored);
+}
+
+task<outcome<message_change>> message_service::edit(user_id me, message_id id, std::string text) {
+  if (auto ok = validate_message_text(text, limits_.max_message_chars); !ok) co_return ok.error();
+  auto changed = co_await db_.edit_message(id, me, std::move(text), clock_.now());
+  if (!changed) co_return changed;
+  co_await count_readers(*changed);
+  if (changed->change > 0) {
+    publish_change(*changed, event_kind::message_edited,
+                   message_changed_event("message_edited", changed->stored, changed->read_by));
+  }
+  co_return changed;
+}
+
+task<outcome<message_change>> message_service::remove(user_id me, message_id id) {
+  auto changed = co_await db_.delete_message(id, me, clock_.now());
+  if (!changed) co_return changed;
+  co_await count_readers(*changed);
+  if (changed->change > 0) {
+    publish_change(*changed, event_kind::message_deleted,
+                   message_changed_event("message_deleted", changed->stored, changed->read_by));
+  }
+  co_return changed;
+}
+
+task<outcome<message_change>> message_service::react(user_id me, message_id id, std::string emoji,
+                                                     bool present) {
+  if (!is_single_emoji(emoji)) co_return fail(errc::validation, "Input should be exactly one emoji", "emoji");
+  auto changed =
+      co_await db_.set_reaction(id, me, emoji, present, limits_.max_reactions_per_message, clock_.now());
+  if (!changed) co_return changed;
+  co_await count_readers(*changed);
+  if (changed->change > 0) {
+    publish_change(*changed, event_kind::reactions_changed,
+                   reaction_changed_event(changed->stored, me, emoji, present));
+  }
+  co_return changed;
 }
 
 task<outcome<std::int64_t>> message_service::seq_of(chat_id chat, message_id id, char const* field) {

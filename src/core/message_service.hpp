@@ -33,7 +33,14 @@ class message_service {
   message_service(store& db, bus& events, clock const& clock, service_limits limits);
 
   task<outcome<appended_message>> send(user_id me, chat_id chat, std::string text,
-                                       std::optional<std::string> client_message_id);
+                                       std::optional<std::string> client_message_id,
+                                       std::optional<message_id> reply_to = std::nullopt);
+  // The sender edits: every member's connections get message_edited (unless the text is the same).
+  task<outcome<message_change>> edit(user_id me, message_id id, std::string text);
+  // The sender, or an admin of the group, deletes for everyone: members get message_deleted.
+  task<outcome<message_change>> remove(user_id me, message_id id);
+  // Adds (present) or takes back `me`'s reaction; members get reaction_changed when it changed anything.
+  task<outcome<message_change>> react(user_id me, message_id id, std::string emoji, bool present);
   task<outcome<history_page>> history(user_id me, history_request request);
   // Up to message_id, or the newest message when absent.
   task<outcome<read_marker>> mark_read(user_id me, chat_id chat, std::optional<message_id> up_to);
@@ -43,6 +50,9 @@ class message_service {
  private:
   task<outcome<std::int64_t>> seq_of(chat_id chat, message_id id, char const* field);
 
+  // Publishes a committed change of a message to the chat's members at the time of the change.
+  void publish_change(message_change const& c, event_kind kind, frame_ptr frame);
+  task<void> count_readers(message_change& c);
   // Publishes to the chat's members; the chat is read after the commit so membership is current.
   task<void> publish_to_members(chat_id chat, event_kind kind, frame_ptr frame, user_id except = 0);
 

@@ -48,20 +48,44 @@ struct chat {
   std::string name;  // empty for private chats
   user_id created_by = 0;
   micros created_at = 0;
-  std::int64_t last_seq = 0;  // sequence number of the newest message, 0 when empty
+  std::int64_t last_seq = 0;     // sequence number of the newest message, 0 when empty
+  std::int64_t last_change = 0;  // number of the chat's newest change (see message::change_seq), 0 when none
   micros last_activity_at = 0;
   std::vector<member> members;
 };
 
+// What a reply shows of the message it answers, as that message is now.
+struct reply_preview {
+  message_id id = 0;
+  user_id sender_id = 0;
+  std::string sender_username;
+  std::string text;  // the first reply_preview_chars characters; empty when deleted
+  bool deleted = false;
+};
+inline constexpr int reply_preview_chars = 100;
+
+struct reaction_summary {
+  std::string emoji;
+  std::int64_t count = 0;
+  std::vector<user_id> user_ids;  // the first reaction_user_ids_shown reacting users, oldest first
+};
+inline constexpr int reaction_user_ids_shown = 10;
+
 struct message {
   message_id id = 0;
   chat_id chat = 0;
-  std::int64_t seq = 0;  // per chat, strictly increasing in commit order
+  std::int64_t seq = 0;  // per chat, strictly increasing in commit order; a deleted message keeps its seq
+  // The chat's change number of this message's last change (its send, an edit, its deletion, a reaction).
+  std::int64_t change_seq = 0;
   user_id sender_id = 0;
   std::string sender_username;
-  std::string text;
+  std::string text;  // empty once deleted: the text is erased from the store
   std::optional<std::string> client_message_id;
   micros created_at = 0;
+  std::optional<micros> edited_at;
+  bool deleted = false;
+  std::optional<reply_preview> reply_to;
+  std::vector<reaction_summary> reactions;  // in order of each emoji's first reaction
 };
 
 struct new_message {
@@ -70,6 +94,7 @@ struct new_message {
   std::string text;
   std::optional<std::string> client_message_id;
   micros created_at = 0;
+  std::optional<message_id> reply_to;  // a message of the same chat, not deleted
 };
 
 struct appended_message {
@@ -77,6 +102,23 @@ struct appended_message {
   bool duplicate = false;  // true when client_message_id matched an earlier send: nothing new was stored
   std::vector<user_id>
       members;  // the chat's members when it was stored, to address the event without a query
+};
+
+// A committed change to a message: its state afterwards, the change number it took (0 when the call changed
+// nothing, e.g. a repeated reaction, so there is no event), and the chat's members at that moment.
+struct message_change {
+  message stored;
+  std::int64_t change = 0;
+  std::vector<user_id> members;
+  int read_by = 0;  // members other than the sender who have read it (filled in by the message service)
+};
+
+// A committed change to a chat's membership or name. `audience`: who sees the event, the chat's members
+// before the change and after it (a removed member learns of the removal, then nothing more).
+struct chat_change {
+  chat info;                // after the change, with members
+  std::int64_t change = 0;  // 0 when nothing changed
+  std::vector<user_id> audience;
 };
 
 // One entry of a user's chat list.

@@ -87,6 +87,19 @@ void add_chat_routes(router& r, route_services& s) {
           co_return json_response(boost::json::object{{"chat_id", *id}, {"left", true}});
         }));
 
+  r.add(verb::patch, "/api/v1/chats/{chat_id}",
+        authenticated(s.auth, "body", [&s](request_context& request, token_claims const& me) -> route_result {
+          auto id = path_id(request, "chat_id");
+          if (!id) co_return id.error();
+          auto body = parse_json_object(request.raw.body());
+          if (!body) co_return body.error();
+          auto name = required_string(*body, "name");
+          if (!name) co_return name.error();
+          auto renamed = co_await s.chats.rename(me.subject, *id, std::move(*name));
+          if (!renamed) co_return renamed.error();
+          co_return json_response(chat_view(*renamed));
+        }));
+
   r.add(verb::post, "/api/v1/chats/{chat_id}/read",
         authenticated(s.auth, "body", [&s](request_context& request, token_claims const& me) -> route_result {
           auto id = path_id(request, "chat_id");

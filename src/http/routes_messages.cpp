@@ -56,11 +56,48 @@ void add_message_routes(router& r, route_services& s) {
           auto fields = read_send_request(*body);
           if (!fields) co_return fields.error();
           auto sent = co_await s.messages.send(me.subject, fields->chat_id, std::move(fields->text),
-                                               std::move(fields->client_message_id));
+                                               std::move(fields->client_message_id), fields->reply_to);
           if (!sent) co_return sent.error();
           auto status = sent->duplicate ? beast_http::status::ok : beast_http::status::created;
           co_return json_response(status, message_view(sent->stored, 0));
         }));
+
+  r.add(verb::patch, "/api/v1/messages/{message_id}",
+        authenticated(s.auth, "body", [&s](request_context& request, token_claims const& me) -> route_result {
+          auto id = path_id(request, "message_id");
+          if (!id) co_return id.error();
+          auto body = parse_json_object(request.raw.body());
+          if (!body) co_return body.error();
+          auto text = required_string(*body, "text");
+          if (!text) co_return text.error();
+          auto edited = co_await s.messages.edit(me.subject, *id, std::move(*text));
+          if (!edited) co_return edited.error();
+          co_return json_response(message_view(edited->stored, edited->read_by));
+        }));
+
+  r.add(verb::delete_, "/api/v1/messages/{message_id}",
+        authenticated(s.auth, "path", [&s](request_context& request, token_claims const& me) -> route_result {
+          auto id = path_id(request, "message_id");
+          if (!id) co_return id.error();
+          auto deleted = co_await s.messages.remove(me.subject, *id);
+          if (!deleted) co_return deleted.error();
+          co_return json_response(message_view(deleted->stored, deleted->read_by));
+        }));
+
+  for (auto method : {verb::put, verb::delete_}) {
+    bool const present = method == verb::put;
+    r.add(method, "/api/v1/messages/{message_id}/reactions/{emoji}",
+          authenticated(s.auth, "path",
+                        [&s, present](request_context& request, token_claims const& me) -> route_result {
+                          auto id = path_id(request, "message_id");
+                          if (!id) co_return id.error();
+                          auto emoji = request.path_params.at("emoji");
+                          auto reacted =
+                              co_await s.messages.react(me.subject, *id, std::move(emoji), present);
+                          if (!reacted) co_return reacted.error();
+                          co_return json_response(message_view(reacted->stored, reacted->read_by));
+                        }));
+  }
 }
 
 void add_health_routes(router& r, route_services& s) {

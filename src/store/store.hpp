@@ -54,23 +54,52 @@ class store {
   virtual task<outcome<std::optional<member>>> get_membership(chat_id chat, user_id user) = 0;
   // The user's chats, newest activity first (last message time, or creation time for empty chats).
   virtual task<outcome<std::vector<chat_summary>>> list_chats(user_id user) = 0;
-  // Adds a member (no-op returning the existing record if already one). errc::not_found for unknown
-  // user/chat.
-  virtual task<outcome<member>> add_member(chat_id chat, user_id user, member_role role, micros now) = 0;
-  // errc::not_found when the user is not a member. When the last admin leaves a group that still has
-  // members, the longest-standing remaining member becomes admin.
-  virtual task<outcome<void>> remove_member(chat_id chat, user_id user) = 0;
+  // Adds a member as the chat's next change (change 0 and nothing written when already one).
+  // errc::not_found for an unknown user or chat.
+  virtual task<outcome<chat_change>> add_member(chat_id chat, user_id user, member_role role, micros now) = 0;
+  // Removes a member as the chat's next change; the audience includes the removed user. errc::not_found when
+  // the user is not a member. When the last admin leaves a group that still has members, the
+  // longest-standing remaining member becomes admin.
+  virtual task<outcome<chat_change>> remove_member(chat_id chat, user_id user) = 0;
+  // Renames the chat as its next change (change 0 when the name is the same). errc::not_found when absent.
+  virtual task<outcome<chat_change>> rename_chat(chat_id chat, std::string name) = 0;
 
   // --- messages
+  // Every change to a chat takes the chat's next change number (chat.last_change + 1) under the chat's lock,
+  // in the transaction that makes it; a message row keeps the number of its last change
+  // (message::change_seq).
+
   // Atomically: checks that the sender is a member (errc::forbidden otherwise, errc::not_found when the chat
-  // does not exist), returns the stored message when (sender, client_message_id) was seen before
-  // (duplicate=true, nothing stored), else assigns seq = chat.last_seq + 1 under the chat's lock and stores
-  // it.
-  // The result carries the chat's member ids at the time of the append (duplicates included).
-  virtual task<outcome<appended_message>> append_message(new_message m) = 0;
-  // Messages in ascending seq order. See history_query. Without cursors: the newest `limit` after skipping
-  // `offset` newest. before_seq: the newest `limit` with seq < before_seq. after_seq: the oldest `limit`
-  // with seq > after_seq.
+  // does not exist), returns the stored message as it is now when (sender, client_message_id) was seen before
+  // (duplicate=true, nothing stored), checks reply_to (a message of the same chat, not deleted; else
+  // errc::validation on "reply_to"), else assigns seq = chat.last_seq + 1 and the next change number and
+  // stores it. The result carries the chat's member ids at the time of the append (duplicates included).
+  // A batch of one: see append_messages. Group commit (store/group_commit.hpp) overrides this.
+  virtual task<outcome<appended_message>> append_message(new_message m);
+  // All of `batch` in one transaction, in order; one outcome per message. A failure of one message does not
+  // undo the others.
+  virtual task<std::vector<outcome<appended_message>>> append_messages(std::vector<new_message> batch) = 0;
+  // The sender replaces the text (edited_at = now). errc::not_found when the message does not exist or the
+  // editor is not a member of its chat; errc::forbidden when the editor is not the sender; errc::conflict
+  // when the message is deleted. The same text again changes nothing (change 0).
+  virtual task<outcome<message_change>> edit_message(message_id id, user_id editor, std::string text,
+                                                     micros now) = 0;
+  // Erases the text (the row stays as a tombstone with its seq) and the message's reactions. Allowed to the
+  // sender, and in a group to its admins (else errc::forbidden); errc::not_found as for edit_message. A
+  // deleted message again changes nothing (change 0).
+  virtual task<outcome<message_change>> delete_message(message_id id, user_id by, micros now) = 0;
+  // Adds (present) or removes the user's `emoji` reaction; idempotent (change 0 when nothing changed).
+  // errc::not_found as for edit_message; errc::conflict when deleted; errc::validation on "emoji" when adding
+  // would make more than `max_distinct` different emoji on the message.
+  virtual task<outcome<message_change>> set_reaction(message_id id, user_id user, std::string emoji,
+                                                     bool present, int max_distinct, micros now) = 0;
+  // Messages of the chat whose last change is in (after_change, up_to_change], in change order, at most
+  // `limit`: what a client that saw the chat up to after_change has missed.
+  virtual task<outcome<std::vector<message>>> changes_since(chat_id chat, std::int64_t after_change,
+                                                            std::int64_t up_to_change, int limit) = 0;
+  // Messages in ascending seq order, as they are now (tombstones included). See history_query. Without
+  // cursors: the newest `limit` after skipping `offset` newest. before_seq: the newest `limit` with seq <
+  // before_seq. after_seq: the oldest `limit` with seq > after_seq.
   virtual task<outcome<std::vector<message>>> history(history_query q) = 0;
   // errc::not_found when absent.
   virtual task<outcome<message>> get_message(message_id id) = 0;

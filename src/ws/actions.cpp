@@ -1,4 +1,5 @@
 // Client actions over the socket: thin adapters over the same services the REST routes call.
+#include "api/events.hpp"
 #include "api/json_input.hpp"
 #include "api/views.hpp"
 #include "ws/session.hpp"
@@ -10,7 +11,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 
-#include <algorithm>
 #include <charconv>
 
 namespace windi::ws {
@@ -75,6 +75,25 @@ boost::asio::awaitable<void> session::handle(std::string const& text) {
     if (!up_to) co_return send_error(action, up_to.error());
     auto marked = co_await services_.messages.mark_read(me_.subject, *chat, *up_to);
     if (!marked) send_error(action, marked.error());
+  } else if (action == "edit_message") {
+    auto id = required_id(data, "message_id");
+    if (!id) co_return send_error(action, id.error());
+    auto text = required_string(data, "text");
+    if (!text) co_return send_error(action, text.error());
+    auto edited = co_await services_.messages.edit(me_.subject, *id, std::move(*text));
+    if (!edited) send_error(action, edited.error());
+  } else if (action == "delete_message") {
+    auto id = required_id(data, "message_id");
+    if (!id) co_return send_error(action, id.error());
+    auto deleted = co_await services_.messages.remove(me_.subject, *id);
+    if (!deleted) send_error(action, deleted.error());
+  } else if (action == "react" || action == "unreact") {
+    auto id = required_id(data, "message_id");
+    if (!id) co_return send_error(action, id.error());
+    auto emoji = required_string(data, "emoji");
+    if (!emoji) co_return send_error(action, emoji.error());
+    auto reacted = co_await services_.messages.react(me_.subject, *id, std::move(*emoji), action == "react");
+    if (!reacted) send_error(action, reacted.error());
   } else if (action == "sync") {
     co_await sync(data);
   } else if (action == "ping") {
@@ -99,8 +118,9 @@ boost::asio::awaitable<void> session::send_and_acknowledge(std::shared_ptr<sessi
                                                            send_request request, std::uint64_t ticket) {
   frame_ptr reply;
   try {
-    auto sent = co_await self->services_.messages.send(
-        self->me_.subject, request.chat_id, std::move(request.text), std::move(request.client_message_id));
+    auto sent =
+        co_await self->services_.messages.send(self->me_.subject, request.chat_id, std::move(request.text),
+                                               std::move(request.client_message_id), request.reply_to);
     if (!sent) {
       reply = error_frame("send_message", sent.error());
     } else {
@@ -131,75 +151,46 @@ boost::asio::awaitable<void> session::sends_at_most(std::size_t count) {
   }
 }
 
-// Resume: the client says the last seq it saw per chat and gets what it missed, from the store, in order,
-// plus the read state of every chat. Live frames arriving meanwhile are held and replayed after, minus those
-// the replay already carried, so there is neither a gap nor a duplicate at the boundary.
+namespace {
+
+// {"<chat_id>": <number>, ...} with non-negative integers.
+outcome<std::map<chat_id, std::int64_t>> read_cursor(json::object const& data, std::string_view key) {
+  std::map<chat_id, std::int64_t> cursor;
+  auto const* given = data.if_contains(key);
+  if (!given || given->is_null()) return cursor;
+  auto const expected = "Expected {\"<chat_id>\": <last seen number>}";
+  if (!given->is_object()) return fail(errc::validation, expected, std::string(key));
+  for (auto const& [name, value] : given->get_object()) {
+    chat_id id = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), id);
+    if (ec != std::errc{} || end != name.data() + name.size() || !value.is_int64() || value.get_int64() < 0) {
+      return fail(errc::validation, expected, std::string(key));
+    }
+    cursor[id] = value.get_int64();
+  }
+  return cursor;
+}
+
+}  // namespace
+
+// Resume, answered by the sync service from the store. Live events arriving meanwhile are held and sent
+// after the answer, minus those it already covers (by chat and change number), so there is neither a gap
+// nor a duplicate at the boundary.
 boost::asio::awaitable<void> session::sync(json::object const& data) {
-  std::map<chat_id, std::int64_t> cursors;
-  if (auto const* given = data.if_contains("chats")) {
-    if (!given->is_object())
-      co_return send_error("sync", fail(errc::validation, "Input should be an object", "chats"));
-    for (auto const& [key, value] : given->get_object()) {
-      chat_id id = 0;
-      auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), id);
-      if (ec != std::errc{} || end != key.data() + key.size() || !value.is_int64() || value.get_int64() < 0) {
-        co_return send_error("sync",
-                             fail(errc::validation, "Expected {\"<chat_id>\": <last seen seq>}", "chats"));
-      }
-      cursors[id] = value.get_int64();
-    }
-  }
+  auto seqs = read_cursor(data, "chats");
+  if (!seqs) co_return send_error("sync", seqs.error());
+  auto changes = read_cursor(data, "changes");
+  if (!changes) co_return send_error("sync", changes.error());
   syncing_ = true;
-  auto chats = co_await services_.chats.list(me_.subject);
-  if (!chats) {
-    syncing_ = false;
-    flush_held_after_sync({});
-    co_return send_error("sync", chats.error());
-  }
-  std::map<chat_id, std::int64_t> replayed;
-  std::vector<user_id> people;
-  json::array entries;
-  int const max_replay = services_.limits.sync_max_messages;
-  for (auto const& summary : *chats) {
-    auto const& info = summary.info;
-    for (auto const& m : info.members) people.push_back(m.id);
-    auto cursor = cursors.count(info.id) ? cursors[info.id] : 0;
-    json::object entry{{"chat_id", info.id},
-                       {"last_seq", info.last_seq},
-                       {"last_read_seq", summary.my_last_read_seq},
-                       {"unread_count", summary.unread_count},
-                       {"resync_required", false}};
-    json::array members;
-    for (auto const& m : info.members) members.push_back(member_view(m));
-    entry["members"] = std::move(members);
-    json::array missed;
-    if (info.last_seq - cursor > max_replay) {
-      entry["resync_required"] = true;
-    } else {
-      std::int64_t after = cursor;
-      while (after < info.last_seq) {
-        history_request page;
-        page.chat = info.id;
-        page.limit = services_.limits.history_max_limit;
-        page.after_seq = after;
-        auto got = co_await services_.messages.history(me_.subject, page);
-        if (!got || got->messages.empty()) break;
-        for (auto const& m : got->messages) missed.push_back(message_view(m, read_by_count(got->info, m)));
-        after = got->messages.back().seq;
-      }
-      replayed[info.id] = after;
-    }
-    entry["messages"] = std::move(missed);
-    entries.push_back(std::move(entry));
-  }
-  std::sort(people.begin(), people.end());
-  people.erase(std::unique(people.begin(), people.end()), people.end());
-  auto online = co_await services_.presence.online_among(std::move(people));
-  json::array online_ids;
-  for (auto id : online) online_ids.push_back(id);
-  enqueue(encode_event("sync", {{"chats", std::move(entries)}, {"online_user_ids", std::move(online_ids)}}));
+  sync_request request{std::move(*changes), std::move(*seqs)};
+  auto result = co_await services_.sync.sync(me_.subject, std::move(request));
   syncing_ = false;
-  flush_held_after_sync(replayed);
+  if (!result) {
+    flush_held_after_sync({});
+    co_return send_error("sync", result.error());
+  }
+  enqueue(sync_event(*result));
+  flush_held_after_sync(result->covered);
 }
 
 void session::flush_held_after_sync(std::map<chat_id, std::int64_t> const& covered) {

@@ -9,6 +9,7 @@
 #include "core/chat_service.hpp"
 #include "core/message_service.hpp"
 #include "core/presence_service.hpp"
+#include "core/sync_service.hpp"
 #include "ws/upgrade_checks.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -46,6 +47,7 @@ struct session_services {
   chat_service& chats;
   message_service& messages;
   presence_service& presence;
+  sync_service& sync;
   hub& local;
   service_limits limits;
 };

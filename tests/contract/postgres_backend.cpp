@@ -1,4 +1,5 @@
 #include "contract/store_backends.hpp"
+#include "store/group_commit.hpp"
 #include "store/open_store.hpp"
 #include "support/run_task.hpp"
 
@@ -60,7 +61,8 @@ std::unique_ptr<store> open_empty_postgres_store(boost::asio::any_io_executor io
   // The server is configured and reachable (the reset worked), so a failure here is a bug, never a skip.
   if (!applied)
     throw std::runtime_error("migrating the PostgreSQL test database failed: " + applied.error().detail);
-  return db;
+  // As the server uses it: behind group commit, two shards as with the default pool.
+  return with_group_commit(std::move(db), std::move(io), {.shards = 2, .max_batch = 256});
 }
 
 }  // namespace windi::testing

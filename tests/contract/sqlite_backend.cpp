@@ -1,4 +1,5 @@
 #include "contract/store_backends.hpp"
+#include "store/group_commit.hpp"
 #include "store/open_store.hpp"
 #include "support/run_task.hpp"
 
@@ -42,7 +43,7 @@ class temp_dirs {
 
 }  // namespace
 
-std::unique_ptr<store> open_empty_sqlite_store(boost::asio::any_io_executor, std::string&) {
+std::unique_ptr<store> open_empty_sqlite_store(boost::asio::any_io_executor io_for_batches, std::string&) {
   static temp_dirs dirs;
   // A nested, not yet existing folder: opening must create it.
   auto path = dirs.make() / "data" / "windi.sqlite3";
@@ -51,7 +52,8 @@ std::unique_ptr<store> open_empty_sqlite_store(boost::asio::any_io_executor, std
   auto applied = run_task(io, opened->migrate());
   // SQLite is always available, so a failure here is a bug to report, never a reason to skip.
   if (!applied) throw std::runtime_error("migrating " + path.string() + " failed: " + applied.error().detail);
-  return opened;
+  // As the server uses it: behind group commit.
+  return with_group_commit(std::move(opened), std::move(io_for_batches), {.shards = 1, .max_batch = 256});
 }
 
 }  // namespace windi::testing

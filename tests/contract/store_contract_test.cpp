@@ -1,7 +1,6 @@
 // The store contract (src/store/store.hpp), run unchanged against every backend in store_backends().
 // Only documented behaviour is checked: nothing here depends on how a backend orders ties or lays out rows.
-#include "contract/store_backends.hpp"
-#include "support/run_task.hpp"
+#include "contract/store_fixture.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
@@ -26,86 +25,6 @@ namespace windi::testing {
 void PrintTo(store_backend const& backend, std::ostream* os) { *os << backend.name; }
 
 namespace {
-
-constexpr micros t0 = 1'700'000'000'000'000;  // any fixed instant: the store never reads a clock for data
-
-class store_contract : public ::testing::TestWithParam<store_backend> {
- protected:
-  void SetUp() override {
-    std::string skip_reason;
-    db_ = GetParam().open_empty(io_.get_executor(), skip_reason);
-    if (!db_) {
-      char const* ci = std::getenv("CI");
-      if (ci != nullptr && std::string_view(ci) == "true") {
-        FAIL() << GetParam().name << " store unavailable under CI: " << skip_reason;
-      }
-      GTEST_SKIP() << GetParam().name << " store unavailable: " << skip_reason;
-    }
-  }
-
-  template <class T>
-  T run(task<T> work) {
-    return run_task(io_, std::move(work));
-  }
-
-  // Starts every task before running any, so the backend sees them concurrently.
-  template <class T>
-  std::vector<T> run_concurrently(std::vector<task<T>> work) {
-    std::vector<std::future<T>> futures;
-    for (auto& w : work) futures.push_back(boost::asio::co_spawn(io_, std::move(w), boost::asio::use_future));
-    io_.restart();
-    io_.run_for(std::chrono::seconds(30));
-    std::vector<T> results;
-    for (auto& f : futures) results.push_back(f.get());
-    return results;
-  }
-
-  user add_user(std::string const& name, micros at = t0) {
-    return run(db_->create_user({name, name + "@example.com", "hash of " + name, at})).value();
-  }
-
-  chat group(user_id creator, std::vector<user_id> members, micros at = t0) {
-    return run(db_->create_group_chat(creator, "group", std::move(members), at)).value();
-  }
-
-  appended_message send(chat_id chat, user_id sender, std::string text, micros at = t0,
-                        std::optional<std::string> client_id = std::nullopt) {
-    return run(db_->append_message({chat, sender, std::move(text), std::move(client_id), at})).value();
-  }
-
-  member const* find_member(chat const& c, user_id id) {
-    auto it = std::find_if(c.members.begin(), c.members.end(), [id](member const& m) { return m.id == id; });
-    return it == c.members.end() ? nullptr : &*it;
-  }
-
-  static std::set<user_id> member_ids(chat const& c) {
-    std::set<user_id> ids;
-    for (auto const& m : c.members) ids.insert(m.id);
-    return ids;
-  }
-
-  static std::vector<std::int64_t> seqs(std::vector<message> const& page) {
-    std::vector<std::int64_t> out;
-    for (auto const& m : page) out.push_back(m.seq);
-    return out;
-  }
-
-  static std::vector<std::string> names(std::vector<user> const& users) {
-    std::vector<std::string> out;
-    for (auto const& u : users) out.push_back(u.username);
-    return out;
-  }
-
-  boost::asio::io_context io_;
-  std::unique_ptr<store> db_;
-};
-
-#define EXPECT_FAILS_WITH(outcome_expr, code_value)          \
-  do {                                                       \
-    auto const& result_ = (outcome_expr);                    \
-    ASSERT_FALSE(result_.has_value()) << "expected failure"; \
-    EXPECT_EQ(result_.error().code, code_value);             \
-  } while (false)
 
 // --- users
 
@@ -279,14 +198,18 @@ TEST_P(store_contract, AddMemberAddsOnceAndKeepsTheExistingRecord) {
   auto b = add_user("bob");
   auto g = group(a.id, {});
   auto added = run(db_->add_member(g.id, b.id, member_role::member, t0 + 3)).value();
-  EXPECT_EQ(added.id, b.id);
-  EXPECT_EQ(added.username, "bob");
-  EXPECT_EQ(added.role, member_role::member);
-  EXPECT_EQ(added.joined_at, t0 + 3);
+  auto const* bob = find_member(added.info, b.id);
+  ASSERT_NE(bob, nullptr);
+  EXPECT_EQ(bob->username, "bob");
+  EXPECT_EQ(bob->role, member_role::member);
+  EXPECT_EQ(bob->joined_at, t0 + 3);
+  EXPECT_EQ(added.change, added.info.last_change);
+  EXPECT_GT(added.change, 0);
 
   auto again = run(db_->add_member(g.id, b.id, member_role::admin, t0 + 9)).value();
-  EXPECT_EQ(again.role, member_role::member);
-  EXPECT_EQ(again.joined_at, t0 + 3);
+  EXPECT_EQ(again.change, 0);  // nothing changed, nothing to announce
+  EXPECT_EQ(find_member(again.info, b.id)->role, member_role::member);
+  EXPECT_EQ(find_member(again.info, b.id)->joined_at, t0 + 3);
   EXPECT_EQ(run(db_->get_chat(g.id)).value().members.size(), 2u);
 }
 
@@ -450,8 +373,10 @@ TEST_P(store_contract, AppendByNonMemberIsForbiddenAndToUnknownChatIsNotFound) {
   auto a = add_user("alice");
   auto outsider = add_user("eve");
   auto g = group(a.id, {});
-  EXPECT_FAILS_WITH(run(db_->append_message({g.id, outsider.id, "hi", std::nullopt, t0})), errc::forbidden);
-  EXPECT_FAILS_WITH(run(db_->append_message({424242, a.id, "hi", std::nullopt, t0})), errc::not_found);
+  EXPECT_FAILS_WITH(run(db_->append_message({g.id, outsider.id, "hi", std::nullopt, t0, std::nullopt})),
+                    errc::forbidden);
+  EXPECT_FAILS_WITH(run(db_->append_message({424242, a.id, "hi", std::nullopt, t0, std::nullopt})),
+                    errc::not_found);
   EXPECT_EQ(run(db_->get_chat(g.id)).value().last_seq, 0);
 }
 
@@ -461,8 +386,8 @@ TEST_P(store_contract, ConcurrentAppendsGetDistinctConsecutiveSeqs) {
   auto g = group(a.id, {b.id});
   std::vector<task<outcome<appended_message>>> work;
   for (int i = 0; i < 20; ++i) {
-    work.push_back(
-        db_->append_message({g.id, i % 2 ? a.id : b.id, "m" + std::to_string(i), std::nullopt, t0 + i}));
+    work.push_back(db_->append_message(
+        {g.id, i % 2 ? a.id : b.id, "m" + std::to_string(i), std::nullopt, t0 + i, std::nullopt}));
   }
   std::vector<std::int64_t> got;
   for (auto& r : run_concurrently(std::move(work))) {
@@ -486,10 +411,10 @@ TEST_P(store_contract, ABurstOfAppendsAnswersEachSendOnItsOwn) {
   std::vector<task<outcome<appended_message>>> work;
   for (int i = 0; i < 30; ++i) {
     work.push_back(db_->append_message({i % 2 ? first.id : second.id, b.id, "m" + std::to_string(i),
-                                        "burst-" + std::to_string(i % 10), t0 + i}));
+                                        "burst-" + std::to_string(i % 10), t0 + i, std::nullopt}));
   }
-  work.push_back(db_->append_message({first.id, outsider.id, "intruder", std::nullopt, t0}));
-  work.push_back(db_->append_message({424242, a.id, "nowhere", std::nullopt, t0}));
+  work.push_back(db_->append_message({first.id, outsider.id, "intruder", std::nullopt, t0, std::nullopt}));
+  work.push_back(db_->append_message({424242, a.id, "nowhere", std::nullopt, t0, std::nullopt}));
   auto results = run_concurrently(std::move(work));
   ASSERT_EQ(results.size(), 32u);
   EXPECT_FAILS_WITH(results[30], errc::forbidden);

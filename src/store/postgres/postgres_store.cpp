@@ -89,18 +89,7 @@ task<outcome<int>> apply_pending(connection& conn, clock::time_point deadline) {
 }  // namespace
 
 postgres_store::postgres_store(std::string conninfo, int pool_size, boost::asio::any_io_executor io)
-    : pool_(std::move(conninfo), pool_size, io) {
-  // One batch at a time per shard of chats: batches over the same chats only queue on each other's row locks
-  // (measured: 4 unsharded batches in flight gave 4,900 sends/s, 1 gave 6,800), while shards never share a
-  // chat, so their batches commit side by side on their own connections. A quarter of the pool (the default
-  // 8 gives 2; 2 and 4 measured alike on 2 cores, both above 1) leaves the rest to reads.
-  int const shards = std::clamp(pool_size / 4, 1, 4);
-  for (int i = 0; i < shards; ++i) {
-    appends_.push_back(std::make_unique<append_batcher>(
-        io, [this](std::vector<new_message> batch) { return append_batch(std::move(batch)); },
-        max_append_batch, 1));
-  }
-}
+    : pool_(std::move(conninfo), pool_size, io) {}
 
 task<outcome<postgres_store::call>> postgres_store::begin(clock::duration budget) {
   auto deadline = clock::now() + budget;
@@ -125,12 +114,7 @@ task<outcome<chat>> postgres_store::load_chat(call& c, chat_id id) {
   auto r = co_await query(c, sql::get_chat, params(id), "get_chat");
   if (!r) co_return r.error();
   if (r->rows() == 0) co_return fail(errc::not_found, "Chat not found");
-  chat info = read_chat(*r, 0);
-  constexpr int member_column = 7;
-  for (int row = 0; row < r->rows(); ++row) {
-    if (!r->is_null(row, member_column)) info.members.push_back(read_member(*r, row, member_column));
-  }
-  co_return info;
+  co_return read_chat_with_members(*r);
 }
 
 task<outcome<int>> postgres_store::migrate() {

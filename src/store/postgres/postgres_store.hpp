@@ -1,7 +1,6 @@
 #pragma once
 // The PostgreSQL store: each method is one transaction (mostly one statement; the multi-step writes are
 // plpgsql functions from the migrations), run on a pooled connection under a deadline.
-#include "store/append_batcher.hpp"
 #include "store/postgres/pool.hpp"
 #include "store/store.hpp"
 
@@ -28,10 +27,19 @@ class postgres_store final : public store {
   task<outcome<chat>> get_chat(chat_id id) override;
   task<outcome<std::optional<member>>> get_membership(chat_id chat, user_id user) override;
   task<outcome<std::vector<chat_summary>>> list_chats(user_id user) override;
-  task<outcome<member>> add_member(chat_id chat, user_id user, member_role role, micros now) override;
-  task<outcome<void>> remove_member(chat_id chat, user_id user) override;
+  task<outcome<chat_change>> add_member(chat_id chat, user_id user, member_role role, micros now) override;
+  task<outcome<chat_change>> remove_member(chat_id chat, user_id user) override;
+  task<outcome<chat_change>> rename_chat(chat_id chat, std::string name) override;
 
-  task<outcome<appended_message>> append_message(new_message m) override;
+  // One statement (windi_append_messages); if it fails as a whole, each message on its own.
+  task<std::vector<outcome<appended_message>>> append_messages(std::vector<new_message> batch) override;
+  task<outcome<message_change>> edit_message(message_id id, user_id editor, std::string text,
+                                             micros now) override;
+  task<outcome<message_change>> delete_message(message_id id, user_id by, micros now) override;
+  task<outcome<message_change>> set_reaction(message_id id, user_id user, std::string emoji, bool present,
+                                             int max_distinct, micros now) override;
+  task<outcome<std::vector<message>>> changes_since(chat_id chat, std::int64_t after_change,
+                                                    std::int64_t up_to_change, int limit) override;
   task<outcome<std::vector<message>>> history(history_query q) override;
   task<outcome<message>> get_message(message_id id) override;
   task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) override;
@@ -55,16 +63,17 @@ class postgres_store final : public store {
   // Keeps a server error as a result value, for callers that map particular SQLSTATEs.
   static task<outcome<result>> query_raw(call& c, statement const& stmt, params args);
   static task<outcome<chat>> load_chat(call& c, chat_id id);
-  // One group commit (see append_batcher); falls back to one statement per message if the batch fails.
-  task<std::vector<outcome<appended_message>>> append_batch(std::vector<new_message> batch);
+  // One call of a windi_*_message change function; `what` names the operation.
+  task<outcome<message_change>> change_message(statement const& stmt, params args, std::string_view what,
+                                               int max_distinct = 0);
+  // One call of a windi_* chat change function.
+  task<outcome<chat_change>> change_chat(statement const& stmt, params args, std::string_view what);
   task<outcome<appended_message>> append_one(new_message m);
   // One windi_append_messages statement; fails as a whole when the statement does.
   task<outcome<std::vector<outcome<appended_message>>>> append_statement(
       std::vector<new_message> const& batch);
 
-  static constexpr std::size_t max_append_batch = 256;
   pool pool_;
-  std::vector<std::unique_ptr<append_batcher>> appends_;  // a chat's appends always go to the same one
 };
 
 }  // namespace windi::pg

@@ -7,13 +7,15 @@ namespace windi::pg::sql {
 
 // id, username, email, created_at
 #define WINDI_USER_COLUMNS "u.id, u.username, u.email, u.created_at"
-// id, chat_id, seq, sender_id, sender username, text, client_message_id, created_at
-#define WINDI_MESSAGE_COLUMNS \
-  "m.id, m.chat_id, m.seq, m.sender_id, u.username, m.text, m.client_message_id, m.created_at"
 // user_id, username, role, last_read_seq, joined_at
 #define WINDI_MEMBER_COLUMNS "cm.user_id, u.username, cm.role, cm.last_read_seq, cm.joined_at"
-// id, kind, name, created_by, created_at, last_seq, last_activity_at
-#define WINDI_CHAT_COLUMNS "c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.last_activity_at"
+
+// Chats are read as windi_chat_rows (migrations/postgres/0004) returns them: id, kind, name, created_by,
+// created_at, last_seq, last_change, last_activity_at, then the member columns above.
+// Messages are read through windi_message_view, whose 16 columns rows.cpp reads in order: id, chat_id, seq,
+// change_seq, sender_id, sender_username, text, client_message_id, created_at, edited_at, deleted, then the
+// reply preview: reply_id, reply_sender_id, reply_sender_username, reply_text, reply_deleted. Every message
+// result carries its reactions right after (windi_reactions' JSON array, NULL when there are none).
 
 // --- users
 
@@ -74,27 +76,32 @@ inline constexpr statement create_group_chat{"create_group_chat", R"sql(
     SELECT created.id, invited.id, 'member', $4::bigint FROM created CROSS JOIN invited)
   SELECT id FROM created)sql"};
 
-// One row per member (or one row with NULL member columns for a chat without members).
-inline constexpr statement get_chat{"get_chat", "SELECT " WINDI_CHAT_COLUMNS ", " WINDI_MEMBER_COLUMNS R"sql(
-       FROM chats c
-       LEFT JOIN chat_members cm ON cm.chat_id = c.id
-       LEFT JOIN users u ON u.id = cm.user_id
-       WHERE c.id = $1
-       ORDER BY cm.joined_at, cm.user_id)sql"};
+// The chat's columns, then one member per row (one row with NULL member columns for a chat without members).
+inline constexpr statement get_chat{"get_chat", "SELECT * FROM windi_chat_rows($1)"};
 
 inline constexpr statement get_membership{"get_membership", "SELECT " WINDI_MEMBER_COLUMNS R"sql(
        FROM chat_members cm JOIN users u ON u.id = cm.user_id
        WHERE cm.chat_id = $1 AND cm.user_id = $2)sql"};
 
-// The last message is found through (chat_id, seq), never by scanning a chat's messages.
-inline constexpr statement list_chats{
-    "list_chats", "SELECT " WINDI_CHAT_COLUMNS ", me.last_read_seq, " WINDI_MESSAGE_COLUMNS R"sql(
-       FROM chat_members me
-       JOIN chats c ON c.id = me.chat_id
-       LEFT JOIN messages m ON m.chat_id = c.id AND m.seq = c.last_seq
-       LEFT JOIN users u ON u.id = m.sender_id
-       WHERE me.user_id = $1
-       ORDER BY c.last_activity_at DESC, c.id DESC)sql"};
+// The chat's columns, my last_read_seq, the last message and its reactions. The last message is found through
+// (chat_id, seq) = (id, last_seq), a LATERAL probe the planner cannot turn into a scan of messages; the
+// reactions of all the last messages are gathered as for pages (WINDI_PAGE, below).
+inline constexpr statement list_chats{"list_chats", R"sql(
+  WITH list AS MATERIALIZED (
+    SELECT c.id AS c_id, c.kind AS c_kind, c.name AS c_name, c.created_by AS c_created_by,
+           c.created_at AS c_created_at, c.last_seq AS c_last_seq, c.last_change AS c_last_change,
+           c.last_activity_at AS c_last_activity_at, me.last_read_seq AS my_last_read_seq, lm.*
+      FROM chat_members me
+      JOIN chats c ON c.id = me.chat_id
+      LEFT JOIN LATERAL (SELECT v.* FROM windi_message_view v WHERE v.chat_id = c.id AND v.seq = c.last_seq
+                          LIMIT 1) lm ON true
+     WHERE me.user_id = $1),
+  reactions AS MATERIALIZED (
+    SELECT jsonb_object_agg(x.message_id, x.reactions) AS by_id
+      FROM (SELECT array_agg(l0.id) AS ids FROM list l0) k, LATERAL windi_reactions(k.ids) x)
+  SELECT l.*, r.by_id -> l.id::text
+    FROM list l, reactions r
+   ORDER BY l.c_last_activity_at DESC, l.c_id DESC)sql"};
 
 inline constexpr statement members_of_chats{"members_of_chats",
                                             "SELECT cm.chat_id, " WINDI_MEMBER_COLUMNS R"sql(
@@ -102,45 +109,59 @@ inline constexpr statement members_of_chats{"members_of_chats",
        WHERE cm.chat_id = ANY($1::bigint[])
        ORDER BY cm.chat_id, cm.joined_at, cm.user_id)sql"};
 
-// No row when the chat or the user does not exist, or when the user already is a member.
-inline constexpr statement add_member{"add_member", R"sql(
-  WITH added AS (
-    INSERT INTO chat_members (chat_id, user_id, role, joined_at)
-    SELECT $1::bigint, $2::bigint, $3::text, $4::bigint
-    WHERE EXISTS (SELECT 1 FROM chats WHERE id = $1) AND EXISTS (SELECT 1 FROM users WHERE id = $2)
-    ON CONFLICT (chat_id, user_id) DO NOTHING
-    RETURNING user_id, role, last_read_seq, joined_at)
-  SELECT cm.user_id, u.username, cm.role, cm.last_read_seq, cm.joined_at
-  FROM added cm JOIN users u ON u.id = cm.user_id)sql"};
-
-inline constexpr statement remove_member{"remove_member", "SELECT windi_remove_member($1, $2)"};
+// The chat changes: the outcome (status, change number, audience), then the chat as get_chat reads it.
+inline constexpr statement add_member{"add_member", "SELECT * FROM windi_add_member($1, $2, $3, $4)"};
+inline constexpr statement remove_member{"remove_member", "SELECT * FROM windi_remove_member($1, $2)"};
+inline constexpr statement rename_chat{"rename_chat", "SELECT * FROM windi_rename_chat($1, $2)"};
 
 // --- messages
 
 inline constexpr statement append_messages{"append_messages",
                                            "SELECT * FROM windi_append_messages($1::jsonb)"};
 
-inline constexpr statement get_message{"get_message", "SELECT " WINDI_MESSAGE_COLUMNS
-                                                      " FROM messages m JOIN users u ON u.id = m.sender_id "
-                                                      "WHERE m.id = $1"};
+// The message changes: the outcome (status, change number, member ids), then the message and its reactions.
+inline constexpr statement edit_message{"edit_message", "SELECT * FROM windi_edit_message($1, $2, $3, $4)"};
+inline constexpr statement delete_message{"delete_message", "SELECT * FROM windi_delete_message($1, $2, $3)"};
+inline constexpr statement set_reaction{"set_reaction",
+                                        "SELECT * FROM windi_set_reaction($1, $2, $3, $4, $5, $6)"};
 
-// History pages walk the (chat_id, seq) index from a known seq, so depth costs nothing. Seqs are dense
-// (assigned under the chat lock, never deleted), so an offset from the newest is a seq bound too.
-// The newest-first pages come back descending; the store reverses them.
-inline constexpr statement history_latest{"history_latest", "SELECT " WINDI_MESSAGE_COLUMNS R"sql(
-       FROM messages m JOIN users u ON u.id = m.sender_id
-       WHERE m.chat_id = $1 AND m.seq <= (SELECT c.last_seq FROM chats c WHERE c.id = $1) - $2
-       ORDER BY m.seq DESC LIMIT $3)sql"};
+inline constexpr statement get_message{"get_message", R"sql(
+  SELECT v.*, (SELECT x.reactions FROM windi_reactions(ARRAY[v.id]) x)
+    FROM windi_message_view v WHERE v.id = $1)sql"};
 
-inline constexpr statement history_before{"history_before", "SELECT " WINDI_MESSAGE_COLUMNS R"sql(
-       FROM messages m JOIN users u ON u.id = m.sender_id
-       WHERE m.chat_id = $1 AND m.seq < $2
-       ORDER BY m.seq DESC LIMIT $3)sql"};
+// Pages of messages, each with its reactions: the page is picked by an index range scan that stops at the
+// limit (on (chat_id, seq) for history, (chat_id, change_seq) for changes), so depth costs nothing. The
+// reactions of the whole page come from one windi_reactions over the page's ids (one index probe per id; its
+// argument is a column, not a subquery, so PostgreSQL inlines it into the statement's cached plan), gathered
+// into one JSONB object by message id that each row looks itself up in: no join for the planner to get wrong
+// when it misjudges the page's size (a nested loop over a few hundred rows on each side was 100 ms).
+// Ascending order.
+#define WINDI_PAGE(selection, order)                                                           \
+  "WITH page AS MATERIALIZED (SELECT v.* FROM windi_message_view v WHERE " selection           \
+  "), reactions AS MATERIALIZED (SELECT jsonb_object_agg(x.message_id, x.reactions) AS by_id " \
+  "FROM (SELECT array_agg(p0.id) AS ids FROM page p0) k, LATERAL windi_reactions(k.ids) x) "   \
+  "SELECT p.*, r.by_id -> p.id::text FROM page p, reactions r ORDER BY " order
 
-inline constexpr statement history_after{"history_after", "SELECT " WINDI_MESSAGE_COLUMNS R"sql(
-       FROM messages m JOIN users u ON u.id = m.sender_id
-       WHERE m.chat_id = $1 AND m.seq > $2
-       ORDER BY m.seq ASC LIMIT $3)sql"};
+// Seqs are dense (assigned under the chat lock; a deleted message stays as a tombstone), so an offset from
+// the newest is a seq bound too.
+inline constexpr statement history_latest{
+    "history_latest",
+    WINDI_PAGE("v.chat_id = $1 AND v.seq <= (SELECT c.last_seq FROM chats c WHERE c.id = $1) - $2 "
+               "ORDER BY v.seq DESC LIMIT $3",
+               "p.seq")};
+
+inline constexpr statement history_before{
+    "history_before", WINDI_PAGE("v.chat_id = $1 AND v.seq < $2 ORDER BY v.seq DESC LIMIT $3", "p.seq")};
+
+inline constexpr statement history_after{
+    "history_after", WINDI_PAGE("v.chat_id = $1 AND v.seq > $2 ORDER BY v.seq LIMIT $3", "p.seq")};
+
+inline constexpr statement changes_since{
+    "changes_since",
+    WINDI_PAGE("v.chat_id = $1 AND v.change_seq > $2 AND v.change_seq <= $3 ORDER BY v.change_seq LIMIT $4",
+               "p.change_seq")};
+
+#undef WINDI_PAGE
 
 inline constexpr statement mark_read{"mark_read", "SELECT * FROM windi_mark_read($1, $2, $3)"};
 
@@ -149,8 +170,6 @@ inline constexpr statement mark_read{"mark_read", "SELECT * FROM windi_mark_read
 inline constexpr statement ping{"ping", "SELECT 1"};
 
 #undef WINDI_USER_COLUMNS
-#undef WINDI_MESSAGE_COLUMNS
 #undef WINDI_MEMBER_COLUMNS
-#undef WINDI_CHAT_COLUMNS
 
 }  // namespace windi::pg::sql

@@ -66,12 +66,14 @@ task<outcome<std::vector<chat_summary>>> postgres_store::list_chats(user_id user
   std::vector<chat_summary> list;
   std::vector<chat_id> ids;
   std::unordered_map<chat_id, std::size_t> position;
+  constexpr int my_last_read_seq = chat_columns;
+  constexpr int last_message = chat_columns + 1;
   list.reserve(r->rows());
   for (int row = 0; row < r->rows(); ++row) {
     chat_summary s;
     s.info = read_chat(*r, row);
-    s.my_last_read_seq = r->int64(row, 7);
-    if (!r->is_null(row, 8)) s.last_message = read_message(*r, row, 8);
+    s.my_last_read_seq = r->int64(row, my_last_read_seq);
+    if (!r->is_null(row, last_message)) s.last_message = read_message(*r, row, last_message);
     s.unread_count = std::max<std::int64_t>(s.info.last_seq - s.my_last_read_seq, 0);
     ids.push_back(s.info.id);
     position.emplace(s.info.id, list.size());
@@ -90,26 +92,34 @@ task<outcome<std::vector<chat_summary>>> postgres_store::list_chats(user_id user
   co_return list;
 }
 
-task<outcome<member>> postgres_store::add_member(chat_id chat, user_id user, member_role role, micros now) {
+// Rows of a windi_chat_change function: status, change, audience, then the chat as windi_chat_rows.
+task<outcome<chat_change>> postgres_store::change_chat(statement const& stmt, params args,
+                                                       std::string_view what) {
   auto c = co_await begin();
   if (!c) co_return c.error();
-  auto added = co_await query(*c, sql::add_member, params(chat, user, role_name(role), now), "add_member");
-  if (!added) co_return added.error();
-  if (added->rows() > 0) co_return read_member(*added, 0);
-  // Nothing inserted: already a member (keep that record), or the chat or user does not exist.
-  auto existing = co_await query(*c, sql::get_membership, params(chat, user), "add_member");
-  if (!existing) co_return existing.error();
-  if (existing->rows() == 0) co_return fail(errc::not_found, "Chat or user not found");
-  co_return read_member(*existing, 0);
+  auto r = co_await query(*c, stmt, std::move(args), what);
+  if (!r) co_return r.error();
+  if (r->rows() == 0) co_return fail(errc::internal, std::string(what) + ": no result");
+  auto status = r->view(0, 0);
+  if (status == "chat_not_found") co_return fail(errc::not_found, "Chat not found");
+  if (status == "user_not_found") co_return fail(errc::not_found, "User not found");
+  if (status == "not_member") co_return fail(errc::not_found, "Not a member of this chat");
+  if (status != "ok")
+    co_return fail(errc::internal, std::string(what) + ": unexpected status " + std::string(status));
+  co_return chat_change{read_chat_with_members(*r, 3), r->int64(0, 1), read_id_array(r->view(0, 2))};
 }
 
-task<outcome<void>> postgres_store::remove_member(chat_id chat, user_id user) {
-  auto c = co_await begin();
-  if (!c) co_return c.error();
-  auto r = co_await query(*c, sql::remove_member, params(chat, user), "remove_member");
-  if (!r) co_return r.error();
-  if (r->rows() == 0 || !r->boolean(0, 0)) co_return fail(errc::not_found, "Not a member of this chat");
-  co_return outcome<void>{};
+task<outcome<chat_change>> postgres_store::add_member(chat_id chat, user_id user, member_role role,
+                                                      micros now) {
+  return change_chat(sql::add_member, params(chat, user, role_name(role), now), "add_member");
+}
+
+task<outcome<chat_change>> postgres_store::remove_member(chat_id chat, user_id user) {
+  return change_chat(sql::remove_member, params(chat, user), "remove_member");
+}
+
+task<outcome<chat_change>> postgres_store::rename_chat(chat_id chat, std::string name) {
+  return change_chat(sql::rename_chat, params(chat, std::move(name)), "rename_chat");
 }
 
 }  // namespace windi::pg

@@ -11,31 +11,18 @@ namespace windi::pg {
 
 namespace {
 
-// "{1,2,3}" -> {1, 2, 3}
-std::vector<user_id> read_id_array(std::string_view text) {
-  std::vector<user_id> ids;
-  std::int64_t value = 0;
-  bool in_number = false;
-  for (char ch : text) {
-    if (ch >= '0' && ch <= '9') {
-      value = value * 10 + (ch - '0');
-      in_number = true;
-    } else if (in_number) {
-      ids.push_back(value);
-      value = 0;
-      in_number = false;
-    }
-  }
-  if (in_number) ids.push_back(value);
-  return ids;
-}
-
-// A row of windi_append_messages: ordinal, status, the message's columns, duplicate, members.
+// A row of windi_append_messages: ordinal, status, duplicate, member ids, then the message and its reactions.
 outcome<appended_message> read_appended(result const& r, int row) {
   auto status = r.view(row, 1);
+  if (status == "ok")
+    return appended_message{read_message(r, row, 4), r.boolean(row, 2), read_id_array(r.view(row, 3))};
   if (status == "not_found") return fail(errc::not_found, "Chat not found");
   if (status == "forbidden") return fail(errc::forbidden, "Not a member of this chat");
-  return appended_message{read_message(r, row, 2), r.boolean(row, 10), read_id_array(r.view(row, 11))};
+  // One answer for an unknown id and another chat's message: nothing about other chats leaks.
+  if (status == "bad_reply") return fail(errc::validation, "Message to reply to not found", "reply_to");
+  if (status == "deleted_reply")
+    return fail(errc::validation, "Cannot reply to a deleted message", "reply_to");
+  return fail(errc::internal, "append_messages: unexpected status " + std::string(status));
 }
 
 std::string batch_json(std::vector<new_message> const& batch) {
@@ -43,20 +30,17 @@ std::string batch_json(std::vector<new_message> const& batch) {
   rows.reserve(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto const& m = batch[i];
-    boost::json::object row{{"ordinal", i},   {"chat", m.chat},       {"sender", m.sender_id},
-                            {"text", m.text}, {"client_id", nullptr}, {"created_at", m.created_at}};
+    boost::json::object row{{"ordinal", i},       {"chat", m.chat},       {"sender", m.sender_id},
+                            {"text", m.text},     {"client_id", nullptr}, {"created_at", m.created_at},
+                            {"reply_to", nullptr}};
     if (m.client_message_id) row["client_id"] = *m.client_message_id;
+    if (m.reply_to) row["reply_to"] = *m.reply_to;
     rows.push_back(std::move(row));
   }
   return boost::json::serialize(rows);
 }
 
 }  // namespace
-
-task<outcome<appended_message>> postgres_store::append_message(new_message m) {
-  auto& shard = *appends_[static_cast<std::size_t>(m.chat) % appends_.size()];
-  return shard.append(std::move(m));
-}
 
 task<outcome<appended_message>> postgres_store::append_one(new_message m) {
   std::vector<new_message> alone;
@@ -81,7 +65,7 @@ task<outcome<std::vector<outcome<appended_message>>>> postgres_store::append_sta
   co_return results;
 }
 
-task<std::vector<outcome<appended_message>>> postgres_store::append_batch(std::vector<new_message> batch) {
+task<std::vector<outcome<appended_message>>> postgres_store::append_messages(std::vector<new_message> batch) {
   auto together = co_await append_statement(batch);
   if (together) co_return std::move(*together);
   if (batch.size() == 1 || together.error().code == errc::unavailable) {
@@ -98,7 +82,6 @@ task<outcome<std::vector<message>>> postgres_store::history(history_query q) {
   auto c = co_await begin();
   if (!c) co_return c.error();
   int limit = std::max(q.limit, 0);
-  bool newest_first = !q.after_seq.has_value();
   outcome<result> r = fail(errc::internal, "history: no query");
   if (q.before_seq) {
     r = co_await query(*c, sql::history_before, params(q.chat, *q.before_seq, limit), "history");
@@ -111,7 +94,6 @@ task<outcome<std::vector<message>>> postgres_store::history(history_query q) {
   std::vector<message> page;
   page.reserve(r->rows());
   for (int row = 0; row < r->rows(); ++row) page.push_back(read_message(*r, row));
-  if (newest_first) std::reverse(page.begin(), page.end());
   co_return page;
 }
 

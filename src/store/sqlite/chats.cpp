@@ -29,6 +29,12 @@ std::optional<member> find_member(connection& db, chat_id chat, user_id user) {
   return read_member(s, 0);
 }
 
+std::vector<user_id> member_ids_of(chat const& c) {
+  std::vector<user_id> ids;
+  for (auto const& m : c.members) ids.push_back(m.id);
+  return ids;
+}
+
 }  // namespace
 
 outcome<store::private_chat_result> find_or_create_private_chat(connection& db, user_id a, user_id b,
@@ -86,24 +92,28 @@ outcome<std::optional<member>> get_membership(connection& db, chat_id chat, user
   return find_member(db, chat, user);
 }
 
-outcome<member> add_member(connection& db, chat_id chat, user_id user, member_role role, micros now) {
+outcome<chat_change> add_member(connection& db, chat_id chat, user_id user, member_role role, micros now) {
   transaction tx(db, transaction::mode::write);
   if (!db.query("SELECT 1 FROM chats WHERE id = ?1", chat).step())
     return fail(errc::not_found, "Chat not found");
   if (!user_exists(db, user)) return fail(errc::not_found, "User not found");
-  auto existing = find_member(db, chat, user);
-  if (!existing) {
+  std::int64_t change = 0;
+  if (!find_member(db, chat, user)) {
     insert_member(db, chat, user, role, now);
-    existing = find_member(db, chat, user);
+    change = next_change(db, chat);
   }
+  auto info = load_chat(db, chat);
   tx.commit();
-  return std::move(*existing);
+  auto audience = member_ids_of(*info);
+  return chat_change{.info = std::move(*info), .change = change, .audience = std::move(audience)};
 }
 
-outcome<void> remove_member(connection& db, chat_id chat, user_id user) {
+outcome<chat_change> remove_member(connection& db, chat_id chat, user_id user) {
   transaction tx(db, transaction::mode::write);
   auto removed = find_member(db, chat, user);
   if (!removed) return fail(errc::not_found, "Not a member of this chat");
+  // The removed member hears of the removal, and of nothing after it.
+  auto audience = member_ids_of(db, chat);
   db.query("DELETE FROM chat_members WHERE chat_id = ?1 AND user_id = ?2", chat, user).run();
   if (removed->role == member_role::admin) {
     // A group must keep an admin while anyone is left in it.
@@ -117,8 +127,25 @@ outcome<void> remove_member(connection& db, chat_id chat, user_id user) {
           chat)
         .run();
   }
+  auto change = next_change(db, chat);
+  auto info = load_chat(db, chat);
   tx.commit();
-  return {};
+  return chat_change{.info = std::move(*info), .change = change, .audience = std::move(audience)};
+}
+
+outcome<chat_change> rename_chat(connection& db, chat_id chat, std::string const& name) {
+  transaction tx(db, transaction::mode::write);
+  auto info = load_chat(db, chat);
+  if (!info) return fail(errc::not_found, "Chat not found");
+  std::int64_t change = 0;
+  if (info->name != name) {
+    db.query("UPDATE chats SET name = ?2 WHERE id = ?1", chat, name).run();
+    change = next_change(db, chat);
+    info = load_chat(db, chat);
+  }
+  tx.commit();
+  auto audience = member_ids_of(*info);
+  return chat_change{.info = std::move(*info), .change = change, .audience = std::move(audience)};
 }
 
 }  // namespace windi::sqlite

@@ -40,6 +40,14 @@ void statement::bind(int index, std::optional<std::string> const& value) {
   }
 }
 
+void statement::bind(int index, std::optional<std::int64_t> const& value) {
+  if (value) {
+    bind(index, *value);
+  } else {
+    bind(index, std::nullopt);
+  }
+}
+
 void statement::bind(int index, std::nullopt_t) { check(sqlite3_bind_null(stmt_, index), db_, "bind"); }
 
 bool statement::step() {
@@ -86,7 +94,9 @@ connection::connection(std::string const& path) {
       "PRAGMA busy_timeout = 5000;"
       "PRAGMA journal_mode = WAL;"
       "PRAGMA synchronous = FULL;"
-      "PRAGMA foreign_keys = ON;");
+      "PRAGMA foreign_keys = ON;"
+      // A deleted message's text must not survive in the file: freed space is overwritten with zeros.
+      "PRAGMA secure_delete = ON;");
 }
 
 connection::~connection() {

@@ -41,6 +41,7 @@ class statement {
   void bind(int index, std::string const& value) { bind(index, std::string_view(value)); }
   void bind(int index, char const* value) { bind(index, std::string_view(value)); }
   void bind(int index, std::optional<std::string> const& value);
+  void bind(int index, std::optional<std::int64_t> const& value);
   void bind(int index, std::nullopt_t);
 
   // True when a row is available, false when the statement is done.
@@ -55,6 +56,10 @@ class statement {
   bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   std::string text(int column) const;
   std::optional<std::string> optional_text(int column) const;
+  std::optional<std::int64_t> optional_int64(int column) const {
+    if (is_null(column)) return std::nullopt;
+    return int64(column);
+  }
 
  private:
   sqlite3_stmt* stmt_;

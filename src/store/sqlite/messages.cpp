@@ -7,16 +7,23 @@
 namespace windi::sqlite {
 namespace {
 
+// With its reactions.
 std::optional<message> find_message(connection& db, std::string_view sql, auto const&... args) {
-  auto s = db.query(sql, args...);
-  if (!s.step()) return std::nullopt;
-  return read_message(s, 0);
+  std::optional<message> found;
+  {
+    auto s = db.query(sql, args...);
+    if (!s.step()) return std::nullopt;
+    found = read_message(s, 0);
+  }
+  load_reactions(db, *found);
+  return found;
 }
 
-std::vector<message> read_page(statement& s, bool newest_first) {
+std::vector<message> read_page(connection& db, statement& s, bool newest_first) {
   std::vector<message> page;
   while (s.step()) page.push_back(read_message(s, 0));
   if (newest_first) std::reverse(page.begin(), page.end());
+  load_reactions(db, page);
   return page;
 }
 
@@ -32,10 +39,12 @@ outcome<appended_message> append_one(connection& db, new_message const& m) {
   static constexpr auto by_id = concat(select_message_sql, "WHERE m.id = ?1");
 
   std::int64_t last_seq = 0;
+  std::int64_t last_change = 0;
   {
-    auto s = db.query("SELECT last_seq FROM chats WHERE id = ?1", m.chat);
+    auto s = db.query("SELECT last_seq, last_change FROM chats WHERE id = ?1", m.chat);
     if (!s.step()) return fail(errc::not_found, "Chat not found");
     last_seq = s.int64(0);
+    last_change = s.int64(1);
   }
   std::vector<user_id> members;
   bool is_member = false;
@@ -53,21 +62,33 @@ outcome<appended_message> append_one(connection& db, new_message const& m) {
           .stored = std::move(*earlier), .duplicate = true, .members = std::move(members)};
     }
   }
+  if (m.reply_to) {
+    // One answer for an unknown id and another chat's message: nothing about other chats leaks.
+    auto s = db.query("SELECT chat_id, deleted_at FROM messages WHERE id = ?1", *m.reply_to);
+    if (!s.step() || s.int64(0) != m.chat) {
+      return fail(errc::validation, "Message to reply to not found", "reply_to");
+    }
+    if (!s.is_null(1)) return fail(errc::validation, "Cannot reply to a deleted message", "reply_to");
+  }
   std::int64_t const seq = last_seq + 1;
+  std::int64_t const change = last_change + 1;
   db.query(
-        "INSERT INTO messages (chat_id, seq, sender_id, text, client_message_id, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        m.chat, seq, m.sender_id, m.text, m.client_message_id, m.created_at)
+        "INSERT INTO messages (chat_id, seq, change_seq, sender_id, text, client_message_id, created_at, "
+        "reply_to_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        m.chat, seq, change, m.sender_id, m.text, m.client_message_id, m.created_at, m.reply_to)
       .run();
   message_id const id = db.last_insert_rowid();
-  db.query("UPDATE chats SET last_seq = ?2, last_activity_at = ?3 WHERE id = ?1", m.chat, seq, m.created_at)
+  db.query("UPDATE chats SET last_seq = ?2, last_change = ?3, last_activity_at = ?4 WHERE id = ?1", m.chat,
+           seq, change, m.created_at)
       .run();
   // The sender has read its own message, which keeps unread_count a plain subtraction.
   db.query("UPDATE chat_members SET last_read_seq = ?3 WHERE chat_id = ?1 AND user_id = ?2", m.chat,
            m.sender_id, seq)
       .run();
-  auto stored = find_message(db, by_id, id);
-  return appended_message{.stored = std::move(*stored), .duplicate = false, .members = std::move(members)};
+  // A new message has no reactions yet: no reaction query on the hot path.
+  auto s = db.query(by_id, id);
+  s.step();
+  return appended_message{.stored = read_message(s, 0), .duplicate = false, .members = std::move(members)};
 }
 
 }  // namespace
@@ -107,14 +128,14 @@ outcome<std::vector<message>> history(connection& db, history_query const& q) {
              "ORDER BY m.seq DESC LIMIT ?2");
   if (q.before_seq) {
     auto s = db.query(before, q.chat, *q.before_seq, q.limit);
-    return read_page(s, true);
+    return read_page(db, s, true);
   }
   if (q.after_seq) {
     auto s = db.query(after, q.chat, *q.after_seq, q.limit);
-    return read_page(s, false);
+    return read_page(db, s, false);
   }
   auto s = db.query(newest, q.chat, q.limit, q.offset);
-  return read_page(s, true);
+  return read_page(db, s, true);
 }
 
 outcome<message> get_message(connection& db, message_id id) {
@@ -153,11 +174,12 @@ outcome<std::vector<chat_summary>> list_chats(connection& db, user_id user) {
   // (chat_id, seq) = (id, last_seq)), then every member of those chats. One snapshot for both.
   static constexpr char summaries[] =
       "SELECT c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.last_activity_at, "
-      "       me.last_read_seq, "
-      "       m.id, m.chat_id, m.seq, m.sender_id, u.username, m.text, m.client_message_id, m.created_at "
+      "c.last_change, "
+      "       me.last_read_seq, " WINDI_SQLITE_MESSAGE_COLUMNS
       "FROM chat_members me JOIN chats c ON c.id = me.chat_id "
       "LEFT JOIN messages m ON m.chat_id = c.id AND m.seq = c.last_seq "
-      "LEFT JOIN users u ON u.id = m.sender_id "
+      "LEFT JOIN users u ON u.id = m.sender_id LEFT JOIN messages r ON r.id = m.reply_to_id "
+      "LEFT JOIN users ru ON ru.id = r.sender_id "
       "WHERE me.user_id = ?1 ORDER BY c.last_activity_at DESC, c.id DESC";
   static constexpr char members[] =
       "SELECT cm.chat_id, cm.user_id, u.username, cm.role, cm.last_read_seq, cm.joined_at "
@@ -184,6 +206,17 @@ outcome<std::vector<chat_summary>> list_chats(connection& db, user_id user) {
     while (s.step()) {
       auto it = position.find(s.int64(0));
       if (it != position.end()) list[it->second].info.members.push_back(read_member(s, 1));
+    }
+  }
+  {
+    std::vector<message> last;
+    for (auto& summary : list) {
+      if (summary.last_message) last.push_back(std::move(*summary.last_message));
+    }
+    load_reactions(db, last);
+    auto next = last.begin();
+    for (auto& summary : list) {
+      if (summary.last_message) summary.last_message = std::move(*next++);
     }
   }
   tx.commit();

@@ -28,8 +28,9 @@ outcome<chat> create_group_chat(connection& db, user_id creator, std::string con
                                 std::vector<user_id> member_ids, micros now);
 outcome<chat> get_chat(connection& db, chat_id id);
 outcome<std::optional<member>> get_membership(connection& db, chat_id chat, user_id user);
-outcome<member> add_member(connection& db, chat_id chat, user_id user, member_role role, micros now);
-outcome<void> remove_member(connection& db, chat_id chat, user_id user);
+outcome<chat_change> add_member(connection& db, chat_id chat, user_id user, member_role role, micros now);
+outcome<chat_change> remove_member(connection& db, chat_id chat, user_id user);
+outcome<chat_change> rename_chat(connection& db, chat_id chat, std::string const& name);
 
 // messages.cpp
 // All of `batch` in one write transaction (one fsync); one outcome per message, in order.
@@ -38,6 +39,15 @@ outcome<std::vector<message>> history(connection& db, history_query const& q);
 outcome<message> get_message(connection& db, message_id id);
 outcome<read_marker> mark_read(connection& db, chat_id chat, user_id reader, std::int64_t up_to_seq);
 outcome<std::vector<chat_summary>> list_chats(connection& db, user_id user);
+
+// changes.cpp: changes to stored messages.
+outcome<message_change> edit_message(connection& db, message_id id, user_id editor, std::string const& text,
+                                     micros now);
+outcome<message_change> delete_message(connection& db, message_id id, user_id by, micros now);
+outcome<message_change> set_reaction(connection& db, message_id id, user_id user, std::string const& emoji,
+                                     bool present, int max_distinct, micros now);
+outcome<std::vector<message>> changes_since(connection& db, chat_id chat, std::int64_t after_change,
+                                            std::int64_t up_to_change, int limit);
 
 // schema.cpp
 outcome<int> migrate(connection& db, micros now);
@@ -58,15 +68,30 @@ constexpr sql_text<N + M - 1> concat(char const (&head)[N], char const (&tail)[M
 }
 
 // rows.cpp: shared by the files above; they run inside the caller's transaction.
+// A message with the preview of the message it replies to (as that one is now); reactions come separately
+// (load_reactions), one query per page.
+#define WINDI_SQLITE_MESSAGE_COLUMNS                                                                  \
+  "m.id, m.chat_id, m.seq, m.sender_id, u.username, m.text, m.client_message_id, m.created_at, "      \
+  "m.change_seq, m.edited_at, m.deleted_at, r.id, r.sender_id, ru.username, substr(r.text, 1, 100), " \
+  "r.deleted_at "
+#define WINDI_SQLITE_MESSAGE_JOINS                                                   \
+  "JOIN users u ON u.id = m.sender_id LEFT JOIN messages r ON r.id = m.reply_to_id " \
+  "LEFT JOIN users ru ON ru.id = r.sender_id "
 inline constexpr char select_message_sql[] =
-    "SELECT m.id, m.chat_id, m.seq, m.sender_id, u.username, m.text, m.client_message_id, m.created_at "
-    "FROM messages m JOIN users u ON u.id = m.sender_id ";
-inline constexpr int message_column_count = 8;
+    "SELECT " WINDI_SQLITE_MESSAGE_COLUMNS "FROM messages m " WINDI_SQLITE_MESSAGE_JOINS;
+inline constexpr int message_column_count = 16;
 message read_message(statement const& s, int first);
+// Fills in the reactions of every message given, with one query.
+void load_reactions(connection& db, std::vector<message>& messages);
+void load_reactions(connection& db, message& m);
+// Takes the chat's next change number; the caller's write transaction holds the chat.
+std::int64_t next_change(connection& db, chat_id chat);
+std::vector<user_id> member_ids_of(connection& db, chat_id chat);
 
 inline constexpr char select_chat_sql[] =
-    "SELECT c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.last_activity_at FROM chats c ";
-inline constexpr int chat_column_count = 7;
+    "SELECT c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.last_activity_at, c.last_change "
+    "FROM chats c ";
+inline constexpr int chat_column_count = 8;
 chat read_chat(statement const& s, int first);
 
 inline constexpr char select_member_sql[] =

@@ -1,5 +1,8 @@
 #include "store/sqlite/operations.hpp"
 
+#include <algorithm>
+#include <unordered_map>
+
 namespace windi::sqlite {
 
 message read_message(statement const& s, int first) {
@@ -12,7 +15,70 @@ message read_message(statement const& s, int first) {
   m.text = s.text(first + 5);
   m.client_message_id = s.optional_text(first + 6);
   m.created_at = s.int64(first + 7);
+  m.change_seq = s.int64(first + 8);
+  m.edited_at = s.optional_int64(first + 9);
+  m.deleted = !s.is_null(first + 10);
+  if (!s.is_null(first + 11)) {
+    m.reply_to = reply_preview{.id = s.int64(first + 11),
+                               .sender_id = s.int64(first + 12),
+                               .sender_username = s.text(first + 13),
+                               .text = s.text(first + 14),
+                               .deleted = !s.is_null(first + 15)};
+  }
   return m;
+}
+
+void load_reactions(connection& db, std::vector<message>& messages) {
+  if (messages.empty()) return;
+  std::string ids = "[";
+  std::unordered_map<message_id, message*> by_id;
+  for (auto& m : messages) {
+    if (ids.size() > 1) ids += ',';
+    ids += std::to_string(m.id);
+    by_id.emplace(m.id, &m);
+  }
+  ids += ']';
+  // Oldest first, so each message's emoji come in the order of their first reaction.
+  auto s = db.query(
+      "SELECT mr.message_id, mr.emoji, mr.user_id FROM message_reactions mr "
+      "WHERE mr.message_id IN (SELECT value FROM json_each(?1)) ORDER BY mr.message_id, mr.created_at, "
+      "mr.user_id",
+      ids);
+  while (s.step()) {
+    auto it = by_id.find(s.int64(0));
+    if (it == by_id.end()) continue;
+    auto& reactions = it->second->reactions;
+    auto emoji = s.text(1);
+    auto same = std::find_if(reactions.begin(), reactions.end(),
+                             [&](reaction_summary const& r) { return r.emoji == emoji; });
+    if (same == reactions.end())
+      same = reactions.insert(reactions.end(), reaction_summary{std::move(emoji), 0, {}});
+    ++same->count;
+    if (same->user_ids.size() < reaction_user_ids_shown) same->user_ids.push_back(s.int64(2));
+  }
+}
+
+void load_reactions(connection& db, message& m) {
+  std::vector<message> one;
+  one.push_back(std::move(m));
+  load_reactions(db, one);
+  m = std::move(one.front());
+}
+
+std::int64_t next_change(connection& db, chat_id chat) {
+  auto s =
+      db.query("UPDATE chats SET last_change = last_change + 1 WHERE id = ?1 RETURNING last_change", chat);
+  if (!s.step()) throw sqlite_error(SQLITE_NOTFOUND, "next_change: no chat " + std::to_string(chat));
+  auto change = s.int64(0);
+  s.run();
+  return change;
+}
+
+std::vector<user_id> member_ids_of(connection& db, chat_id chat) {
+  std::vector<user_id> ids;
+  auto s = db.query("SELECT user_id FROM chat_members WHERE chat_id = ?1 ORDER BY user_id", chat);
+  while (s.step()) ids.push_back(s.int64(0));
+  return ids;
 }
 
 chat read_chat(statement const& s, int first) {
@@ -24,6 +90,7 @@ chat read_chat(statement const& s, int first) {
   c.created_at = s.int64(first + 4);
   c.last_seq = s.int64(first + 5);
   c.last_activity_at = s.int64(first + 6);
+  c.last_change = s.int64(first + 7);
   return c;
 }
 

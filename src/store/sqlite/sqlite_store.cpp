@@ -1,6 +1,5 @@
 // The SQLite store: one connection owned by one dedicated thread. Every call is shipped to that thread with
 // offload(), so no I/O thread ever blocks on the database and the connection needs no locking.
-#include "store/append_batcher.hpp"
 #include "store/open_store.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/operations.hpp"
@@ -20,8 +19,6 @@ namespace {
 
 using sqlite::connection;
 using sqlite::sqlite_error;
-
-constexpr std::size_t max_append_batch = 256;
 
 failure to_failure(char const* operation, sqlite_error const& e) {
   switch (e.code() & 0xff) {
@@ -105,18 +102,54 @@ class sqlite_store final : public store {
     return call<std::vector<chat_summary>>("list_chats",
                                            [user](connection& db) { return sqlite::list_chats(db, user); });
   }
-  task<outcome<member>> add_member(chat_id chat, user_id user, member_role role, micros now) override {
-    return call<member>("add_member", [chat, user, role, now](connection& db) {
+  task<outcome<chat_change>> add_member(chat_id chat, user_id user, member_role role, micros now) override {
+    return call<chat_change>("add_member", [chat, user, role, now](connection& db) {
       return sqlite::add_member(db, chat, user, role, now);
     });
   }
-  task<outcome<void>> remove_member(chat_id chat, user_id user) override {
-    return call<void>("remove_member",
-                      [chat, user](connection& db) { return sqlite::remove_member(db, chat, user); });
+  task<outcome<chat_change>> remove_member(chat_id chat, user_id user) override {
+    return call<chat_change>("remove_member",
+                             [chat, user](connection& db) { return sqlite::remove_member(db, chat, user); });
+  }
+  task<outcome<chat_change>> rename_chat(chat_id chat, std::string name) override {
+    return call<chat_change>("rename_chat", [chat, name = std::move(name)](connection& db) {
+      return sqlite::rename_chat(db, chat, name);
+    });
   }
 
-  task<outcome<appended_message>> append_message(new_message m) override {
-    return appends_.append(std::move(m));
+  task<outcome<message_change>> edit_message(message_id id, user_id editor, std::string text,
+                                             micros now) override {
+    return call<message_change>("edit_message", [id, editor, text = std::move(text), now](connection& db) {
+      return sqlite::edit_message(db, id, editor, text, now);
+    });
+  }
+  task<outcome<message_change>> delete_message(message_id id, user_id by, micros now) override {
+    return call<message_change>(
+        "delete_message", [id, by, now](connection& db) { return sqlite::delete_message(db, id, by, now); });
+  }
+  task<outcome<message_change>> set_reaction(message_id id, user_id user, std::string emoji, bool present,
+                                             int max_distinct, micros now) override {
+    return call<message_change>(
+        "set_reaction", [id, user, emoji = std::move(emoji), present, max_distinct, now](connection& db) {
+          return sqlite::set_reaction(db, id, user, emoji, present, max_distinct, now);
+        });
+  }
+  task<outcome<std::vector<message>>> changes_since(chat_id chat, std::int64_t after_change,
+                                                    std::int64_t up_to_change, int limit) override {
+    return call<std::vector<message>>(
+        "changes_since", [chat, after_change, up_to_change, limit](connection& db) {
+          return sqlite::changes_since(db, chat, after_change, up_to_change, limit);
+        });
+  }
+
+  task<std::vector<outcome<appended_message>>> append_messages(std::vector<new_message> batch) override {
+    return offload(worker_.get_executor(), [this, batch = std::move(batch)]() -> append_results {
+      try {
+        return sqlite::append_messages(*db_, batch);
+      } catch (sqlite_error const& e) {
+        return append_results(batch.size(), to_failure("append_messages", e));
+      }
+    });
   }
   task<outcome<std::vector<message>>> history(history_query q) override {
     return call<std::vector<message>>("history", [q](connection& db) { return sqlite::history(db, q); });
@@ -152,17 +185,6 @@ class sqlite_store final : public store {
  private:
   using append_results = std::vector<outcome<appended_message>>;
 
-  // Every append queued while the previous batch commits goes into one transaction: one fsync for all.
-  task<append_results> append_batch(std::vector<new_message> batch) {
-    return offload(worker_.get_executor(), [this, batch = std::move(batch)]() -> append_results {
-      try {
-        return sqlite::append_messages(*db_, batch);
-      } catch (sqlite_error const& e) {
-        return append_results(batch.size(), to_failure("append_messages", e));
-      }
-    });
-  }
-
   // Runs fn(connection) on the store's thread; SQLite errors become failures, never exceptions.
   template <class T, class Fn>
   task<outcome<T>> call(char const* operation, Fn fn) {
@@ -177,9 +199,6 @@ class sqlite_store final : public store {
 
   boost::asio::thread_pool worker_{1};
   std::unique_ptr<connection> db_;  // touched only on worker_'s thread
-  append_batcher appends_{worker_.get_executor(),
-                          [this](std::vector<new_message> batch) { return append_batch(std::move(batch)); },
-                          max_append_batch, 1};
 };
 
 }  // namespace

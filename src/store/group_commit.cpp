@@ -1,0 +1,98 @@
+#include "store/group_commit.hpp"
+
+#include "store/append_batcher.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace windi {
+namespace {
+
+class group_commit_store final : public store {
+ public:
+  group_commit_store(std::unique_ptr<store> inner, boost::asio::any_io_executor io,
+                     group_commit_options options)
+      : inner_(std::move(inner)) {
+    for (int i = 0; i < std::max(options.shards, 1); ++i) {
+      shards_.push_back(std::make_unique<append_batcher>(
+          io, [this](std::vector<new_message> batch) { return inner_->append_messages(std::move(batch)); },
+          options.max_batch, 1));
+    }
+  }
+
+  task<outcome<appended_message>> append_message(new_message m) override {
+    // A chat's appends always go to the same shard, so they commit in the order they were made.
+    auto& shard = *shards_[static_cast<std::size_t>(m.chat) % shards_.size()];
+    return shard.append(std::move(m));
+  }
+  task<std::vector<outcome<appended_message>>> append_messages(std::vector<new_message> batch) override {
+    return inner_->append_messages(std::move(batch));
+  }
+
+  task<outcome<user>> create_user(new_user u) override { return inner_->create_user(std::move(u)); }
+  task<outcome<user_credentials>> find_credentials(std::string username) override {
+    return inner_->find_credentials(std::move(username));
+  }
+  task<outcome<user>> get_user(user_id id) override { return inner_->get_user(id); }
+  task<outcome<std::vector<user>>> search_users(std::string prefix, user_id except, int limit) override {
+    return inner_->search_users(std::move(prefix), except, limit);
+  }
+  task<outcome<private_chat_result>> find_or_create_private_chat(user_id a, user_id b, micros now) override {
+    return inner_->find_or_create_private_chat(a, b, now);
+  }
+  task<outcome<chat>> create_group_chat(user_id creator, std::string name, std::vector<user_id> member_ids,
+                                        micros now) override {
+    return inner_->create_group_chat(creator, std::move(name), std::move(member_ids), now);
+  }
+  task<outcome<chat>> get_chat(chat_id id) override { return inner_->get_chat(id); }
+  task<outcome<std::optional<member>>> get_membership(chat_id chat, user_id user) override {
+    return inner_->get_membership(chat, user);
+  }
+  task<outcome<std::vector<chat_summary>>> list_chats(user_id user) override {
+    return inner_->list_chats(user);
+  }
+  task<outcome<chat_change>> add_member(chat_id chat, user_id user, member_role role, micros now) override {
+    return inner_->add_member(chat, user, role, now);
+  }
+  task<outcome<chat_change>> remove_member(chat_id chat, user_id user) override {
+    return inner_->remove_member(chat, user);
+  }
+  task<outcome<chat_change>> rename_chat(chat_id chat, std::string name) override {
+    return inner_->rename_chat(chat, std::move(name));
+  }
+  task<outcome<message_change>> edit_message(message_id id, user_id editor, std::string text,
+                                             micros now) override {
+    return inner_->edit_message(id, editor, std::move(text), now);
+  }
+  task<outcome<message_change>> delete_message(message_id id, user_id by, micros now) override {
+    return inner_->delete_message(id, by, now);
+  }
+  task<outcome<message_change>> set_reaction(message_id id, user_id user, std::string emoji, bool present,
+                                             int max_distinct, micros now) override {
+    return inner_->set_reaction(id, user, std::move(emoji), present, max_distinct, now);
+  }
+  task<outcome<std::vector<message>>> changes_since(chat_id chat, std::int64_t after_change,
+                                                    std::int64_t up_to_change, int limit) override {
+    return inner_->changes_since(chat, after_change, up_to_change, limit);
+  }
+  task<outcome<std::vector<message>>> history(history_query q) override { return inner_->history(q); }
+  task<outcome<message>> get_message(message_id id) override { return inner_->get_message(id); }
+  task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) override {
+    return inner_->mark_read(chat, reader, up_to_seq);
+  }
+  task<outcome<int>> migrate() override { return inner_->migrate(); }
+  task<store_health> health() override { return inner_->health(); }
+
+ private:
+  std::unique_ptr<store> inner_;
+  std::vector<std::unique_ptr<append_batcher>> shards_;  // destroyed before inner_
+};
+
+}  // namespace
+
+std::unique_ptr<store> with_group_commit(std::unique_ptr<store> inner, boost::asio::any_io_executor io,
+                                         group_commit_options options) {
+  return std::make_unique<group_commit_store>(std::move(inner), std::move(io), options);
+}
+
+}  // namespace windi
