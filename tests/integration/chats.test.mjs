@@ -6,10 +6,16 @@ import { it } from 'node:test';
 import { forEachBackend } from './harness.mjs';
 
 const ABSENT_CHAT = 2_000_000_000;
+const ABSENT_MESSAGE = 2_000_000_000;
 
 function assertChatNotFound(res, what) {
   assert.equal(res.status, 404, `${what}: ${res.text}`);
   assert.deepEqual(res.body, { detail: 'Chat not found' }, what);
+}
+
+function assertMessageNotFound(res, what) {
+  assert.equal(res.status, 404, `${what}: ${res.text}`);
+  assert.deepEqual(res.body, { detail: 'Message not found' }, what);
 }
 
 function assertValidation(res, location, field) {
@@ -239,10 +245,44 @@ forEachBackend('chats', (ctx) => {
       );
       assertChatNotFound(await api.post(`/api/v1/chats/${chatId}/leave`, { token: eve.token }), `${what}: leave`);
     }
+    // the routes that change a chat or a message (after the ones above, so that those are checked in any case)
+    const groupMsg = await api.send(bob, group.id, 'club words');
+    for (const chatId of [priv.id, group.id, ABSENT_CHAT]) {
+      const what = chatId === ABSENT_CHAT ? 'absent chat' : `chat ${chatId}`;
+      assertChatNotFound(
+        await api.request('PATCH', `/api/v1/chats/${chatId}`, { token: eve.token, json: { name: 'mine now' } }),
+        `${what}: rename`,
+      );
+    }
+    const thumbsUp = encodeURIComponent('👍');
+    for (const messageId of [msg.id, groupMsg.id, ABSENT_MESSAGE]) {
+      const what = messageId === ABSENT_MESSAGE ? 'absent message' : `message ${messageId}`;
+      const routes = [
+        ['PATCH', `/api/v1/messages/${messageId}`, { text: 'edited by eve' }, 'edit'],
+        ['DELETE', `/api/v1/messages/${messageId}`, undefined, 'delete'],
+        ['PUT', `/api/v1/messages/${messageId}/reactions/${thumbsUp}`, undefined, 'react'],
+        ['DELETE', `/api/v1/messages/${messageId}/reactions/${thumbsUp}`, undefined, 'unreact'],
+      ];
+      for (const [method, route, json, action] of routes) {
+        const res = await api.request(method, route, { token: eve.token, json });
+        assertMessageNotFound(res, `${what}: ${action}`);
+      }
+    }
+    // replying from outside: the chat is not found, whatever the message
+    assertChatNotFound(
+      await api.post('/api/v1/messages', { token: eve.token, json: { chat_id: priv.id, text: 're', reply_to: msg.id } }),
+      'reply from outside',
+    );
     assert.deepEqual(await api.chats(eve), []);
     // nothing changed for the members
-    assert.deepEqual((await api.history(bob, priv.id)).map((m) => m.text), ['private words']);
-    assert.deepEqual(memberIds((await api.get(`/api/v1/chats/${group.id}`, { token: bob.token })).body), ids(alice, bob));
+    const privHistory = await api.history(bob, priv.id);
+    assert.deepEqual(privHistory.map((m) => m.text), ['private words']);
+    assert.deepEqual(privHistory[0].reactions, [], 'no reaction from the outsider');
+    assert.equal(privHistory[0].deleted, false);
+    assert.deepEqual((await api.history(alice, group.id)).map((m) => m.text), ['club words']);
+    const groupNow = (await api.get(`/api/v1/chats/${group.id}`, { token: bob.token })).body;
+    assert.deepEqual(memberIds(groupNow), ids(alice, bob));
+    assert.equal(groupNow.name, 'secret club');
   });
 
   it('lists chats newest activity first, with the last message', async () => {
