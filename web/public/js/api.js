@@ -98,15 +98,30 @@ export class Api {
   markRead(chatId, messageId) {
     return this.request('POST', `/chats/${chatId}/read`, { json: messageId ? { message_id: messageId } : {} });
   }
-  /** Messages in ascending order; `query` is {limit} plus at most one cursor (before_seq / after_seq). */
+  renameChat(chatId, name) {
+    return this.request('PATCH', `/chats/${chatId}`, { json: { name } });
+  }
+  /** Messages in ascending order; `query` is {limit} plus at most one cursor (before / after: a message id; before_seq / after_seq). */
   history(chatId, query = {}) {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null) qs.set(k, String(v));
     return this.request('GET', `/messages/history/${chatId}?${qs}`);
   }
-  send(chatId, text, clientMessageId) {
+  send(chatId, text, clientMessageId, replyTo = null) {
     return this.request('POST', '/messages/', {
-      json: { chat_id: chatId, text, client_message_id: clientMessageId },
+      json: { chat_id: chatId, text, client_message_id: clientMessageId, reply_to: replyTo },
     });
+  }
+  editMessage(messageId, text) {
+    return this.request('PATCH', `/messages/${messageId}`, { json: { text } });
+  }
+  deleteMessage(messageId) {
+    return this.request('DELETE', `/messages/${messageId}`);
+  }
+  react(messageId, emoji) {
+    return this.request('PUT', `/messages/${messageId}/reactions/${encodeURIComponent(emoji)}`);
+  }
+  unreact(messageId, emoji) {
+    return this.request('DELETE', `/messages/${messageId}/reactions/${encodeURIComponent(emoji)}`);
   }
 }

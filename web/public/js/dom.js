@@ -40,6 +40,48 @@ export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
 
+// ---- small UI pieces ---------------------------------------------------------------------------------
+
+export function toast(text) {
+  const el = h('div.toast', { testid: 'toast', role: 'status' }, text);
+  document.body.appendChild(el);
+  setTimeout(() => el.classList.add('leaving'), 3500);
+  setTimeout(() => el.remove(), 4000);
+}
+
+/** Shows `message` in a form's error line, or hides the line when there is none. */
+export function setFormError(el, message) {
+  el.hidden = !message;
+  el.textContent = message || '';
+}
+
+/** Disables `button` (and marks it busy) while `fn` runs. */
+export async function withBusy(button, fn) {
+  button.disabled = true;
+  button.classList.add('busy');
+  try {
+    return await fn();
+  } finally {
+    button.disabled = false;
+    button.classList.remove('busy');
+  }
+}
+
+export function debounce(fn, ms) {
+  let t;
+  return (...args) => {
+    clearTimeout(t);
+    t = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/** Grows a textarea with its text, up to 160 px. */
+export function autosize(textarea) {
+  textarea.style.height = '';
+  if (!textarea.value || textarea.offsetParent === null) return; // empty or hidden: the stylesheet's height
+  textarea.style.height = `${Math.min(textarea.scrollHeight + 2, 160)}px`;
+}
+
 /** A colored circle with initials; the color is stable per name. */
 export function avatar(name, { size = '', online = null, testid } = {}) {
   const label = String(name || '?');

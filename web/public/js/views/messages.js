@@ -1,0 +1,374 @@
+// The open chat's messages: day dividers, bubbles with delivery/read status, pending sends (retry/delete),
+// the history edge ("Loading…", "Beginning of the conversation"), the typing line, and the scroll position
+// (follow the bottom, keep the anchor when older pages arrive, load older pages near the top).
+
+import { $, clear, dayKey, formatDay, formatTime, h, setText, toast } from '../dom.js';
+import { loadOlder, loadUntil } from '../history.js';
+import { discardPending, retryPending, toggleReaction } from '../outbox.js';
+import { isMine, on, reactedByMe, readStatus, sortedMessages, state, typingText } from '../state.js';
+import { startReply } from './composer.js';
+import { openMessageMenu } from './message-menu.js';
+
+const LONG_PRESS_MS = 450;
+
+let stickToBottom = true;
+
+export function initMessages() {
+  const isOpen = (chatId) => chatId === state.openChatId;
+  on('messages', (chatId, opts) => isOpen(chatId) && renderMessages(opts));
+  on('reads', (chatId) => isOpen(chatId) && renderMessages());
+  on('chat', (chatId) => isOpen(chatId) && renderMessages());
+  on('loading', (chatId) => isOpen(chatId) && renderHistoryEdge());
+  on('typing', (chatId) => isOpen(chatId) && renderTyping());
+  on('open', (chatId, { changed }) => {
+    if (!chatId) return;
+    renderTyping();
+    if (changed) clear($('#message-list'));
+  });
+
+  const scroller = $('#message-scroller');
+  scroller.addEventListener('scroll', () => {
+    stickToBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
+    if (state.openChatId && scroller.scrollTop < 120) loadOlder(state.openChatId);
+  });
+  // When the pane changes size (typing line, composer growing, keyboard on phones), a reader at the
+  // bottom stays at the bottom.
+  new ResizeObserver(() => {
+    if (stickToBottom) scroller.scrollTop = scroller.scrollHeight;
+  }).observe(scroller);
+
+  const ul = $('#message-list');
+  ul.addEventListener('click', onListClick);
+  ul.addEventListener('contextmenu', (e) => {
+    const li = e.target.closest('.message');
+    if (!li || li.dataset.deleted || li.dataset.pending || !e.target.closest('.bubble')) return;
+    e.preventDefault();
+    openFor(li);
+  });
+  wireLongPress(ul);
+}
+
+/** The confirmed message a row shows. */
+function messageOf(li) {
+  const entry = state.msgs.get(state.openChatId);
+  return li?.dataset.messageId ? entry?.byId.get(Number(li.dataset.messageId)) : null;
+}
+
+function openFor(li, { keyboard = false } = {}) {
+  const m = messageOf(li);
+  if (m && !m.deleted) openMessageMenu(m, $('.bubble', li), { keyboard });
+}
+
+let suppressClick = false;
+
+function onListClick(e) {
+  if (suppressClick) {
+    suppressClick = false;
+    e.preventDefault();
+    return;
+  }
+  const li = e.target.closest('.message');
+  if (!li) return;
+  const tool = e.target.closest('[data-tool]');
+  if (tool) {
+    const m = messageOf(li);
+    if (!m) return;
+    if (tool.dataset.tool === 'reply') startReply(m);
+    else openFor(li, { keyboard: e.detail === 0 });
+    return;
+  }
+  const chip = e.target.closest('[data-testid="reaction-chip"]');
+  if (chip) {
+    const m = messageOf(li);
+    if (m) toggleReaction(m, chip.dataset.emoji);
+    return;
+  }
+  const quote = e.target.closest('[data-reply-to]');
+  if (quote) jumpTo(state.openChatId, Number(quote.dataset.replyTo));
+}
+
+/** Touch: holding a bubble still opens its menu. */
+function wireLongPress(ul) {
+  let press = null;
+  const cancel = () => {
+    if (press) clearTimeout(press.timer);
+    press = null;
+  };
+  ul.addEventListener('pointerdown', (e) => {
+    cancel();
+    if (e.pointerType === 'mouse' || !e.target.closest('.bubble')) return;
+    const li = e.target.closest('.message');
+    if (!li || li.dataset.deleted || li.dataset.pending) return;
+    press = {
+      x: e.clientX,
+      y: e.clientY,
+      timer: setTimeout(() => {
+        press = null;
+        window.getSelection()?.removeAllRanges(); // the hold may have started selecting text
+        suppressClick = true;
+        setTimeout(() => (suppressClick = false), 800);
+        openFor(li);
+      }, LONG_PRESS_MS),
+    };
+  });
+  ul.addEventListener('pointermove', (e) => {
+    if (press && Math.hypot(e.clientX - press.x, e.clientY - press.y) > 10) cancel();
+  });
+  for (const type of ['pointerup', 'pointercancel', 'pointerleave']) ul.addEventListener(type, cancel);
+}
+
+/** Scrolls to a message (a reply's original), loading older pages until it is there, and flashes it. */
+export async function jumpTo(chatId, messageId) {
+  const find = () => $(`#message-list [data-message-id="${messageId}"]`);
+  if (!find()) {
+    const found = await loadUntil(chatId, messageId);
+    if (state.openChatId !== chatId) return;
+    if (!found || !find()) return toast('The original message is not available.');
+  }
+  const li = find();
+  stickToBottom = false;
+  li.scrollIntoView({ block: 'center' });
+  li.classList.remove('flash');
+  void li.offsetWidth; // restart the animation
+  li.classList.add('flash');
+  setTimeout(() => li.isConnected && li.classList.remove('flash'), 1600);
+}
+
+function renderTyping() {
+  const el = $('#typing-indicator');
+  const text = state.openChatId ? typingText(state.openChatId) : '';
+  el.hidden = !text;
+  clear(el);
+  if (text) el.append(h('span.dots', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span', { testid: 'typing-text' }, text));
+}
+
+function renderHistoryEdge() {
+  const el = $('#history-edge');
+  const entry = state.openChatId && state.msgs.get(state.openChatId);
+  if (!entry) return setText(el, '');
+  let text = '';
+  let mode = '';
+  if (entry.loading || entry.loadingOlder) {
+    text = 'Loading…';
+    mode = 'loading';
+  } else if (entry.loaded && !entry.hasMore) {
+    text = entry.byId.size ? 'Beginning of the conversation' : 'No messages yet. Say hello!';
+    mode = 'start';
+  }
+  setText(el, text);
+  el.dataset.state = mode;
+}
+
+/** Loads older pages until the list can scroll (or there is nothing older). */
+function fillViewport(chatId) {
+  const scroller = $('#message-scroller');
+  const entry = state.msgs.get(chatId);
+  if (!entry?.loaded || !entry.hasMore || entry.loadingOlder) return;
+  if (scroller.scrollHeight <= scroller.clientHeight + 40) loadOlder(chatId);
+}
+
+/**
+ * Renders the open chat's messages, reusing elements by key. Keeps the scroll anchored when older
+ * messages are prepended, and follows the bottom when the reader was there.
+ */
+function renderMessages({ toBottom = false, keepAnchor = false } = {}) {
+  const chatId = state.openChatId;
+  const chat = chatId && state.chats.get(chatId);
+  if (!chat) return;
+  const entry = state.msgs.get(chatId);
+  const scroller = $('#message-scroller');
+  const ul = $('#message-list');
+  const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
+  const oldHeight = scroller.scrollHeight;
+  const oldTop = scroller.scrollTop;
+  renderHistoryEdge();
+
+  const rows = buildRows(chatId, entry);
+  const existing = new Map();
+  for (const li of ul.children) existing.set(li.dataset.key, li);
+  const keep = new Set(rows.map((r) => r.key));
+  for (const [key, li] of existing) if (!keep.has(key)) li.remove();
+
+  let cursor = ul.firstElementChild;
+  for (const row of rows) {
+    let li = existing.get(row.key);
+    const sig = rowSignature(row);
+    if (!li || li.windiSig !== sig) {
+      // New, or its content changed (edited, deleted, reactions, its quote): built afresh in place.
+      const fresh = createRow(row, chat);
+      fresh.dataset.key = row.key;
+      fresh.windiSig = sig;
+      if (li) {
+        if (li.classList.contains('flash')) fresh.classList.add('flash');
+        li.replaceWith(fresh);
+        if (cursor === li) cursor = fresh;
+      }
+      li = fresh;
+    }
+    updateRow(li, row, chat);
+    if (li !== cursor) ul.insertBefore(li, cursor);
+    else cursor = cursor.nextElementSibling;
+  }
+
+  if (toBottom || (atBottom && !keepAnchor)) {
+    scroller.scrollTop = scroller.scrollHeight;
+    stickToBottom = true;
+  } else if (keepAnchor) scroller.scrollTop = oldTop + (scroller.scrollHeight - oldHeight);
+  fillViewport(chatId);
+}
+
+/** Day dividers, confirmed messages by seq, then our pending sends. */
+function buildRows(chatId, entry) {
+  const confirmed = entry?.loaded || entry?.byId.size ? sortedMessages(entry) : [];
+  const pending = [...state.pending.values()].filter((p) => p.chat_id === chatId);
+  const rows = [];
+  let prevDay = null;
+  let prevSender = null;
+  for (const m of confirmed) {
+    const day = dayKey(m.timestamp);
+    if (day !== prevDay) {
+      rows.push({ key: `d:${day}`, kind: 'day', iso: m.timestamp });
+      prevDay = day;
+      prevSender = null;
+    }
+    rows.push({ key: `m:${m.id}`, kind: 'msg', m, first: prevSender !== m.sender_id });
+    prevSender = m.sender_id;
+  }
+  for (const p of pending) {
+    rows.push({ key: `p:${p.client_message_id}`, kind: 'pending', p, first: prevSender !== state.me?.id });
+    prevSender = state.me?.id;
+  }
+  return rows;
+}
+
+function rowSignature(row) {
+  if (row.kind === 'day') return '';
+  if (row.kind === 'pending') return JSON.stringify([row.p.text, row.p.reply_to]);
+  const m = row.m;
+  const reactions = (m.reactions || []).map((r) => [r.emoji, r.count, reactedByMe(m.id, r)]);
+  return JSON.stringify([m.text, !!m.deleted, m.edited_at || null, m.reply_to || null, reactions]);
+}
+
+function createRow(row, chat) {
+  if (row.kind === 'day') return h('li.day-divider', { testid: 'day-divider' }, h('span', {}, formatDay(row.iso)));
+  const pending = row.kind === 'pending';
+  const m = pending ? row.p : row.m;
+  const own = pending || isMine(m);
+  const deleted = !pending && !!m.deleted;
+  const li = h(
+    `li.message${own ? '.own' : '.theirs'}${deleted ? '.deleted' : ''}`,
+    { testid: 'message', dataset: { own: String(own), clientId: m.client_message_id || '' } },
+    chat.type === 'group' && !own ? h('span.message-sender', { testid: 'message-sender' }, m.sender_username) : null,
+    h(
+      'div.message-body',
+      {},
+      h(
+        'div.bubble',
+        {},
+        m.reply_to ? replyQuote(m.reply_to) : null,
+        deleted
+          ? h('span.message-text.tombstone', { testid: 'message-deleted' }, 'message deleted')
+          : h('span.message-text', { testid: 'message-text' }, m.text),
+        h(
+          'span.meta',
+          {},
+          m.edited_at && !deleted ? h('span.edited', { testid: 'message-edited', title: `Edited ${formatTime(m.edited_at)}` }, 'edited') : null,
+          h('time.message-time', { datetime: m.timestamp }, formatTime(m.timestamp)),
+        ),
+      ),
+      pending || deleted ? null : tools(),
+    ),
+    pending || deleted ? null : reactionChips(m),
+  );
+  if (!pending) li.dataset.messageId = String(m.id);
+  if (deleted) li.dataset.deleted = 'true';
+  return li;
+}
+
+function replyQuote(q) {
+  return h(
+    'button.reply-quote',
+    { type: 'button', testid: 'reply-quote', dataset: { replyTo: String(q.id) }, title: 'Show the original message' },
+    h('span.reply-quote-sender', {}, q.sender_username || ''),
+    q.deleted
+      ? h('span.reply-quote-text.tombstone', { testid: 'reply-quote-text' }, 'message deleted')
+      : h('span.reply-quote-text', { testid: 'reply-quote-text' }, q.text || ''),
+  );
+}
+
+/** Shown beside the bubble on hover (desktop); phones long-press the bubble instead. */
+function tools() {
+  return h(
+    'div.message-tools',
+    {},
+    h('button.tool-btn', { type: 'button', testid: 'message-reply-button', dataset: { tool: 'reply' }, title: 'Reply', 'aria-label': 'Reply' }, '↩'),
+    h('button.tool-btn', { type: 'button', testid: 'message-menu-button', dataset: { tool: 'menu' }, title: 'React, edit, delete…', 'aria-label': 'Message actions', 'aria-haspopup': 'menu' }, '⋯'),
+  );
+}
+
+function reactionChips(m) {
+  if (!m.reactions?.length) return null;
+  return h(
+    'div.reactions',
+    { testid: 'reactions' },
+    m.reactions.map((r) => {
+      const mine = reactedByMe(m.id, r);
+      return h(
+        `button.reaction-chip${mine ? '.mine' : ''}`,
+        {
+          type: 'button',
+          testid: 'reaction-chip',
+          dataset: { emoji: r.emoji, count: String(r.count), mine: String(mine) },
+          'aria-pressed': String(mine),
+          title: mine ? 'Take back your reaction' : 'React',
+        },
+        h('span.reaction-emoji', {}, r.emoji),
+        h('span.reaction-count', {}, String(r.count)),
+      );
+    }),
+  );
+}
+
+function updateRow(li, row, chat) {
+  if (row.kind === 'day') return;
+  li.classList.toggle('first-of-group', !!row.first);
+  const meta = $('.meta', li);
+  if (row.kind === 'msg') {
+    li.dataset.seq = String(row.m.seq);
+    if (row.m.sender_id !== state.me?.id || row.m.deleted) return;
+    const { status, label } = readStatus(chat, row.m);
+    setStatus(li, meta, status, label);
+  } else {
+    const p = row.p;
+    li.dataset.pending = 'true';
+    const status = p.status === 'failed' ? 'failed' : 'sending';
+    setStatus(li, meta, status, status === 'failed' ? 'Not sent' : 'Sending…');
+    let actions = $('.failed-actions', li);
+    if (status === 'failed' && !actions) {
+      actions = h(
+        'div.failed-actions',
+        {},
+        h('span.failed-reason', { testid: 'failed-reason' }, p.error || 'Not sent'),
+        h('button.link-btn', { type: 'button', testid: 'retry-send', onclick: () => retryPending(p.client_message_id) }, 'Retry'),
+        h('button.link-btn', { type: 'button', testid: 'discard-send', onclick: () => discardPending(p.client_message_id) }, 'Delete'),
+      );
+      li.appendChild(actions);
+    } else if (status !== 'failed' && actions) actions.remove();
+  }
+}
+
+const TICKS = { read: '✓✓', sent: '✓', failed: '!', sending: '◷' };
+
+function setStatus(li, meta, status, label) {
+  let el = $('[data-testid="message-status"]', meta);
+  if (el && el.dataset.status === status && el.title === label) return;
+  if (el) el.remove();
+  el = h(
+    'span.status',
+    { testid: 'message-status', dataset: { status }, title: label },
+    h(`span.ticks.ticks-${status}`, { 'aria-hidden': 'true' }, TICKS[status] || ''),
+    h('span.status-label', {}, label),
+  );
+  meta.appendChild(el);
+  li.dataset.status = status;
+}
