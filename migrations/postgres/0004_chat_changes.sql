@@ -125,6 +125,13 @@ AS $$
 DECLARE
   v_rows windi_appended[];
 BEGIN
+  -- The chats are locked by a statement of their own, in id order (two batches cannot deadlock): the statement
+  -- below then takes its snapshot after every earlier change of these chats has committed, so it reads members,
+  -- earlier sends and reply targets as they are now. (A lock taken inside a statement re-reads only the locked
+  -- rows: a member removed meanwhile would still be seen as one.)
+  PERFORM 1 FROM chats ch
+   WHERE ch.id = ANY (ARRAY(SELECT DISTINCT (x ->> 'chat')::BIGINT FROM jsonb_array_elements(p_batch) x))
+   ORDER BY ch.id FOR NO KEY UPDATE;
   LOOP
     BEGIN
       WITH batch AS (
@@ -253,12 +260,13 @@ $$;
 -- by someone else), 'not_allowed' (delete by neither the sender nor a group admin), 'deleted' (edit or
 -- reaction on a deleted message), 'too_many' (a new emoji beyond the limit). For 'ok': the change number (0
 -- when nothing changed), the chat's member ids, and the message as windi_message_view shows it with its
--- reactions.
+-- reactions, and how many members other than the sender have read it.
 CREATE TYPE windi_message_change AS (
   o_status TEXT, o_change BIGINT, o_members BIGINT[],
   id BIGINT, chat_id BIGINT, seq BIGINT, change_seq BIGINT, sender_id BIGINT, sender_username TEXT, text TEXT,
   client_message_id TEXT, created_at BIGINT, edited_at BIGINT, deleted BOOLEAN, reply_id BIGINT,
-  reply_sender_id BIGINT, reply_sender_username TEXT, reply_text TEXT, reply_deleted BOOLEAN, reactions JSONB);
+  reply_sender_id BIGINT, reply_sender_username TEXT, reply_text TEXT, reply_deleted BOOLEAN, reactions JSONB,
+  o_read_by INT);
 
 -- The message a change applies to, with its chat locked for the change: no row when the message does not
 -- exist or the actor is not a member of its chat (an outsider learns nothing about which messages exist).
@@ -308,7 +316,9 @@ BEGIN
     RETURN;
   END IF;
   RETURN QUERY
-    SELECT p_status, p_change, p_members, v.*, (SELECT x.reactions FROM windi_reactions(ARRAY[v.id]) x)
+    SELECT p_status, p_change, p_members, v.*, (SELECT x.reactions FROM windi_reactions(ARRAY[v.id]) x),
+           (SELECT count(*)::INT FROM chat_members cm
+             WHERE cm.chat_id = v.chat_id AND cm.user_id <> v.sender_id AND cm.last_read_seq >= v.seq)
       FROM windi_message_view v WHERE v.id = p_message;
 END
 $$;

@@ -1,7 +1,7 @@
 #include "api/events.hpp"
 
 #include "api/views.hpp"
-#include "core/message_service.hpp"
+#include "core/membership.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -41,8 +41,11 @@ frame_ptr member_added_event(chat_change const& c, user_id user, user_id by) {
 }
 
 frame_ptr member_removed_event(chat_change const& c, user_id user, user_id by) {
-  return encode_event("member_removed",
-                      {{"chat_id", c.info.id}, {"change_seq", c.change}, {"user_id", user}, {"by", by}});
+  return encode_event("member_removed", {{"chat_id", c.info.id},
+                                         {"change_seq", c.change},
+                                         {"user_id", user},
+                                         {"by", by},
+                                         {"chat", chat_view(c.info)}});
 }
 
 frame_ptr chat_updated_event(chat_change const& c) {

@@ -1,6 +1,5 @@
 #pragma once
 // Server-to-client WebSocket frames: {"type": ..., "data": {...}}. Encoded once, shared by every recipient.
-#include "core/sync_service.hpp"
 #include "core/types.hpp"
 
 #include <boost/json/object.hpp>

@@ -1,6 +1,6 @@
 #include "api/views.hpp"
 
-#include "core/message_service.hpp"
+#include "core/membership.hpp"
 
 #include <boost/json/array.hpp>
 

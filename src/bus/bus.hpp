@@ -42,6 +42,7 @@ struct envelope {
   std::int64_t change = 0;  // the chat's change number; 0 for signals outside the stream
   std::vector<user_id> audience;
   std::shared_ptr<const std::string> frame;
+  user_id subject = 0;  // member_added / member_removed: the member added or removed
 };
 
 class bus {

@@ -6,7 +6,7 @@ namespace windi::wire {
 namespace {
 
 constexpr std::uint8_t version = 2;
-constexpr std::size_t header_size = 1 + 8 + 8 + 1 + 8 + 4;
+constexpr std::size_t header_size = 1 + 8 + 8 + 1 + 8 + 8 + 4;
 // Far more than any chat has members; bounds the allocation a corrupt count could cause.
 constexpr std::uint32_t max_audience = 1'000'000;
 
@@ -31,6 +31,7 @@ std::string encode(envelope const& e, std::uint64_t origin) {
   put(out, static_cast<std::uint64_t>(e.chat), 8);
   put(out, static_cast<std::uint8_t>(e.kind), 1);
   put(out, static_cast<std::uint64_t>(e.change), 8);
+  put(out, static_cast<std::uint64_t>(e.subject), 8);
   put(out, e.audience.size(), 4);
   for (user_id user : e.audience) put(out, static_cast<std::uint64_t>(user), 8);
   if (e.frame) out.append(*e.frame);
@@ -44,7 +45,8 @@ std::optional<decoded> decode(std::string_view bytes) {
   result.message.chat = static_cast<chat_id>(get(bytes, 9, 8));
   result.message.kind = static_cast<event_kind>(get(bytes, 17, 1));
   result.message.change = static_cast<std::int64_t>(get(bytes, 18, 8));
-  auto const count = static_cast<std::uint32_t>(get(bytes, 26, 4));
+  result.message.subject = static_cast<user_id>(get(bytes, 26, 8));
+  auto const count = static_cast<std::uint32_t>(get(bytes, 34, 4));
   if (count > max_audience || bytes.size() - header_size < std::size_t{count} * 8) return std::nullopt;
   result.message.audience.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) {

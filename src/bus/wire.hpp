@@ -1,8 +1,8 @@
 #pragma once
 // The bytes of an envelope on the Redis channel: a fixed little-endian header, then the frame as is, so any
 // frame bytes pass through and decoding needs no parser.
-//   u8 version (2) | u64 origin process | i64 chat | u8 kind | i64 change number | u32 audience size n
-//   | n x i64 user | frame bytes
+//   u8 version (2) | u64 origin process | i64 chat | u8 kind | i64 change number | i64 subject
+//   | u32 audience size n | n x i64 user | frame bytes
 #include "bus/bus.hpp"
 
 #include <cstdint>

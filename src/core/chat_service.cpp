@@ -25,15 +25,15 @@ outcome<void> require_member(chat const& c, user_id me) {
 chat_service::chat_service(store& db, bus& events, clock const& clock, service_limits limits)
     : db_(db), events_(events), clock_(clock), limits_(limits) {}
 
-void chat_service::publish(chat_change const& c, event_kind kind, frame_ptr frame) {
-  envelope e{c.info.id, kind, c.change, c.audience, std::move(frame)};
+void chat_service::publish(chat_change const& c, event_kind kind, frame_ptr frame, user_id subject) {
+  envelope e{c.info.id, kind, c.change, c.audience, std::move(frame), subject};
   events_.publish(std::move(e));
 }
 
 void chat_service::announce_new_chat(chat const& c) {
   std::vector<user_id> audience;
   for (auto const& m : c.members) audience.push_back(m.id);
-  envelope e{c.id, event_kind::chat_created, c.last_change, std::move(audience), chat_created_event(c)};
+  envelope e{c.id, event_kind::chat_created, c.last_change, std::move(audience), chat_created_event(c), 0};
   events_.publish(std::move(e));
 }
 
@@ -76,16 +76,18 @@ task<outcome<chat>> chat_service::get(user_id me, chat_id id) {
   co_return found;
 }
 
-task<outcome<chat>> chat_service::get_group_as_admin(user_id me, chat_id id, char const* refusal) {
+task<outcome<chat>> chat_service::get_group_as_admin(user_id me, chat_id id, char const* refusal,
+                                                     char const* private_refusal) {
   auto found = co_await get(me, id);
   if (!found) co_return found;
-  if (found->kind != chat_kind::group) co_return fail(errc::bad_request, "Private chats have fixed members");
+  if (found->kind != chat_kind::group) co_return fail(errc::bad_request, private_refusal);
   if (find_member(*found, me)->role != member_role::admin) co_return fail(errc::forbidden, refusal);
   co_return found;
 }
 
 task<outcome<chat>> chat_service::add_member(user_id me, chat_id id, user_id new_member) {
-  auto group = co_await get_group_as_admin(me, id, "Only chat admins can change members");
+  auto group = co_await get_group_as_admin(me, id, "Only chat admins can change members",
+                                           "Private chats have fixed members");
   if (!group) co_return group.error();
   if (find_member(*group, new_member) == nullptr &&
       static_cast<int>(group->members.size()) >= limits_.max_group_members) {
@@ -97,7 +99,7 @@ task<outcome<chat>> chat_service::add_member(user_id me, chat_id id, user_id new
   if (!added)
     co_return added.error().code == errc::not_found ? fail(errc::not_found, "User not found") : added.error();
   if (added->change > 0)
-    publish(*added, event_kind::member_added, member_added_event(*added, new_member, me));
+    publish(*added, event_kind::member_added, member_added_event(*added, new_member, me), new_member);
   co_return std::move(added->info);
 }
 
@@ -107,20 +109,22 @@ task<outcome<chat>> chat_service::remove_member(user_id me, chat_id id, user_id 
   if (leaving == me) {
     found = co_await get(me, id);
   } else {
-    found = co_await get_group_as_admin(me, id, "Only chat admins can change members");
+    found = co_await get_group_as_admin(me, id, "Only chat admins can change members",
+                                        "Private chats have fixed members");
   }
   if (!found) co_return found.error();
   if (found->kind != chat_kind::group) co_return fail(errc::bad_request, "Private chats have fixed members");
   if (find_member(*found, leaving) == nullptr) co_return fail(errc::not_found, "Member not found");
   auto removed = co_await db_.remove_member(id, leaving);
   if (!removed) co_return removed.error();
-  publish(*removed, event_kind::member_removed, member_removed_event(*removed, leaving, me));
+  publish(*removed, event_kind::member_removed, member_removed_event(*removed, leaving, me), leaving);
   co_return std::move(removed->info);
 }
 
 task<outcome<chat>> chat_service::rename(user_id me, chat_id id, std::string name) {
   if (auto ok = validate_chat_name(name); !ok) co_return ok.error();
-  auto group = co_await get_group_as_admin(me, id, "Only chat admins can rename the chat");
+  auto group = co_await get_group_as_admin(me, id, "Only chat admins can rename the chat",
+                                           "Private chats have no name");
   if (!group) co_return group.error();
   auto renamed = co_await db_.rename_chat(id, std::move(name));
   if (!renamed) co_return renamed.error();

@@ -30,8 +30,9 @@ class chat_service {
   task<outcome<chat>> rename(user_id me, chat_id id, std::string name);
 
  private:
-  task<outcome<chat>> get_group_as_admin(user_id me, chat_id id, char const* refusal);
-  void publish(chat_change const& c, event_kind kind, frame_ptr frame);
+  task<outcome<chat>> get_group_as_admin(user_id me, chat_id id, char const* refusal,
+                                         char const* private_refusal);
+  void publish(chat_change const& c, event_kind kind, frame_ptr frame, user_id subject = 0);
   void announce_new_chat(chat const& c);
 
   store& db_;

@@ -8,6 +8,8 @@ namespace windi {
 namespace {
 
 constexpr std::size_t max_emoji_bytes = 64;  // the longest real sequences (ZWJ families with tones) are ~35
+// Unicode's longest ZWJ sequences join four pictographs (families, kisses): more is several emoji glued.
+constexpr int max_joined_elements = 4;
 
 // Strict UTF-8 decoding; nullopt on any malformed or overlong sequence or a surrogate.
 std::optional<std::vector<char32_t>> decode(std::string_view text) {
@@ -74,11 +76,12 @@ constexpr char32_t keycap = 0x20e3;
 // One pictographic element with its modifiers, from `at`; returns where it ends, or nullopt.
 std::optional<std::size_t> element(std::vector<char32_t> const& cps, std::size_t at) {
   if (at >= cps.size() || !pictographic(cps[at])) return std::nullopt;
+  bool const black_flag = cps[at] == 0x1f3f4;
   ++at;
   if (at < cps.size() && cps[at] == vs16) ++at;
   if (at < cps.size() && skin_tone(cps[at])) ++at;
   // Subdivision flags: U+1F3F4 followed by tag characters and a cancel tag.
-  if (at < cps.size() && in(cps[at], 0xe0020, 0xe007e)) {
+  if (black_flag && at < cps.size() && in(cps[at], 0xe0020, 0xe007e)) {
     while (at < cps.size() && in(cps[at], 0xe0020, 0xe007e)) ++at;
     if (at >= cps.size() || cps[at] != 0xe007f) return std::nullopt;
     ++at;
@@ -102,7 +105,7 @@ bool is_single_emoji(std::string_view text) {
   }
   // Pictographic elements joined by ZWJ.
   std::size_t at = 0;
-  for (;;) {
+  for (int elements = 1; elements <= max_joined_elements; ++elements) {
     auto end = element(cps, at);
     if (!end) return false;
     at = *end;
@@ -110,6 +113,7 @@ bool is_single_emoji(std::string_view text) {
     if (cps[at] != zwj) return false;
     ++at;
   }
+  return false;
 }
 
 }  // namespace windi

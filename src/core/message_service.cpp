@@ -9,23 +9,6 @@
 
 namespace windi {
 
-int read_by_count(chat const& c, message const& m) {
-  int count = 0;
-  for (auto const& member : c.members) {
-    if (member.id != m.sender_id && member.last_read_seq >= m.seq) ++count;
-  }
-  return count;
-}
-
-std::vector<user_id> member_ids(chat const& c, user_id except) {
-  std::vector<user_id> ids;
-  ids.reserve(c.members.size());
-  for (auto const& m : c.members) {
-    if (m.id != except) ids.push_back(m.id);
-  }
-  return ids;
-}
-
 message_service::message_service(store& db, bus& events, clock const& clock, service_limits limits)
     : db_(db), events_(events), clock_(clock), limits_(limits) {}
 
@@ -33,7 +16,7 @@ task<void> message_service::publish_to_members(chat_id chat, event_kind kind, fr
                                                user_id except) {
   auto found = co_await db_.get_chat(chat);
   if (!found) co_return;  // the event is a hint; clients that miss it catch up from the store
-  envelope e{chat, kind, 0, member_ids(*found, except), std::move(frame)};
+  envelope e{chat, kind, 0, member_ids(*found, except), std::move(frame), 0};
   events_.publish(std::move(e));
 }
 
@@ -51,29 +34,22 @@ task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, 
   if (appended && !appended->duplicate) {
     // The store hands back the chat's members with the message: addressing the event costs no query.
     auto const& stored = appended->stored;
-    envelope e{stored.chat, event_kind::message_created, stored.change_seq, appended->members,
-               new_message_event(stored, 0)};
+    envelope e{stored.chat,       event_kind::message_created,  stored.change_seq,
+               appended->members, new_message_event(stored, 0), 0};
     events_.publish(std::move(e));
   }
   co_return appended;
 }
 
 void message_service::publish_change(message_change const& c, event_kind kind, frame_ptr frame) {
-  envelope e{c.stored.chat, kind, c.change, c.members, std::move(frame)};
+  envelope e{c.stored.chat, kind, c.change, c.members, std::move(frame), 0};
   events_.publish(std::move(e));
-}
-
-// A changed message goes out whole, so its read state must be true too (clients replace their copy).
-task<void> message_service::count_readers(message_change& c) {
-  auto info = co_await db_.get_chat(c.stored.chat);
-  if (info) c.read_by = read_by_count(*info, c.stored);
 }
 
 task<outcome<message_change>> message_service::edit(user_id me, message_id id, std::string text) {
   if (auto ok = validate_message_text(text, limits_.max_message_chars); !ok) co_return ok.error();
   auto changed = co_await db_.edit_message(id, me, std::move(text), clock_.now());
   if (!changed) co_return changed;
-  co_await count_readers(*changed);
   if (changed->change > 0) {
     publish_change(*changed, event_kind::message_edited,
                    message_changed_event("message_edited", changed->stored, changed->read_by));
@@ -84,7 +60,6 @@ task<outcome<message_change>> message_service::edit(user_id me, message_id id, s
 task<outcome<message_change>> message_service::remove(user_id me, message_id id) {
   auto changed = co_await db_.delete_message(id, me, clock_.now());
   if (!changed) co_return changed;
-  co_await count_readers(*changed);
   if (changed->change > 0) {
     publish_change(*changed, event_kind::message_deleted,
                    message_changed_event("message_deleted", changed->stored, changed->read_by));
@@ -98,7 +73,6 @@ task<outcome<message_change>> message_service::react(user_id me, message_id id, 
   auto changed =
       co_await db_.set_reaction(id, me, emoji, present, limits_.max_reactions_per_message, clock_.now());
   if (!changed) co_return changed;
-  co_await count_readers(*changed);
   if (changed->change > 0) {
     publish_change(*changed, event_kind::reactions_changed,
                    reaction_changed_event(changed->stored, me, emoji, present));
@@ -177,8 +151,12 @@ task<outcome<void>> message_service::typing(user_id me, std::string const& my_na
   auto found = co_await db_.get_chat(chat);
   if (!found) co_return found.error().code == errc::not_found ? chat_not_found() : found.error();
   if (auto ok = require_member(*found, me); !ok) co_return ok.error();
-  envelope e{chat, event_kind::typing, 0, member_ids(*found, me),
-             typing_event(chat, me, my_name, is_typing, limits_.typing_expiry_ms)};
+  envelope e{chat,
+             event_kind::typing,
+             0,
+             member_ids(*found, me),
+             typing_event(chat, me, my_name, is_typing, limits_.typing_expiry_ms),
+             0};
   events_.publish(std::move(e));
   co_return outcome<void>{};
 }

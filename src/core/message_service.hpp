@@ -3,6 +3,7 @@
 #include "bus/bus.hpp"
 #include "core/clock.hpp"
 #include "core/limits.hpp"
+#include "core/membership.hpp"
 #include "store/store.hpp"
 
 #include <optional>
@@ -52,7 +53,6 @@ class message_service {
 
   // Publishes a committed change of a message to the chat's members at the time of the change.
   void publish_change(message_change const& c, event_kind kind, frame_ptr frame);
-  task<void> count_readers(message_change& c);
   // Publishes to the chat's members; the chat is read after the commit so membership is current.
   task<void> publish_to_members(chat_id chat, event_kind kind, frame_ptr frame, user_id except = 0);
 
@@ -61,10 +61,5 @@ class message_service {
   clock const& clock_;
   service_limits limits_;
 };
-
-std::vector<user_id> member_ids(chat const& c, user_id except = 0);
-
-// How many members other than the sender have read the message.
-int read_by_count(chat const& c, message const& m);
 
 }  // namespace windi

@@ -37,8 +37,12 @@ task<void> presence_service::announce(user_id user, std::string const& username,
   std::sort(audience.begin(), audience.end());
   audience.erase(std::unique(audience.begin(), audience.end()), audience.end());
   if (audience.empty()) co_return;
-  envelope e{0, event_kind::presence, 0, std::move(audience),
-             user_status_event(user, username, online, clock_.now())};
+  envelope e{0,
+             event_kind::presence,
+             0,
+             std::move(audience),
+             user_status_event(user, username, online, clock_.now()),
+             0};
   events_.publish(std::move(e));
 }
 

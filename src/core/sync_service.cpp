@@ -12,7 +12,6 @@ task<outcome<sync_result>> sync_service::sync(user_id me, sync_request request) 
   for (auto& summary : *chats) {
     for (auto const& m : summary.info.members) people.push_back(m.id);
     auto const id = summary.info.id;
-    auto const covered = summary.info.last_change;
     sync_entry entry{std::move(summary), false, {}};
     outcome<void> replayed;
     if (auto it = request.seen_changes.find(id); it != request.seen_changes.end()) {
@@ -23,7 +22,7 @@ task<outcome<sync_result>> sync_service::sync(user_id me, sync_request request) 
       replayed = co_await replay_changes(entry, 0);
     }
     if (!replayed) co_return replayed.error();
-    out.covered[id] = covered;
+    out.covered[id] = entry.summary.info.last_change;
     out.chats.push_back(std::move(entry));
   }
   std::sort(people.begin(), people.end());
@@ -32,18 +31,24 @@ task<outcome<sync_result>> sync_service::sync(user_id me, sync_request request) 
   co_return out;
 }
 
-// Only changes up to the chat's last_change as listed: later ones reach the client as live events, so the
-// answer and the events after it neither overlap nor leave a gap.
+// The store reads the chat's change number before the messages, so every change up to it is in them; the
+// entry then carries that number, and the live events up to it are the ones the answer already covers.
 task<outcome<void>> sync_service::replay_changes(sync_entry& entry, std::int64_t after_change) {
-  auto const& info = entry.summary.info;
+  auto& info = entry.summary.info;
   if (after_change >= info.last_change) co_return outcome<void>{};
   int const max = limits_.sync_max_messages;
-  auto changed = co_await db_.changes_since(info.id, after_change, info.last_change, max + 1);
-  if (!changed) co_return changed.error();
-  if (static_cast<int>(changed->size()) > max) {
+  // Seen nothing of a long chat: too much to replay, known without reading it.
+  if (after_change == 0 && info.last_seq > max) {
+    entry.resync_required = true;
+    co_return outcome<void>{};
+  }
+  auto page = co_await db_.changes_since(info.id, after_change, max);
+  if (!page) co_return page.error();
+  info.last_change = std::max(info.last_change, page->last_change);
+  if (page->truncated) {
     entry.resync_required = true;
   } else {
-    entry.messages = std::move(*changed);
+    entry.messages = std::move(page->messages);
   }
   co_return outcome<void>{};
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Domain values shared by services, stores and transports. Times are microseconds since the Unix epoch (UTC).
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -110,7 +111,7 @@ struct message_change {
   message stored;
   std::int64_t change = 0;
   std::vector<user_id> members;
-  int read_by = 0;  // members other than the sender who have read it (filled in by the message service)
+  int read_by = 0;  // members other than the sender who have read it, when the change committed
 };
 
 // A committed change to a chat's membership or name. `audience`: who sees the event, the chat's members
@@ -119,6 +120,15 @@ struct chat_change {
   chat info;                // after the change, with members
   std::int64_t change = 0;  // 0 when nothing changed
   std::vector<user_id> audience;
+};
+
+// What changed in a chat after a change number: the chat's newest change number, read before the messages (so
+// every change up to it is reflected in them), and the messages changed after the given number, as they are
+// now, in change order.
+struct changes_page {
+  std::int64_t last_change = 0;
+  std::vector<message> messages;
+  bool truncated = false;  // more than the limit changed: `messages` is not all of them
 };
 
 // One entry of a user's chat list.
@@ -144,6 +154,28 @@ struct read_marker {
   user_id reader = 0;
   std::int64_t last_read_seq = 0;
   bool advanced = false;  // false when the watermark already was at or past the requested point
+};
+
+// Resume (core/sync_service.hpp).
+struct sync_request {
+  std::map<chat_id, std::int64_t> seen_changes;  // the change cursor: last change number seen per chat
+  std::map<chat_id, std::int64_t> seen_seqs;     // the older cursor: last message seq seen per chat
+};
+
+struct sync_entry {
+  chat_summary summary;          // the chat (members, last_seq, last_change) and the caller's read state
+  bool resync_required = false;  // more was missed than a sync replays: reload the chat's history
+  // By change number for the change cursor (every message changed after it, as it is now), by seq for the
+  // seq cursor (every message sent after it).
+  std::vector<message> messages;
+};
+
+struct sync_result {
+  std::vector<sync_entry> chats;  // every chat the caller is a member of now
+  std::vector<user_id> online;    // of the people in those chats
+  // Per chat, the change number up to which the answer carries every change: live events of a chat up to it
+  // that arrived while the answer was assembled are already in it.
+  std::map<chat_id, std::int64_t> covered;
 };
 
 }  // namespace windi

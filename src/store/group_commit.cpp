@@ -71,9 +71,8 @@ class group_commit_store final : public store {
                                              int max_distinct, micros now) override {
     return inner_->set_reaction(id, user, std::move(emoji), present, max_distinct, now);
   }
-  task<outcome<std::vector<message>>> changes_since(chat_id chat, std::int64_t after_change,
-                                                    std::int64_t up_to_change, int limit) override {
-    return inner_->changes_since(chat, after_change, up_to_change, limit);
+  task<outcome<changes_page>> changes_since(chat_id chat, std::int64_t after_change, int limit) override {
+    return inner_->changes_since(chat, after_change, limit);
   }
   task<outcome<std::vector<message>>> history(history_query q) override { return inner_->history(q); }
   task<outcome<message>> get_message(message_id id) override { return inner_->get_message(id); }

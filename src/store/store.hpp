@@ -93,10 +93,10 @@ class store {
   // would make more than `max_distinct` different emoji on the message.
   virtual task<outcome<message_change>> set_reaction(message_id id, user_id user, std::string emoji,
                                                      bool present, int max_distinct, micros now) = 0;
-  // Messages of the chat whose last change is in (after_change, up_to_change], in change order, at most
-  // `limit`: what a client that saw the chat up to after_change has missed.
-  virtual task<outcome<std::vector<message>>> changes_since(chat_id chat, std::int64_t after_change,
-                                                            std::int64_t up_to_change, int limit) = 0;
+  // What a client that saw the chat up to after_change has missed: every message whose last change is later,
+  // in change order, when there are at most `limit` of them; otherwise truncated = true. errc::not_found when
+  // the chat does not exist.
+  virtual task<outcome<changes_page>> changes_since(chat_id chat, std::int64_t after_change, int limit) = 0;
   // Messages in ascending seq order, as they are now (tombstones included). See history_query. Without
   // cursors: the newest `limit` after skipping `offset` newest. before_seq: the newest `limit` with seq <
   // before_seq. after_seq: the oldest `limit` with seq > after_seq.

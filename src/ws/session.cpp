@@ -55,6 +55,16 @@ void session::start(std::shared_ptr<session> self, upgrade_request request) {
 }
 
 void session::deliver(envelope const& event) {
+  // Once this user is out of a chat, nothing more of it reaches the connection, whatever was published late
+  // (an event committed just before the removal can be published after it).
+  if (event.kind == event_kind::member_removed && event.subject == me_.subject) {
+    left_chats_.insert(event.chat);
+  } else if (event.kind == event_kind::chat_created ||
+             (event.kind == event_kind::member_added && event.subject == me_.subject)) {
+    left_chats_.erase(event.chat);
+  } else if (event.chat != 0 && left_chats_.contains(event.chat)) {
+    return;
+  }
   if (syncing_) {
     held_.push_back({event.chat, event.change, event.frame});
   } else {

@@ -22,6 +22,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,7 @@ class session : public std::enable_shared_from_this<session> {
     frame_ptr frame;
   };
   std::vector<held_event> held_;  // live events that arrive while a sync is being assembled
+  std::set<chat_id> left_chats_;  // chats this user was removed from (or left) while connected
   bool syncing_ = false;
   bool overflowed_ = false;
   bool closing_ = false;

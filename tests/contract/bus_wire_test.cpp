@@ -14,6 +14,7 @@ TEST(bus_wire, round_trips_chat_kind_change_audience_origin_and_arbitrary_frame_
   e.chat = 0x0102030405060708LL;
   e.kind = event_kind::reactions_changed;
   e.change = INT64_MAX - 1;
+  e.subject = -3;
   e.audience = {1, -7, INT64_MAX, INT64_MIN};
   std::string frame;
   for (int i = 0; i < 256; ++i) frame.push_back(static_cast<char>(i));
@@ -24,6 +25,7 @@ TEST(bus_wire, round_trips_chat_kind_change_audience_origin_and_arbitrary_frame_
   EXPECT_EQ(decoded->message.chat, e.chat);
   EXPECT_EQ(decoded->message.kind, e.kind);
   EXPECT_EQ(decoded->message.change, e.change);
+  EXPECT_EQ(decoded->message.subject, e.subject);
   EXPECT_EQ(decoded->message.audience, e.audience);
   EXPECT_EQ(*decoded->message.frame, frame);
 }
@@ -37,7 +39,7 @@ TEST(bus_wire, rejects_truncated_or_foreign_messages) {
   EXPECT_FALSE(wire::decode(""));
   EXPECT_FALSE(wire::decode("{\"json\": true}"));
   std::string huge = bytes;
-  huge[26] = huge[27] = huge[28] = huge[29] = '\xff';  // the audience size
+  huge[34] = huge[35] = huge[36] = huge[37] = '\xff';  // the audience size
   EXPECT_FALSE(wire::decode(huge));
 }
 

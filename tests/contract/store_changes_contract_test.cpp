@@ -48,7 +48,9 @@ TEST_P(store_changes, TheSenderEditsAndTheMessageRecordsTheChange) {
   auto eve = add_user("eve");
   auto g = group(a.id, {b.id});
   auto sent = send(g.id, a.id, "helo").stored;
+  run(db_->mark_read(g.id, b.id, sent.seq)).value();
   auto edited = run(db_->edit_message(sent.id, a.id, "hello", t0 + 5)).value();
+  EXPECT_EQ(edited.read_by, 1);  // the changed message goes out whole, its read state included
   EXPECT_EQ(edited.change, 2);
   EXPECT_EQ(edited.stored.text, "hello");
   EXPECT_EQ(edited.stored.change_seq, 2);
@@ -198,17 +200,58 @@ TEST_P(store_changes, ChangesSinceListsEachChangedMessageOnceInChangeOrder) {
   run(db_->set_reaction(two.id, a.id, "❤️", true, 20, t0)).value();  // change 5
   run(db_->delete_message(one.id, a.id, t0)).value();                    // change 6
 
-  auto all = run(db_->changes_since(g.id, 0, 6, 100)).value();
-  EXPECT_EQ(change_seqs(all), (std::vector<std::int64_t>{3, 5, 6}));
-  EXPECT_EQ(all[0].id, three.id);
-  EXPECT_EQ(all[1].id, two.id);
-  EXPECT_EQ(all[1].reactions.size(), 1u);
-  EXPECT_TRUE(all[2].deleted);
+  auto all = run(db_->changes_since(g.id, 0, 100)).value();
+  EXPECT_EQ(all.last_change, 6);
+  EXPECT_FALSE(all.truncated);
+  EXPECT_EQ(change_seqs(all.messages), (std::vector<std::int64_t>{3, 5, 6}));
+  EXPECT_EQ(all.messages[0].id, three.id);
+  EXPECT_EQ(all.messages[1].id, two.id);
+  EXPECT_EQ(all.messages[1].reactions.size(), 1u);
+  EXPECT_TRUE(all.messages[2].deleted);
 
-  EXPECT_EQ(change_seqs(run(db_->changes_since(g.id, 4, 6, 100)).value()), (std::vector<std::int64_t>{5, 6}));
-  EXPECT_EQ(change_seqs(run(db_->changes_since(g.id, 0, 5, 100)).value()), (std::vector<std::int64_t>{3, 5}));
-  EXPECT_EQ(change_seqs(run(db_->changes_since(g.id, 0, 6, 2)).value()), (std::vector<std::int64_t>{3, 5}));
-  EXPECT_TRUE(run(db_->changes_since(g.id, 6, 6, 100)).value().empty());
+  EXPECT_EQ(change_seqs(run(db_->changes_since(g.id, 4, 100)).value().messages),
+            (std::vector<std::int64_t>{5, 6}));
+  EXPECT_EQ(change_seqs(run(db_->changes_since(g.id, 0, 3)).value().messages),
+            (std::vector<std::int64_t>{3, 5, 6}));
+  // More changed messages than the limit: the caller learns that it cannot replay them.
+  EXPECT_TRUE(run(db_->changes_since(g.id, 0, 2)).value().truncated);
+  auto none = run(db_->changes_since(g.id, 6, 100)).value();
+  EXPECT_TRUE(none.messages.empty());
+  EXPECT_EQ(none.last_change, 6);
+  EXPECT_FAILS_WITH(run(db_->changes_since(424242, 0, 100)), errc::not_found);
+}
+
+// A cursor in the middle of a long chat: the sends after it and the older messages changed after it, nothing
+// else.
+TEST_P(store_changes, ChangesSinceFindsRecentSendsAndOldMessagesChangedLater) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto g = group(a.id, {b.id});
+  std::vector<message> sent;
+  for (int i = 0; i < 40; ++i)
+    sent.push_back(send(g.id, i % 2 ? a.id : b.id, "m" + std::to_string(i)).stored);
+  // The client saw up to change 30 (the 30th send).
+  run(db_->edit_message(sent[3].id, sent[3].sender_id, "old one edited", t0)).value();  // 41
+  run(db_->set_reaction(sent[35].id, a.id, "👍", true, 20, t0)).value();                 // 42
+  run(db_->delete_message(sent[10].id, sent[10].sender_id, t0)).value();                // 43
+  auto page = run(db_->changes_since(g.id, 30, 100)).value();
+  std::vector<message_id> ids;
+  for (auto const& m : page.messages) ids.push_back(m.id);
+  std::vector<message_id> expected;
+  for (int i = 30; i < 40; ++i) {
+    if (i != 35) expected.push_back(sent[i].id);
+  }
+  expected.push_back(sent[3].id);
+  expected.push_back(sent[35].id);
+  expected.push_back(sent[10].id);
+  EXPECT_EQ(ids, expected);
+  EXPECT_EQ(page.last_change, 43);
+  EXPECT_EQ(page.messages[10].reactions.size(), 1u);
+  EXPECT_TRUE(page.messages.back().deleted);
+  // Twelve messages (ten sends, one of them changed again, and two older ones): a limit of 11 cannot hold
+  // them.
+  EXPECT_TRUE(run(db_->changes_since(g.id, 30, 11)).value().truncated);
+  EXPECT_FALSE(run(db_->changes_since(g.id, 30, 12)).value().truncated);
 }
 
 TEST_P(store_changes, MembershipAndNameChangesAreNumberedToo) {

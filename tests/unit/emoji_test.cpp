@@ -16,7 +16,8 @@ TEST(Emoji, AcceptsSingleEmojiIncludingSequences) {
 
 TEST(Emoji, RefusesTextSeveralEmojiAndBrokenSequences) {
   for (char const* e : {"", "a", "1", "ok", "👍👍", "👍 ", " 👍", "🇺", "🇺🇦🇺🇦", "👍\u200d", "\u200d👍", "🏽",
-                        "<script>", "\xf0\x9f\x91", "\xed\xa0\x80", "\xc0\xaf", "x️"}) {
+                        "<script>", "👍‍👍‍👍‍👍‍👍", "😀󠁧󠁢󠁿", "\xf0\x9f\x91",
+                        "\xed\xa0\x80", "\xc0\xaf", "x️"}) {
     EXPECT_FALSE(is_single_emoji(e)) << e;
   }
   EXPECT_FALSE(is_single_emoji(std::string(200, 'a')));

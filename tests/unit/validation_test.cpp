@@ -24,6 +24,19 @@ TEST(Validation, BlankTextIsRefused) {
   EXPECT_FALSE(validate_message_text("", 100));
 }
 
+// PostgreSQL cannot store NUL in text, and control characters are invisible in every client.
+TEST(Validation, ControlCharactersAreRefusedButLineBreaksAndTabsAreText) {
+  using namespace std::string_literals;
+  EXPECT_TRUE(validate_message_text("line one\nline two\tend\r\n", 100));
+  EXPECT_FALSE(validate_message_text("nul\0inside"s, 100));
+  EXPECT_FALSE(validate_message_text("bell\a", 100));
+  EXPECT_FALSE(validate_message_text("\x1b[31mred", 100));
+  EXPECT_FALSE(validate_chat_name("team\0"s));
+  EXPECT_FALSE(validate_client_message_id("id\0x"s));
+  EXPECT_FALSE(validate_email("bob\0@test.com"s));
+  EXPECT_TRUE(validate_chat_name("Team 🚀"));
+}
+
 TEST(Validation, UsernamesAndEmails) {
   EXPECT_TRUE(validate_username("alice"));
   EXPECT_TRUE(validate_username("bob_2.test-x"));

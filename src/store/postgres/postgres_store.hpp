@@ -38,8 +38,7 @@ class postgres_store final : public store {
   task<outcome<message_change>> delete_message(message_id id, user_id by, micros now) override;
   task<outcome<message_change>> set_reaction(message_id id, user_id user, std::string emoji, bool present,
                                              int max_distinct, micros now) override;
-  task<outcome<std::vector<message>>> changes_since(chat_id chat, std::int64_t after_change,
-                                                    std::int64_t up_to_change, int limit) override;
+  task<outcome<changes_page>> changes_since(chat_id chat, std::int64_t after_change, int limit) override;
   task<outcome<std::vector<message>>> history(history_query q) override;
   task<outcome<message>> get_message(message_id id) override;
   task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) override;

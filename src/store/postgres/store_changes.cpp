@@ -30,7 +30,9 @@ task<outcome<message_change>> postgres_store::change_message(statement const& st
   }
   if (status != "ok")
     co_return fail(errc::internal, std::string(what) + ": unexpected status " + std::string(status));
-  co_return message_change{read_message(*r, 0, 3), r->int64(0, 1), read_id_array(r->view(0, 2))};
+  constexpr int read_by_column = 20;  // after the message's columns and its reactions
+  co_return message_change{read_message(*r, 0, 3), r->int64(0, 1), read_id_array(r->view(0, 2)),
+                           static_cast<int>(r->int64(0, read_by_column))};
 }
 
 task<outcome<message_change>> postgres_store::edit_message(message_id id, user_id editor, std::string text,
@@ -49,17 +51,27 @@ task<outcome<message_change>> postgres_store::set_reaction(message_id id, user_i
                         "set_reaction", max_distinct);
 }
 
-task<outcome<std::vector<message>>> postgres_store::changes_since(chat_id chat, std::int64_t after_change,
-                                                                  std::int64_t up_to_change, int limit) {
+task<outcome<changes_page>> postgres_store::changes_since(chat_id chat, std::int64_t after_change,
+                                                          int limit) {
   auto c = co_await begin();
   if (!c) co_return c.error();
-  auto r = co_await query(*c, sql::changes_since,
-                          params(chat, after_change, up_to_change, std::max(limit, 0)), "changes_since");
+  // The number first, the rows after it: whatever committed in between only makes the rows newer.
+  auto last = co_await query(*c, sql::chat_last_change, params(chat), "changes_since");
+  if (!last) co_return last.error();
+  if (last->rows() == 0) co_return fail(errc::not_found, "Chat not found");
+  changes_page page;
+  page.last_change = last->int64(0, 0);
+  if (after_change >= page.last_change) co_return page;
+  int const most = std::max(limit, 0);
+  auto r = co_await query(*c, sql::changes_since, params(chat, after_change, most + 1), "changes_since");
   if (!r) co_return r.error();
-  std::vector<message> changed;
-  changed.reserve(r->rows());
-  for (int row = 0; row < r->rows(); ++row) changed.push_back(read_message(*r, row));
-  co_return changed;
+  if (r->rows() > most) {
+    page.truncated = true;
+    co_return page;
+  }
+  page.messages.reserve(r->rows());
+  for (int row = 0; row < r->rows(); ++row) page.messages.push_back(read_message(*r, row));
+  co_return page;
 }
 
 }  // namespace windi::pg

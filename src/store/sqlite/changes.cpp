@@ -63,15 +63,24 @@ message load_message(connection& db, message_id id) {
 // The change is done: the message row takes the chat's next change number.
 std::int64_t record_change(connection& db, chat_id chat, message_id id) {
   auto change = next_change(db, chat);
-  db.query("UPDATE messages SET change_seq = ?2 WHERE id = ?1", id, change).run();
+  db.query("UPDATE messages SET change_seq = ?2, changed = 1 WHERE id = ?1", id, change).run();
   return change;
 }
 
 message_change finish(connection& db, transaction& tx, message_id id, std::int64_t change,
                       std::vector<user_id> members) {
   auto stored = load_message(db, id);
+  int read_by = 0;
+  {
+    auto s = db.query(
+        "SELECT count(*) FROM chat_members WHERE chat_id = ?1 AND user_id <> ?2 AND last_read_seq >= ?3",
+        stored.chat, stored.sender_id, stored.seq);
+    s.step();
+    read_by = static_cast<int>(s.int64(0));
+  }
   tx.commit();
-  return message_change{.stored = std::move(stored), .change = change, .members = std::move(members)};
+  return message_change{
+      .stored = std::move(stored), .change = change, .members = std::move(members), .read_by = read_by};
 }
 
 }  // namespace
@@ -146,21 +155,48 @@ outcome<message_change> set_reaction(connection& db, message_id id, user_id user
   return finish(db, tx, id, change, std::move(t->members));
 }
 
-outcome<std::vector<message>> changes_since(connection& db, chat_id chat, std::int64_t after_change,
-                                            std::int64_t up_to_change, int limit) {
-  // An index range scan on (chat_id, change_seq), whatever the chat's size.
-  static constexpr auto sql = concat(select_message_sql,
-                                     "WHERE m.chat_id = ?1 AND m.change_seq > ?2 AND m.change_seq <= ?3 "
-                                     "ORDER BY m.change_seq LIMIT ?4");
+outcome<changes_page> changes_since(connection& db, chat_id chat, std::int64_t after_change, int limit) {
+  // Sent after the cursor and not changed since: a suffix of the chat by seq (sends take change numbers in
+  // seq order), read from the top of the (chat_id, seq) index down to the first one at or before the cursor.
+  static constexpr auto sent =
+      concat("SELECT " WINDI_SQLITE_MESSAGE_COLUMNS ", m.changed FROM messages m " WINDI_SQLITE_MESSAGE_JOINS,
+             "WHERE m.chat_id = ?1 ORDER BY m.seq DESC");
+  // Changed after their send: the partial index holds only those.
+  static constexpr auto changed = concat(select_message_sql,
+                                         "WHERE m.chat_id = ?1 AND m.changed = 1 AND m.change_seq > ?2 "
+                                         "ORDER BY m.change_seq LIMIT ?3");
+  auto const most = static_cast<std::size_t>(std::max(limit, 0));
   transaction tx(db, transaction::mode::read);
-  std::vector<message> changed;
+  changes_page page;
   {
-    auto s = db.query(sql, chat, after_change, up_to_change, limit);
-    while (s.step()) changed.push_back(read_message(s, 0));
+    auto s = db.query("SELECT last_change FROM chats WHERE id = ?1", chat);
+    if (!s.step()) return fail(errc::not_found, "Chat not found");
+    page.last_change = s.int64(0);
   }
-  load_reactions(db, changed);
+  std::vector<message> found;
+  if (after_change < page.last_change) {
+    auto s = db.query(sent, chat);
+    while (found.size() <= most && s.step()) {
+      if (s.int64(message_column_count) != 0) continue;  // the second query finds it by its later change
+      auto m = read_message(s, 0);
+      if (m.change_seq <= after_change) break;
+      found.push_back(std::move(m));
+    }
+  }
+  if (after_change < page.last_change && found.size() <= most) {
+    auto s = db.query(changed, chat, after_change, limit + 1);
+    while (s.step()) found.push_back(read_message(s, 0));
+  }
+  if (found.size() > most) {
+    page.truncated = true;
+  } else {
+    std::sort(found.begin(), found.end(),
+              [](message const& a, message const& b) { return a.change_seq < b.change_seq; });
+    load_reactions(db, found);
+    page.messages = std::move(found);
+  }
   tx.commit();
-  return changed;
+  return page;
 }
 
 }  // namespace windi::sqlite

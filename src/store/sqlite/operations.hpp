@@ -46,8 +46,7 @@ outcome<message_change> edit_message(connection& db, message_id id, user_id edit
 outcome<message_change> delete_message(connection& db, message_id id, user_id by, micros now);
 outcome<message_change> set_reaction(connection& db, message_id id, user_id user, std::string const& emoji,
                                      bool present, int max_distinct, micros now);
-outcome<std::vector<message>> changes_since(connection& db, chat_id chat, std::int64_t after_change,
-                                            std::int64_t up_to_change, int limit);
+outcome<changes_page> changes_since(connection& db, chat_id chat, std::int64_t after_change, int limit);
 
 // schema.cpp
 outcome<int> migrate(connection& db, micros now);

@@ -134,12 +134,10 @@ class sqlite_store final : public store {
           return sqlite::set_reaction(db, id, user, emoji, present, max_distinct, now);
         });
   }
-  task<outcome<std::vector<message>>> changes_since(chat_id chat, std::int64_t after_change,
-                                                    std::int64_t up_to_change, int limit) override {
-    return call<std::vector<message>>(
-        "changes_since", [chat, after_change, up_to_change, limit](connection& db) {
-          return sqlite::changes_since(db, chat, after_change, up_to_change, limit);
-        });
+  task<outcome<changes_page>> changes_since(chat_id chat, std::int64_t after_change, int limit) override {
+    return call<changes_page>("changes_since", [chat, after_change, limit](connection& db) {
+      return sqlite::changes_since(db, chat, after_change, limit);
+    });
   }
 
   task<std::vector<outcome<appended_message>>> append_messages(std::vector<new_message> batch) override {

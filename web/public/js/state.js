@@ -439,7 +439,7 @@ export const handlers = {
     if (chat) updateChat(chat);
   },
 
-  member_removed({ chat_id, change_seq, user_id, by }) {
+  member_removed({ chat_id, change_seq, user_id, by, chat: fresh }) {
     const chat = state.chats.get(chat_id);
     if (!chat) return;
     if (state.me && user_id === state.me.id) {
@@ -448,7 +448,8 @@ export const handlers = {
       return;
     }
     noteChange(chat_id, change_seq);
-    chat.members = chat.members.filter((x) => x.id !== user_id);
+    // The chat as it is now: when the last admin left, another member became admin.
+    chat.members = fresh?.members ?? chat.members.filter((x) => x.id !== user_id);
     clearTyping(chat_id, user_id);
     emit('chat', chat_id);
     emit('chats');
