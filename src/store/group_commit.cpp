@@ -13,6 +13,7 @@ class group_commit_store final : public store {
   group_commit_store(std::unique_ptr<store> inner, boost::asio::any_io_executor io,
                      group_commit_options options)
       : inner_(std::move(inner)) {
+    if (auto own = inner_->commit_executor()) io = std::move(own);
     for (int i = 0; i < std::max(options.shards, 1); ++i) {
       shards_.push_back(std::make_unique<append_batcher>(
           io, [this](std::vector<new_message> batch) { return inner_->append_messages(std::move(batch)); },
@@ -81,6 +82,7 @@ class group_commit_store final : public store {
   }
   task<outcome<int>> migrate() override { return inner_->migrate(); }
   task<store_health> health() override { return inner_->health(); }
+  boost::asio::any_io_executor commit_executor() override { return inner_->commit_executor(); }
 
  private:
   std::unique_ptr<store> inner_;

@@ -18,6 +18,7 @@ struct group_commit_options {
   std::size_t max_batch = 256;
 };
 
+// Batches are driven from inner->commit_executor(), or from `io` when the store names none.
 std::unique_ptr<store> with_group_commit(std::unique_ptr<store> inner, boost::asio::any_io_executor io,
                                          group_commit_options options);
 

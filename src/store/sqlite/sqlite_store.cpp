@@ -168,6 +168,8 @@ class sqlite_store final : public store {
     return call<int>("migrate", [now](connection& db) { return sqlite::migrate(db, now); });
   }
 
+  boost::asio::any_io_executor commit_executor() override { return worker_.get_executor(); }
+
   task<store_health> health() override {
     return offload(worker_.get_executor(), [this]() -> store_health {
       try {
