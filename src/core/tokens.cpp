@@ -2,8 +2,10 @@
 
 #include <jwt.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
@@ -16,6 +18,15 @@ struct jwt_deleter {
 using jwt_ptr = std::unique_ptr<jwt_t, jwt_deleter>;
 
 failure invalid() { return fail(errc::unauthorized, "Could not validate credentials"); }
+
+// Three base64url segments joined by dots, as issued. libjwt reads a C string: without this, a valid token
+// followed by a NUL (e.g. ?token=<token>%00anything) and any bytes would pass as the token.
+bool base64url_and_dots(std::string const& token) {
+  return std::all_of(token.begin(), token.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
 
 }  // namespace
 
@@ -41,7 +52,7 @@ std::string token_service::issue(user_id subject, std::string const& username) c
 }
 
 outcome<token_claims> token_service::verify(std::string const& token) const {
-  if (token.empty() || token.size() > 4096) return invalid();
+  if (token.empty() || token.size() > 4096 || !base64url_and_dots(token)) return invalid();
   jwt_t* raw = nullptr;
   if (jwt_decode(&raw, token.c_str(), reinterpret_cast<unsigned char const*>(secret_.data()),
                  static_cast<int>(secret_.size())) != 0 ||
@@ -52,7 +63,8 @@ outcome<token_claims> token_service::verify(std::string const& token) const {
   if (jwt_get_alg(decoded.get()) != JWT_ALG_HS256) return invalid();
   errno = 0;
   long exp = jwt_get_grant_int(decoded.get(), "exp");
-  if (errno != 0 || exp <= 0) return invalid();
+  // An expiry past what microseconds can hold is no real token's (and would overflow below).
+  if (errno != 0 || exp <= 0 || exp > std::numeric_limits<micros>::max() / 1'000'000) return invalid();
   if (static_cast<micros>(exp) * 1'000'000 <= clock_.now()) return invalid();
   char const* sub = jwt_get_grant(decoded.get(), "sub");
   if (sub == nullptr) return invalid();
