@@ -76,7 +76,16 @@ server_set server_set::windi(common_options const& o, work_dir const& dir, bool 
       {"SECRET_KEY", random_secret()},
       {"DEBUG", "false"},
       {"DATA_DIR", dir.path() + "/data"},
-      {"DATABASE_URL", o.backend == "sqlite" ? "sqlite:///" + dir.path() + "/bench.db" : o.postgres_url}};
+      {"DATABASE_URL", o.backend == "sqlite" ? "sqlite:///" + dir.path() + "/bench.db" : o.postgres_url},
+      // Thousands of simulated users register and log in from this one address.
+      {"REGISTRATIONS_PER_HOUR", "100000000"},
+      {"REGISTRATION_BURST", "100000000"},
+      {"LOGIN_ADDRESS_FREE_FAILURES", "100000000"},
+      // The scenarios measure the server at full speed; flood protection is measured on its own.
+      {"SEND_RATE_PER_SECOND", "100000000"},
+      {"SEND_BURST", "100000000"},
+      {"READS_PER_SECOND", "100000000"},
+      {"TRUSTED_PROXIES", ""}};
   if (!o.redis_url.empty()) spec.env["REDIS_URL"] = o.redis_url;
   set_password_cost(spec, fast_passwords);
   spec.unset_env = {"HOST",

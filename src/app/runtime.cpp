@@ -98,7 +98,24 @@ service_limits limits_for(settings const& cfg) {
   service_limits limits{cfg.max_message_chars, cfg.max_group_members, cfg.history_max_limit};
   limits.sync_max_messages = cfg.ws_sync_max_messages;
   limits.max_reactions_per_message = cfg.max_reactions_per_message;
+  limits.send_per_second = cfg.send_rate_per_second;
+  limits.send_burst = cfg.send_burst;
+  limits.reads_per_second = cfg.reads_per_second;
+  limits.typing_min_interval_ms = cfg.typing_min_interval_ms;
   return limits;
+}
+
+login_throttle_settings login_throttle_for(settings const& cfg) {
+  login_throttle_settings out;
+  out.account_free_failures = cfg.login_free_failures;
+  out.address_free_failures = cfg.login_address_free_failures;
+  out.max_delay = std::chrono::seconds(cfg.login_max_delay_seconds);
+  return out;
+}
+
+token_bucket_settings registrations_for(settings const& cfg) {
+  return {.burst = static_cast<double>(cfg.registration_burst),
+          .per_second = cfg.registrations_per_hour / 3600.0};
 }
 
 }  // namespace
@@ -111,7 +128,9 @@ runtime::runtime(settings const& cfg_, int io_threads)
                                    : make_redis_bus(cfg.redis_url, runner.io.get_executor())),
       hasher(cfg.password_opslimit, cfg.password_memlimit_bytes),
       tokens(secret_for(cfg), cfg.access_token_ttl, clock),
-      auth(*db, hasher, tokens, clock, runner.blocking.get_executor()),
+      logins(login_throttle_for(cfg)),
+      registrations(registrations_for(cfg)),
+      auth(*db, hasher, tokens, clock, runner.blocking.get_executor(), logins, registrations),
       users(*db),
       chats(*db, *events, clock, limits_for(cfg)),
       messages(*db, *events, clock, limits_for(cfg)),

@@ -85,6 +85,8 @@ struct runtime {
   system_clock clock;
   argon2id_hasher hasher;
   token_service tokens;
+  login_throttle logins;
+  token_buckets registrations;
   auth_service auth;
   user_service users;
   chat_service chats;

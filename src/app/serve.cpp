@@ -41,6 +41,11 @@ int serve(settings const& cfg) {
     spdlog::critical("configuration: {}", ok.error().detail);
     return 2;
   }
+  auto proxies = http::trusted_proxies::parse(cfg.trusted_proxies);
+  if (!proxies) {
+    spdlog::critical("configuration: {}", proxies.error().detail);
+    return 2;
+  }
   runtime rt(cfg, io_threads_for(cfg));
   if (!rt.migrate()) return 1;
 
@@ -57,6 +62,7 @@ int serve(settings const& cfg) {
   http::server server(
       rt.runner.io.get_executor(), [&rt] { return rt.runner.next_connection_executor(); }, routes,
       http::server_limits{cfg.max_body_bytes});
+  server.trust_proxies(std::move(*proxies));
   ws::session_limits socket_limits;
   socket_limits.max_frame_bytes = cfg.ws_max_frame_bytes;
   socket_limits.outbox_max_frames = cfg.ws_outbox_max_frames;

@@ -39,6 +39,18 @@ struct settings {
   int max_reactions_per_message = 20;  // distinct emoji on one message
   int ws_sync_max_messages = 500;      // per chat; a client that missed more gets resync_required
 
+  // Throttling (core/rate_limits.hpp).
+  double send_rate_per_second = 10;  // per user, REST and WebSocket together
+  int send_burst = 50;
+  double reads_per_second = 10;          // mark-read requests per user
+  int typing_min_interval_ms = 1000;     // a user's typing indicator in one chat goes out at most this often
+  int login_free_failures = 5;           // per (username, client address) before logins are delayed
+  int login_address_free_failures = 20;  // per client address, whatever the usernames
+  int login_max_delay_seconds = 900;     // the delay doubles per further failure up to this
+  int registrations_per_hour = 20;       // per client address, after the burst
+  int registration_burst = 5;
+  std::string trusted_proxies;  // peers whose X-Forwarded-For names the client (http/client_address.hpp)
+
   // argon2id cost: OWASP's minimum is 19 MiB, t=2, p=1.
   std::uint64_t password_memlimit_bytes = 19ull << 20;
   std::uint64_t password_opslimit = 2;

@@ -25,11 +25,12 @@ enum class errc {
 struct failure {
   errc code;
   std::string detail;
-  std::string field;  // for validation: the offending field, FastAPI's `loc`
+  std::string field;            // for validation: the offending field, FastAPI's `loc`
+  int retry_after_seconds = 0;  // for rate_limited: when to try again (HTTP Retry-After)
 };
 
 inline failure fail(errc code, std::string detail, std::string field = {}) {
-  return failure{code, std::move(detail), std::move(field)};
+  return failure{code, std::move(detail), std::move(field), 0};
 }
 
 [[noreturn]] void throw_exception_from_error(failure const& f, boost::source_location const& loc);

@@ -4,6 +4,7 @@
 #include "core/clock.hpp"
 #include "core/limits.hpp"
 #include "core/membership.hpp"
+#include "core/rate_limits.hpp"
 #include "store/store.hpp"
 
 #include <optional>
@@ -60,6 +61,9 @@ class message_service {
   bus& events_;
   clock const& clock_;
   service_limits limits_;
+  token_buckets sends_;   // per user
+  token_buckets reads_;   // per user
+  token_buckets typing_;  // per (user, chat): a typing indicator within the interval is coalesced
 };
 
 }  // namespace windi

@@ -27,6 +27,9 @@ api_response error_response(failure const& f, std::string_view location) {
   }
   auto response = json_response(code, boost::json::object{{"detail", client_detail(f)}});
   if (f.code == errc::unauthorized) response.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (f.code == errc::rate_limited && f.retry_after_seconds > 0) {
+    response.headers.emplace_back("Retry-After", std::to_string(f.retry_after_seconds));
+  }
   return response;
 }
 

@@ -16,6 +16,7 @@ struct request_context {
   std::string path;                                // decoded, without a trailing slash (except "/")
   std::map<std::string, std::string> path_params;  // {name} segments of the route pattern
   std::multimap<std::string, std::string> query;   // decoded query parameters
+  std::string client_address;                      // see http/client_address.hpp; empty when unknown
 
   std::optional<std::string> query_param(std::string const& name) const {
     auto it = query.find(name);

@@ -45,7 +45,8 @@ void router::add(beast_http::verb method, std::string pattern, handler h) {
   routes_.push_back(route{method, std::move(pattern), std::move(h), std::move(segments)});
 }
 
-boost::asio::awaitable<api_response> router::dispatch(beast_request const& request) const {
+boost::asio::awaitable<api_response> router::dispatch(beast_request const& request,
+                                                      std::string client_address) const {
   std::string const target_text(request.target());  // owned: see decode_query about Boost.URL 1.81
   auto target = boost::urls::parse_origin_form(target_text);
   if (!target) {
@@ -66,12 +67,14 @@ boost::asio::awaitable<api_response> router::dispatch(beast_request const& reque
     path_known = true;
     bool head_as_get = request.method() == beast_http::verb::head && r.method == beast_http::verb::get;
     if (r.method != request.method() && !head_as_get) continue;
-    request_context context{request, joined_path(), std::move(params), decode_query(target->encoded_query())};
+    request_context context{request, joined_path(), std::move(params), decode_query(target->encoded_query()),
+                            std::move(client_address)};
     co_return co_await r.handle(context);
   }
   bool readable = request.method() == beast_http::verb::get || request.method() == beast_http::verb::head;
   if (!path_known && readable && fallback_) {
-    request_context context{request, joined_path(), {}, decode_query(target->encoded_query())};
+    request_context context{
+        request, joined_path(), {}, decode_query(target->encoded_query()), std::move(client_address)};
     co_return co_await fallback_(context);
   }
   if (path_known) {

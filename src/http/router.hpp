@@ -25,7 +25,9 @@ struct route {
 class router {
  public:
   void add(boost::beast::http::verb method, std::string pattern, handler h);
-  boost::asio::awaitable<api_response> dispatch(beast_request const& request) const;
+  // client_address: where the request comes from (http/client_address.hpp), for the limits keyed by client.
+  boost::asio::awaitable<api_response> dispatch(beast_request const& request,
+                                                std::string client_address = {}) const;
   // Answers GET/HEAD of a path no route knows (the web app's files); without one such paths are 404.
   void set_fallback(handler h) { fallback_ = std::move(h); }
   std::vector<route> const& routes() const { return routes_; }

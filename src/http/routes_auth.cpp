@@ -43,8 +43,8 @@ void add_auth_routes(router& r, route_services& s) {
           if (!email) co_return email.error();
           auto password = required_string(*body, "password");
           if (!password) co_return password.error();
-          auto created =
-              co_await s.auth.register_user(std::move(*username), std::move(*email), std::move(*password));
+          auto created = co_await s.auth.register_user(std::move(*username), std::move(*email),
+                                                       std::move(*password), request.client_address);
           if (!created) co_return created.error();
           co_return json_response(beast_http::status::created, user_view(*created, true));
         }));
@@ -57,7 +57,8 @@ void add_auth_routes(router& r, route_services& s) {
           if (!username) co_return username.error();
           auto password = required_string(*body, "password");
           if (!password) co_return password.error();
-          auto login = co_await s.auth.login(std::move(*username), std::move(*password));
+          auto login =
+              co_await s.auth.login(std::move(*username), std::move(*password), request.client_address);
           if (!login) co_return login.error();
           co_return token_response(*login, s.auth);
         }));
@@ -70,7 +71,7 @@ void add_auth_routes(router& r, route_services& s) {
           if (username == form.end()) co_return fail(errc::validation, "Field required", "username");
           auto password = form.find("password");
           if (password == form.end()) co_return fail(errc::validation, "Field required", "password");
-          auto login = co_await s.auth.login(username->second, password->second);
+          auto login = co_await s.auth.login(username->second, password->second, request.client_address);
           if (!login) co_return login.error();
           co_return token_response(*login, s.auth);
         }));

@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "http/errors.hpp"
+#include "http/framing.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -16,6 +17,8 @@
 #include <boost/json/object.hpp>
 
 #include <array>
+#include <string_view>
+#include <tuple>
 
 namespace windi::http {
 
@@ -56,6 +59,33 @@ asio::awaitable<void> discard_input(beast::tcp_stream& stream) {
     auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
     if (ec) break;
     total += n;
+  }
+}
+
+// Answers with {"detail": ...} and closes: Connection: close, our side shut down, and whatever the client
+// still sends is read and dropped (never parsed) for a bounded time, so that it sees the answer, not a reset.
+asio::awaitable<void> refuse(beast::tcp_stream& stream, beast_http::status status, std::string_view detail) {
+  spdlog::info("refused an HTTP request: {} {}", static_cast<unsigned>(status), detail);
+  auto answer = json_response(status, boost::json::object{{"detail", detail}});
+  auto [ec, written] =
+      co_await beast_http::async_write(stream, to_beast(std::move(answer), 11, false, false), use_tuple);
+  if (!ec) co_await discard_input(stream);
+}
+
+// Reads until `buffer` holds the whole head of the next request (it may already), checking its line endings
+// as they arrive (http/framing.hpp). need_more means the connection ended or timed out first.
+asio::awaitable<head_scan> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                     std::size_t limit) {
+  std::size_t scanned = 0;
+  for (;;) {
+    auto const data = buffer.data();
+    std::string_view bytes(static_cast<char const*>(data.data()), data.size());
+    auto scan = scan_request_head(bytes, limit, scanned);
+    if (scan.state != head_state::need_more) co_return scan;
+    scanned = bytes.size();
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), use_tuple);
+    if (ec) co_return head_scan{};
+    buffer.commit(n);
   }
 }
 
@@ -113,32 +143,55 @@ asio::awaitable<void> server::accept_loop(server* self) {
 }
 
 asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
+  boost::system::error_code peer_error;
+  auto const peer = socket.remote_endpoint(peer_error).address();
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  auto const max_body = self->limits_.max_body_bytes;
   for (;;) {
-    beast_http::request_parser<beast_http::string_body> parser;
-    parser.body_limit(self->limits_.max_body_bytes);
-    parser.header_limit(static_cast<std::uint32_t>(self->limits_.max_header_bytes));
     stream.expires_after(self->limits_.idle_timeout);
-    auto [ec, bytes] = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+    auto scan = co_await read_head(stream, buffer, self->limits_.max_header_bytes);
+    if (scan.state == head_state::need_more) break;  // the peer left or went quiet: nobody to answer
+    if (scan.state == head_state::too_large) {
+      co_await refuse(stream, beast_http::status::request_header_fields_too_large, scan.detail);
+      break;
+    }
+    if (scan.state == head_state::malformed) {
+      co_await refuse(stream, beast_http::status::bad_request, scan.detail);
+      break;
+    }
+
+    // The whole head is in the buffer: Beast parses it without reading, then the framing is checked before a
+    // byte of the body is read. The body limit waits until then, so that a bad framing is a 400, not a 413.
+    beast_http::request_parser<beast_http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(self->limits_.max_header_bytes));
+    parser.body_limit(boost::none);
+    auto [ec, bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+    if (ec || !parser.is_header_done()) {
+      co_await refuse(stream, beast_http::status::bad_request, "Malformed HTTP request");
+      break;
+    }
+    if (auto problem = framing_error(parser)) {
+      co_await refuse(stream, beast_http::status::bad_request, *problem);
+      break;
+    }
+    if (auto length = parser.content_length(); length && *length > max_body)
+      ec = beast_http::error::body_limit;
+    if (!ec && !parser.is_done()) {
+      parser.body_limit(max_body);  // a chunked body counts against it as it arrives
+      std::tie(ec, bytes) = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+    }
     if (ec == beast_http::error::body_limit) {
       auto too_large = error_response(fail(errc::payload_too_large, "Request body too large"));
       co_await beast_http::async_write(stream, to_beast(std::move(too_large), 11, false, false), use_tuple);
       co_await discard_input(stream);
       break;
     }
-    if (ec == beast_http::error::header_limit) {
-      auto too_large = json_response(beast_http::status::request_header_fields_too_large,
-                                     boost::json::object{{"detail", "Request headers too large"}});
-      co_await beast_http::async_write(stream, to_beast(std::move(too_large), 11, false, false), use_tuple);
-      break;
-    }
     if (ec) {
-      if (ec != beast_http::error::end_of_stream && ec != beast::error::timeout &&
-          ec != asio::error::connection_reset && ec != asio::error::eof && bytes > 0) {
-        auto bad = json_response(beast_http::status::bad_request,
-                                 boost::json::object{{"detail", "Malformed HTTP request"}});
-        co_await beast_http::async_write(stream, to_beast(std::move(bad), 11, false, false), use_tuple);
+      // A body cut short (the peer left, timed out) gets no answer; a malformed one (a bad chunk) gets 400.
+      if (ec.category() == beast_http::make_error_code(beast_http::error::bad_chunk).category() &&
+          ec != beast_http::error::partial_message && ec != beast_http::error::end_of_stream) {
+        co_await refuse(stream, beast_http::status::bad_request, "Malformed HTTP request body");
       }
       break;
     }
@@ -153,7 +206,8 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
     {
       in_flight_guard guard(*self->in_flight_);
       try {
-        response = co_await self->routes_.dispatch(request);
+        auto client = client_address(peer, request["X-Forwarded-For"], self->trusted_);
+        response = co_await self->routes_.dispatch(request, std::move(client));
       } catch (std::exception const& e) {
         spdlog::error("{} {}: unhandled exception: {}", std::string(request.method_string()),
                       path_only(request.target()), e.what());

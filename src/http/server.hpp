@@ -1,4 +1,5 @@
 #pragma once
+#include "http/client_address.hpp"
 #include "http/router.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -38,6 +39,8 @@ class server {
     upgrade_accepts_ = std::move(accepts);
     upgrade_ = std::move(h);
   }
+  // Peers whose X-Forwarded-For names the client (see client_address.hpp); none by default.
+  void trust_proxies(trusted_proxies proxies) { trusted_ = std::move(proxies); }
   void start();
   // Stops accepting. In-flight requests complete; idle keep-alive connections close at their next read.
   void stop();
@@ -54,6 +57,7 @@ class server {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::function<bool(std::string_view)> upgrade_accepts_;
   upgrade_handler upgrade_;
+  trusted_proxies trusted_;
   std::shared_ptr<std::atomic<std::size_t>> in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<bool> stopping_{false};
 };

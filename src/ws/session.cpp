@@ -149,6 +149,7 @@ void session::write_next() {
 frame_ptr error_frame(std::string_view action, failure const& f) {
   json::object data{{"action", action}, {"status", http_status_for(f.code)}, {"detail", client_detail(f)}};
   if (!f.field.empty() && f.field.back() != '.') data["field"] = f.field;
+  if (f.retry_after_seconds > 0) data["retry_after"] = f.retry_after_seconds;
   return encode_event("error", std::move(data));
 }
 

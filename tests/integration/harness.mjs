@@ -146,7 +146,7 @@ export class ServerProcess {
   env() {
     const env = { ...process.env };
     // Nothing from the caller's environment decides how the server under test is configured.
-    for (const key of ['HOST', 'PORT', 'REDIS_URL', 'DATABASE_URL', 'WEB_DIR', 'ALLOWED_ORIGINS', 'THREADS']) {
+    for (const key of ['HOST', 'PORT', 'REDIS_URL', 'DATABASE_URL', 'WEB_DIR', 'ALLOWED_ORIGINS', 'THREADS', 'TRUSTED_PROXIES']) {
       delete env[key];
     }
     return {
@@ -154,6 +154,16 @@ export class ServerProcess {
       DEBUG: 'true',
       SECRET_KEY: this.secretKey,
       PASSWORD_MEMLIMIT_KIB: '19456',
+      // Every test's users register and log in from 127.0.0.1, and some send bursts: throttling has its own
+      // test, with its own limits.
+      REGISTRATIONS_PER_HOUR: '1000000',
+      REGISTRATION_BURST: '1000000',
+      LOGIN_FREE_FAILURES: '1000',
+      LOGIN_ADDRESS_FREE_FAILURES: '100000',
+      SEND_RATE_PER_SECOND: '1000000',
+      SEND_BURST: '1000000',
+      READS_PER_SECOND: '1000000',
+      TYPING_MIN_INTERVAL_MS: '0',
       DATABASE_URL: this.databaseUrl,
       DATA_DIR: path.join(this.workDir, 'data'),
       WEB_DIR: path.join(REPO_ROOT, 'web'),
