@@ -218,31 +218,31 @@ outcome<settings> settings_from_variables(variables const& vars) {
   auto reactions = parse_int<int>(vars, "MAX_REACTIONS_PER_MESSAGE", s.max_reactions_per_message, 1, 1000);
   if (!reactions) return reactions.error();
   s.max_reactions_per_message = *reactions;
-  auto login_free = parse_int<int>(vars, "LOGIN_FREE_FAILURES", s.login_free_failures, 1, 1000);
+  auto login_free = parse_int<int>(vars, "LOGIN_FREE_FAILURES", s.login_free_failures, 1, 1000000000);
   if (!login_free) return login_free.error();
   s.login_free_failures = *login_free;
   auto address_free =
-      parse_int<int>(vars, "LOGIN_ADDRESS_FREE_FAILURES", s.login_address_free_failures, 1, 100000);
+      parse_int<int>(vars, "LOGIN_ADDRESS_FREE_FAILURES", s.login_address_free_failures, 1, 1000000000);
   if (!address_free) return address_free.error();
   s.login_address_free_failures = *address_free;
   auto max_delay = parse_int<int>(vars, "LOGIN_MAX_DELAY_SECONDS", s.login_max_delay_seconds, 1, 86400);
   if (!max_delay) return max_delay.error();
   s.login_max_delay_seconds = *max_delay;
-  auto per_hour = parse_int<int>(vars, "REGISTRATIONS_PER_HOUR", s.registrations_per_hour, 1, 1000000);
+  auto per_hour = parse_int<int>(vars, "REGISTRATIONS_PER_HOUR", s.registrations_per_hour, 1, 1000000000);
   if (!per_hour) return per_hour.error();
   s.registrations_per_hour = *per_hour;
-  auto burst = parse_int<int>(vars, "REGISTRATION_BURST", s.registration_burst, 1, 1000000);
+  auto burst = parse_int<int>(vars, "REGISTRATION_BURST", s.registration_burst, 1, 1000000000);
   if (!burst) return burst.error();
   s.registration_burst = *burst;
   s.trusted_proxies = get(vars, "TRUSTED_PROXIES");
   auto send_rate =
-      parse_int<int>(vars, "SEND_RATE_PER_SECOND", static_cast<int>(s.send_rate_per_second), 1, 1000000);
+      parse_int<int>(vars, "SEND_RATE_PER_SECOND", static_cast<int>(s.send_rate_per_second), 1, 1000000000);
   if (!send_rate) return send_rate.error();
   s.send_rate_per_second = *send_rate;
-  auto send_burst = parse_int<int>(vars, "SEND_BURST", s.send_burst, 1, 1000000);
+  auto send_burst = parse_int<int>(vars, "SEND_BURST", s.send_burst, 1, 1000000000);
   if (!send_burst) return send_burst.error();
   s.send_burst = *send_burst;
-  auto reads = parse_int<int>(vars, "READS_PER_SECOND", static_cast<int>(s.reads_per_second), 1, 1000000);
+  auto reads = parse_int<int>(vars, "READS_PER_SECOND", static_cast<int>(s.reads_per_second), 1, 1000000000);
   if (!reads) return reads.error();
   s.reads_per_second = *reads;
   auto typing = parse_int<int>(vars, "TYPING_MIN_INTERVAL_MS", s.typing_min_interval_ms, 0, 60000);
