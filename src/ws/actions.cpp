@@ -45,6 +45,7 @@ client_frame read_frame(std::string const& text) {
 }  // namespace
 
 boost::asio::awaitable<void> session::handle(std::string const& text) {
+  if (expired_) co_return;  // the token expired: the connection is closing with 4001, nothing more is done
   auto frame = read_frame(text);
   // A well-formed send is pipelined; anything else is answered once every send before it has been, so the
   // replies (acks and errors alike) keep the order of the frames.

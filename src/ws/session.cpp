@@ -47,6 +47,7 @@ session::session(asio::ip::tcp::socket socket, session_services& services, sessi
       limits_(limits),
       overflow_deadline_(ws_.get_executor()),
       send_done_(ws_.get_executor()),
+      token_expiry_(ws_.get_executor()),
       connection_id_(random_connection_id()) {}
 
 void session::start(std::shared_ptr<session> self, upgrade_request request) {
@@ -114,9 +115,11 @@ void session::write_next() {
     if (close_sent_ || (!overflowed_ && !ws_.is_open())) return;
     close_sent_ = true;
     writing_ = true;
-    auto reason = overflowed_
-                      ? websocket::close_reason(static_cast<websocket::close_code>(close_slow_consumer),
-                                                "slow consumer")
+    auto reason = overflowed_ ? websocket::close_reason(
+                                    static_cast<websocket::close_code>(close_slow_consumer), "slow consumer")
+                  : expired_
+                      ? websocket::close_reason(static_cast<websocket::close_code>(close_token_expired),
+                                                "token expired")
                       : websocket::close_reason(websocket::close_code::going_away, "server shutting down");
     ws_.async_close(reason, [self = shared_from_this()](boost::system::error_code) {});
     return;
@@ -194,6 +197,16 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
 
   services.local.add(self->me_.subject, self);
   self->registered_ = true;
+  // A connection does not outlive its token: at the expiry it closes (4001); the client logs in and resumes.
+  self->token_expiry_.expires_at(
+      std::chrono::system_clock::time_point(std::chrono::microseconds(self->me_.expires_at)));
+  self->token_expiry_.async_wait([weak = std::weak_ptr<session>(self)](boost::system::error_code ec) {
+    auto s = weak.lock();
+    if (ec || !s) return;
+    s->expired_ = true;
+    s->closing_ = true;
+    s->write_next();
+  });
   self->writer_started_ = true;
   self->enqueue(encode_event("connected", {{"user_id", self->me_.subject},
                                            {"username", self->me_.username},
@@ -219,6 +232,7 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   }
 
   services.local.remove(self->me_.subject, self.get());
+  self->token_expiry_.cancel();
   self->closing_ = true;
   self->write_next();
   co_await services.presence.disconnected(self->me_.subject, self->me_.username, self->connection_id_);

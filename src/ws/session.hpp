@@ -14,6 +14,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/json/object.hpp>
@@ -57,6 +58,7 @@ frame_ptr error_frame(std::string_view action, failure const& f);
 
 // Close codes of our own (4000-4999 are for applications).
 constexpr std::uint16_t close_slow_consumer = 4008;
+constexpr std::uint16_t close_token_expired = 4001;
 
 class session : public std::enable_shared_from_this<session> {
  public:
@@ -91,7 +93,8 @@ class session : public std::enable_shared_from_this<session> {
   session_limits const& limits_;
   boost::asio::steady_timer overflow_deadline_;
   boost::asio::steady_timer send_done_;
-  std::deque<frame_ptr> send_replies_;  // one per unanswered send, in send order; null until it commits
+  boost::asio::system_timer token_expiry_;  // the token's own expiry, a wall-clock time
+  std::deque<frame_ptr> send_replies_;      // one per unanswered send, in send order; null until it commits
   std::uint64_t first_reply_ticket_ = 0;
   std::deque<frame_ptr> outbox_;
   std::size_t outbox_bytes_ = 0;
@@ -104,6 +107,7 @@ class session : public std::enable_shared_from_this<session> {
   std::set<chat_id> left_chats_;  // chats this user was removed from (or left) while connected
   bool syncing_ = false;
   bool overflowed_ = false;
+  bool expired_ = false;  // the token expired: closing with close_token_expired
   bool closing_ = false;
   bool registered_ = false;
   bool writer_started_ = false;  // frames queued before the handshake wait for it

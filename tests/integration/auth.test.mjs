@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { base64url, decodeJwtPart, forEachBackend, signJwt, uniqueName } from './harness.mjs';
+import { Client, connectedAs } from './ws_client.mjs';
 
 function assertValidation(res, location, field) {
   assert.equal(res.status, 422, res.text);
@@ -221,6 +222,22 @@ forEachBackend('auth and users', (ctx) => {
       const opts = method === 'GET' ? { token: noneToken } : { token: noneToken, json: {} };
       assertUnauthorized(await api.request(method, p, opts), `${method} ${p} with alg none`);
     }
+  });
+
+  it('closes a WebSocket with 4001 when its token expires, and does nothing more for it', async () => {
+    const [user, friend] = await api.users(2, 'wsexp');
+    const chat = await api.privateChat(user, friend);
+    const claims = decodeJwtPart(user.token.split('.')[1]);
+    const now = Math.floor(Date.now() / 1000);
+    const shortLived = signJwt({ ...claims, iat: now, exp: now + 2 }, ctx.server.secretKey);
+    const socket = await Client.open(ctx.server.baseUrl, { token: shortLived });
+    await connectedAs(socket);
+    socket.send('send_message', { chat_id: chat.id, text: 'before expiry', client_message_id: 'exp-1' });
+    await socket.waitFor((e) => e.type === 'message_sent', 'a send while the token is valid');
+    const closed = await socket.waitClosed(6000);
+    assert.equal(closed?.code, 4001, JSON.stringify(closed));
+    const history = await api.history(friend, chat.id);
+    assert.deepEqual(history.map((m) => m.text), ['before expiry']);
   });
 
   it('accepts a token signed with its secret only while it has not expired', async () => {
