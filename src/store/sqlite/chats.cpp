@@ -1,5 +1,7 @@
 #include "store/sqlite/operations.hpp"
 
+#include "core/membership.hpp"
+
 #include <algorithm>
 #include <string>
 
@@ -27,12 +29,6 @@ std::optional<member> find_member(connection& db, chat_id chat, user_id user) {
   auto s = db.query(sql, chat, user);
   if (!s.step()) return std::nullopt;
   return read_member(s, 0);
-}
-
-std::vector<user_id> member_ids_of(chat const& c) {
-  std::vector<user_id> ids;
-  for (auto const& m : c.members) ids.push_back(m.id);
-  return ids;
 }
 
 }  // namespace
@@ -104,7 +100,7 @@ outcome<chat_change> add_member(connection& db, chat_id chat, user_id user, memb
   }
   auto info = load_chat(db, chat);
   tx.commit();
-  auto audience = member_ids_of(*info);
+  auto audience = member_ids(*info);
   return chat_change{.info = std::move(*info), .change = change, .audience = std::move(audience)};
 }
 
@@ -144,7 +140,7 @@ outcome<chat_change> rename_chat(connection& db, chat_id chat, std::string const
     info = load_chat(db, chat);
   }
   tx.commit();
-  auto audience = member_ids_of(*info);
+  auto audience = member_ids(*info);
   return chat_change{.info = std::move(*info), .change = change, .audience = std::move(audience)};
 }
 
