@@ -4,49 +4,14 @@
 // can stop and start it.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Api, startServer, sleep } from './harness.mjs';
+import { RedisServer } from './redis_server.mjs';
 import { Client, connectedAs } from './ws_client.mjs';
 
 const pgUrl = process.env.WINDI_TEST_POSTGRES_URL;
 const skip = pgUrl ? false : 'WINDI_TEST_POSTGRES_URL is not set (eval "$(scripts/services start)")';
 if (!pgUrl && process.env.CI === 'true') throw new Error('CI=true requires WINDI_TEST_POSTGRES_URL');
-
-function ping(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-    socket.on('data', (d) => {
-      socket.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
-
-class RedisServer {
-  constructor() {
-    this.port = 20000 + Math.floor(Math.random() * 20000);
-  }
-  async start() {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    for (let i = 0; i < 100; i++) {
-      if (await ping(this.port)) return;
-      await sleep(50);
-    }
-    throw new Error('redis-server did not start');
-  }
-  async stop() {
-    if (!this.child) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGKILL');
-    await exited;
-    this.child = null;
-  }
-}
 
 async function until(what, fn, timeoutMs = 15000) {
   const deadline = Date.now() + timeoutMs;
