@@ -130,7 +130,7 @@ runtime::runtime(settings const& cfg_, int io_threads)
       tokens(secret_for(cfg), cfg.access_token_ttl, clock),
       logins(login_throttle_for(cfg)),
       registrations(registrations_for(cfg)),
-      auth(*db, hasher, tokens, clock, runner.blocking.get_executor(), logins, registrations),
+      auth(*db, *events, hasher, tokens, clock, runner.blocking.get_executor(), logins, registrations),
       users(*db),
       chats(*db, *events, clock, limits_for(cfg)),
       messages(*db, *events, clock, limits_for(cfg)),

@@ -1,7 +1,9 @@
 #include "app/commands.hpp"
+#include "app/observability.hpp"
 #include "app/runtime.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
+#include "store/group_commit.hpp"
 #include "ws/hub.hpp"
 #include "ws/session.hpp"
 #include "ws/upgrade_checks.hpp"
@@ -33,10 +35,25 @@ asio::awaitable<boost::json::object> health_report(store& db, bus& events, ws::h
                                 {"websocket_connections", sessions.size()}};
 }
 
+// The drain after SIGTERM: until nothing is in flight (requests being answered, sessions closing, appends
+// committing), or the deadline. True when everything finished.
+bool drain(http::server const& server, ws::hub const& sessions, group_commit_stats const* commits,
+           std::chrono::steady_clock::time_point deadline) {
+  auto busy = [&] {
+    return server.requests_in_flight() > 0 || sessions.size() > 0 || (commits && commits->pending.load() > 0);
+  };
+  while (busy()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 }  // namespace
 
 int serve(settings const& cfg) {
-  spdlog::set_level(cfg.debug ? spdlog::level::debug : spdlog::level::info);
+  auto access = metrics::configure_logging(
+      cfg.log_json ? metrics::log_format::json : metrics::log_format::text, cfg.debug);
   if (auto ok = validate_for_serving(cfg); !ok) {
     spdlog::critical("configuration: {}", ok.error().detail);
     return 2;
@@ -49,8 +66,16 @@ int serve(settings const& cfg) {
   runtime rt(cfg, io_threads_for(cfg));
   if (!rt.migrate()) return 1;
 
+  metrics::registry registry;
+  metrics::traffic traffic(registry, access);
   ws::hub sessions(rt.runner.executors());
-  rt.events->on_deliver([&sessions](envelope e) { sessions.deliver(std::move(e)); });
+  sessions.observe(&traffic);
+  register_component_metrics(registry, rt, sessions);
+  rt.events->on_deliver([&rt, &sessions](envelope e) {
+    // Before the sessions look: they check their tokens against what the store says now.
+    if (e.kind == event_kind::credentials_changed) rt.auth.forget_credentials(e.subject);
+    sessions.deliver(std::move(e));
+  });
   rt.events->start();
 
   http::route_services services{rt.auth, rt.users, rt.chats, rt.messages,
@@ -63,6 +88,7 @@ int serve(settings const& cfg) {
       rt.runner.io.get_executor(), [&rt] { return rt.runner.next_connection_executor(); }, routes,
       http::server_limits{cfg.max_body_bytes});
   server.trust_proxies(std::move(*proxies));
+  server.observe(&traffic);
   ws::session_limits socket_limits;
   socket_limits.max_frame_bytes = cfg.ws_max_frame_bytes;
   socket_limits.outbox_max_frames = cfg.ws_outbox_max_frames;
@@ -85,8 +111,11 @@ int serve(settings const& cfg) {
   }
   server.start();
   spdlog::info("listening on http://{}:{} with {} I/O thread(s)", cfg.host, port, io_threads_for(cfg));
+  metrics_listener metrics_endpoint(rt, registry);
+  if (!cfg.metrics_host.empty()) metrics_endpoint.start(cfg.metrics_host, cfg.metrics_port);
 
-  // Shutdown: stop accepting, let in-flight requests finish (bounded), then stop the threads.
+  // Shutdown: stop accepting; sessions close with 1001 once their pending sends are answered; requests in
+  // flight are answered and appends committed; all within SHUTDOWN_TIMEOUT_SECONDS, then the threads stop.
   std::promise<void> stop_requested;
   asio::signal_set signals(rt.runner.io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
@@ -95,12 +124,20 @@ int serve(settings const& cfg) {
     stop_requested.set_value();
   });
   stop_requested.get_future().wait();
+  auto const started = std::chrono::steady_clock::now();
+  auto const deadline = started + std::chrono::seconds(cfg.shutdown_timeout_seconds);
   sessions.shutdown_all();  // 1001: clients reconnect elsewhere and resume
-  auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while ((server.requests_in_flight() > 0 || sessions.size() > 0) &&
-         std::chrono::steady_clock::now() < drain_deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (drain(server, sessions, group_commit_stats_of(*rt.db), deadline)) {
+    spdlog::info("drained in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - started)
+                                         .count());
+  } else {
+    spdlog::warn(
+        "drain: SHUTDOWN_TIMEOUT_SECONDS ({} s) reached with {} request(s) and {} connection(s) still "
+        "open; stopping anyway",
+        cfg.shutdown_timeout_seconds, server.requests_in_flight(), sessions.size());
   }
+  metrics_endpoint.stop();
   rt.events->stop();
   rt.runner.stop();
   spdlog::info("stopped");

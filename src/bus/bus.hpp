@@ -31,6 +31,9 @@ enum class event_kind : std::uint8_t {
   read = 9,
   typing = 10,
   presence = 11,
+  // A user's credentials changed (a token revoked, the password changed): every process forgets what it
+  // cached of them and the user's connections check their token again. No frame; subject is the user.
+  credentials_changed = 12,
 };
 
 // One event as it crosses threads and processes: which chat it belongs to, what kind it is, its number in the

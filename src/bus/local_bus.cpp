@@ -1,6 +1,7 @@
 // The in-process bus: one server process, no Redis. Delivery goes through a strand so that envelopes reach
 // `deliver` one at a time and in publish order, even when several threads run the io_context.
 #include "bus/bus.hpp"
+#include "bus/bus_stats.hpp"
 #include "bus/delivery_target.hpp"
 #include "bus/local_presence.hpp"
 
@@ -19,7 +20,7 @@ asio::awaitable<T> ready(T value) {
   co_return value;
 }
 
-class local_bus final : public bus {
+class local_bus final : public bus, public bus_stats_source {
  public:
   explicit local_bus(asio::any_io_executor io) : delivery_(asio::make_strand(std::move(io))) {}
 
@@ -34,6 +35,8 @@ class local_bus final : public bus {
 
   void publish(envelope e) override {
     if (!target_ || target_->stopped) return;
+    stats_.published.inc();
+    if (e.kind == event_kind::presence) stats_.presence_updates.inc();
     asio::post(delivery_,
                [target = target_, e = std::move(e)]() mutable { deliver_to(target, std::move(e)); });
   }
@@ -51,11 +54,13 @@ class local_bus final : public bus {
   }
 
   health_info health() const override { return {"local", true, "in-process"}; }
+  bus_stats const& stats() const override { return stats_; }
 
  private:
   asio::strand<asio::any_io_executor> delivery_;
   std::shared_ptr<delivery_target> target_;
   local_presence presence_;
+  bus_stats stats_;
 };
 
 }  // namespace

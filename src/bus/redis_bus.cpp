@@ -3,6 +3,7 @@
 // Redis: a publish is handed to this process's `deliver` at once, and the echo of our own message coming
 // back from Redis is recognised by its origin id and ignored.
 #include "bus/bus.hpp"
+#include "bus/bus_stats.hpp"
 #include "bus/delivery_target.hpp"
 #include "bus/local_presence.hpp"
 #include "bus/redis_connection.hpp"
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <random>
 
@@ -35,6 +37,9 @@ constexpr milliseconds last_backoff{5000};
 // Cross-process copies queued for the strand, and commands hiredis has not had answered; past either, the
 // copy is dropped (this process still delivers locally; other processes' clients resume from the store).
 constexpr std::size_t max_unsent = 10'000;
+// Our own publishes awaiting their echo, to time the Redis hop; older ones are forgotten (their echo was
+// lost).
+constexpr std::size_t max_awaiting_echo = 4096;
 
 std::uint64_t random_origin() {
   std::random_device seed;
@@ -88,6 +93,8 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
 
   void publish(envelope e) {
     if (stopped_ || !target_) return;
+    stats_.published.inc();
+    if (e.kind == event_kind::presence) stats_.presence_updates.inc();
     if (pub_up_) {
       if (unsent_.fetch_add(1) < max_unsent) {
         asio::post(strand_,
@@ -127,6 +134,8 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
     co_return merge_online(users, answer);
   }
+
+  bus_stats const& stats() const { return stats_; }
 
   bus::health_info health() const {
     bus::health_info info;
@@ -210,10 +219,31 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
       return;
     }
     std::vector<std::string_view> args{"PUBLISH", channel_, bytes};
-    if (!publisher_->send(args)) count_drop();
+    if (!publisher_->send(args)) {
+      count_drop();
+      return;
+    }
+    if (awaiting_echo_.size() >= max_awaiting_echo) awaiting_echo_.pop_front();
+    awaiting_echo_.push_back({std::hash<std::string_view>{}(bytes), std::chrono::steady_clock::now()});
+  }
+
+  // Our own message came back: how long the hop through Redis took. Echoes arrive in publish order, so the
+  // entries before the match are publishes whose echo was lost.
+  void time_echo(std::string_view payload) {
+    auto const h = std::hash<std::string_view>{}(payload);
+    while (!awaiting_echo_.empty()) {
+      auto const sent = awaiting_echo_.front();
+      awaiting_echo_.pop_front();
+      if (sent.hash == h) {
+        stats_.delivery_lag_seconds.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - sent.at).count());
+        return;
+      }
+    }
   }
 
   void count_drop() {
+    stats_.dropped.inc();
     if (dropped_.fetch_add(1) % 1000 == 0) {
       spdlog::warn("bus: Redis is not keeping up; cross-process copies dropped so far: {}", dropped_.load());
     }
@@ -225,7 +255,12 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
       spdlog::warn("bus: ignored a malformed message on {} ({} bytes)", channel_, payload.size());
       return;
     }
-    if (decoded->origin == origin_ || !target_ || target_->stopped) return;
+    if (decoded->origin == origin_) {
+      time_echo(payload);
+      return;
+    }
+    if (!target_ || target_->stopped) return;
+    stats_.received.inc();
     asio::post(delivery_, [target = target_, e = std::move(decoded->message)]() mutable {
       deliver_to(target, std::move(e));
     });
@@ -268,6 +303,8 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
       if (up) {
         backoff = first_backoff;
         complained = false;
+        if (subscribed_before_) stats_.reconnects.inc();
+        subscribed_before_ = true;
         sub_up_ = true;
         spdlog::info("bus: subscribed to {} on {}:{}", channel_, endpoint_.host, endpoint_.port);
         co_await subscriber_->wait_closed();
@@ -289,6 +326,8 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
       if (co_await publisher_->open(std::move(ep), connect_deadline)) {
         backoff = first_backoff;
         complained = false;
+        if (published_before_) stats_.reconnects.inc();
+        published_before_ = true;
         pub_up_ = true;
         spdlog::info("bus: publishing to {}:{}", endpoint_.host, endpoint_.port);
         refresh_presence();
@@ -345,6 +384,13 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   std::string const ttl_ms_;
   std::string const connect_script_, disconnect_script_, refresh_script_, count_script_;
   std::uint64_t const origin_;  // tags our messages, to recognise their echo
+  bus_stats stats_;
+  struct sent_message {
+    std::size_t hash;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::deque<sent_message> awaiting_echo_;                     // on strand_
+  bool subscribed_before_ = false, published_before_ = false;  // on strand_
   std::shared_ptr<delivery_target> target_;
   local_presence presence_;
   std::atomic<bool> stopped_{false};
@@ -363,7 +409,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   std::shared_ptr<redis::connection> publisher_;
 };
 
-class redis_bus final : public bus {
+class redis_bus final : public bus, public bus_stats_source {
  public:
   redis_bus(redis::endpoint ep, asio::any_io_executor io, redis_bus_options options)
       : core_(std::make_shared<redis_core>(std::move(ep), std::move(io), std::move(options))) {}
@@ -384,6 +430,7 @@ class redis_bus final : public bus {
     return core_->online_among(core_, std::move(users));
   }
   health_info health() const override { return core_->health(); }
+  bus_stats const& stats() const override { return core_->stats(); }
 
  private:
   std::shared_ptr<redis_core> core_;

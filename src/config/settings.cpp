@@ -1,5 +1,7 @@
 #include "config/settings.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -44,6 +46,9 @@ constexpr char const* known_keys[] = {
     "REGISTRATIONS_PER_HOUR",
     "REGISTRATION_BURST",
     "TRUSTED_PROXIES",
+    "METRICS_ADDR",
+    "LOG_FORMAT",
+    "SHUTDOWN_TIMEOUT_SECONDS",
 };
 
 std::string trim(std::string_view s) {
@@ -248,7 +253,50 @@ outcome<settings> settings_from_variables(variables const& vars) {
   auto typing = parse_int<int>(vars, "TYPING_MIN_INTERVAL_MS", s.typing_min_interval_ms, 0, 60000);
   if (!typing) return typing.error();
   s.typing_min_interval_ms = *typing;
+  // Set but empty turns the metrics listener off (unlike other settings, where empty means the default).
+  if (auto metrics = vars.find("METRICS_ADDR"); metrics != vars.end()) {
+    if (trim(metrics->second).empty()) {
+      s.metrics_host.clear();
+    } else {
+      auto address = parse_listen_address(trim(metrics->second));
+      if (!address) return fail(errc::validation, "METRICS_ADDR: " + address.error().detail);
+      s.metrics_host = address->host;
+      s.metrics_port = address->port;
+    }
+  }
+  auto log_format = get(vars, "LOG_FORMAT", "text");
+  if (log_format != "text" && log_format != "json") {
+    return fail(errc::validation, "LOG_FORMAT must be text or json, got '" + log_format + "'");
+  }
+  s.log_json = log_format == "json";
+  auto drain = parse_int<int>(vars, "SHUTDOWN_TIMEOUT_SECONDS", s.shutdown_timeout_seconds, 1, 3600);
+  if (!drain) return drain.error();
+  s.shutdown_timeout_seconds = *drain;
   return s;
+}
+
+outcome<listen_address> parse_listen_address(std::string const& text) {
+  auto const expected =
+      "expected an IP address and a port, as 127.0.0.1:9464 or [::1]:9464, got '" + text + "'";
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return fail(errc::validation, expected);
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return fail(errc::validation, expected);
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return fail(errc::validation, expected);  // an IPv6 address needs its brackets
+  }
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (ec) return fail(errc::validation, expected);
+  auto const port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, pec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || pec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
+    return fail(errc::validation, expected);
+  }
+  return listen_address{std::move(host), static_cast<std::uint16_t>(port)};
 }
 
 outcome<void> validate_for_serving(settings const& s) {

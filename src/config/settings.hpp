@@ -51,6 +51,12 @@ struct settings {
   int registration_burst = 5;
   std::string trusted_proxies;  // peers whose X-Forwarded-For names the client (http/client_address.hpp)
 
+  // Operations: the metrics listener (empty host: none), the log format, the bound of a SIGTERM drain.
+  std::string metrics_host = "127.0.0.1";
+  std::uint16_t metrics_port = 9464;
+  bool log_json = false;
+  int shutdown_timeout_seconds = 10;
+
   // argon2id cost: OWASP's minimum is 19 MiB, t=2, p=1.
   std::uint64_t password_memlimit_bytes = 19ull << 20;
   std::uint64_t password_opslimit = 2;
@@ -71,6 +77,13 @@ outcome<settings> settings_from_variables(variables const& vars);
 // Turns a DATABASE_URL (empty, sqlite:///path, postgresql://..., postgresql+asyncpg://..., postgres://...)
 // into database settings. data_dir is where the default SQLite file goes.
 outcome<database_settings> parse_database_url(std::string const& url, std::string const& data_dir);
+
+// "host:port" or "[v6 address]:port", the host an IP address, the port 0 to 65535 (0: any free port).
+struct listen_address {
+  std::string host;
+  std::uint16_t port = 0;
+};
+outcome<listen_address> parse_listen_address(std::string const& text);
 
 // Refuses a placeholder or short secret outside DEBUG.
 outcome<void> validate_for_serving(settings const& s);

@@ -5,10 +5,19 @@
 
 namespace windi {
 
-auth_service::auth_service(store& db, password_hasher const& hasher, token_service const& tokens,
+namespace {
+
+// Reloaded this often even without a credentials_changed event (one lost while the bus was down).
+constexpr std::chrono::seconds credentials_max_age{60};
+
+}  // namespace
+
+auth_service::auth_service(store& db, bus& events, password_hasher const& hasher, token_service const& tokens,
                            clock const& clock, boost::asio::any_io_executor blocking, login_throttle& logins,
                            token_buckets& registrations)
     : db_(db),
+      events_(events),
+      credentials_(db, clock, credentials_max_age),
       hasher_(hasher),
       tokens_(tokens),
       clock_(clock),
@@ -38,6 +47,7 @@ task<outcome<login_result>> auth_service::login(std::string username, std::strin
                                                 std::string client_address) {
   // Checked before the store and the password, so the answer is the same whether the username exists or not.
   if (auto wait = logins_.locked(username, client_address, clock_.now())) {
+    logins_.count_outcome(login_outcome::throttled);
     co_return too_many_requests("Too many failed logins; try again later", *wait);
   }
   auto credentials = co_await db_.find_credentials(username);
@@ -47,11 +57,75 @@ task<outcome<login_result>> auth_service::login(std::string username, std::strin
       co_await offload(blocking_, [this, &hash, &password] { return hasher_.verify(hash, password); });
   if (!credentials || !matches) {
     logins_.failed(username, client_address, clock_.now());
+    logins_.count_outcome(login_outcome::failed);
     co_return fail(errc::unauthorized, "Incorrect username or password");
   }
   logins_.succeeded(username, client_address);
+  logins_.count_outcome(login_outcome::ok);
   auto const& account = credentials->account;
-  co_return login_result{tokens_.issue(account.id, account.username), account};
+  co_return login_result{tokens_.issue(account.id, account.username, credentials->token_generation), account};
+}
+
+task<outcome<token_claims>> auth_service::authenticate(std::string token) {
+  auto claims = tokens_.verify(token);
+  if (!claims) co_return claims.error();
+  auto valid = co_await credentials_.check(*claims);
+  if (!valid) co_return valid.error();
+  co_return std::move(*claims);
+}
+
+task<outcome<void>> auth_service::logout(token_claims const& me) {
+  auto revoked = co_await db_.revoke_token(me.subject, me.token_id, me.expires_at, clock_.now());
+  if (!revoked) {
+    if (revoked.error().code == errc::not_found)
+      co_return fail(errc::unauthorized, "Could not validate credentials");
+    co_return revoked.error();
+  }
+  publish_credentials_changed(me.subject);
+  co_return outcome<void>{};
+}
+
+task<outcome<login_result>> auth_service::change_password(token_claims const& me,
+                                                          std::string current_password,
+                                                          std::string new_password,
+                                                          std::string client_address) {
+  if (auto wait = logins_.locked(me.username, client_address, clock_.now())) {
+    co_return too_many_requests("Too many failed attempts; try again later", *wait);
+  }
+  if (auto ok = validate_password(new_password); !ok) {
+    auto refused = ok.error();
+    refused.field = "new_password";
+    co_return refused;
+  }
+  auto credentials = co_await db_.find_credentials(me.username);
+  if (!credentials && credentials.error().code != errc::not_found) co_return credentials.error();
+  if (!credentials || credentials->account.id != me.subject) {
+    co_return fail(errc::unauthorized, "Could not validate credentials");
+  }
+  std::string const& hash = credentials->password_hash;
+  bool matches = co_await offload(
+      blocking_, [this, &hash, &current_password] { return hasher_.verify(hash, current_password); });
+  if (!matches) {
+    logins_.failed(me.username, client_address, clock_.now());
+    co_return fail(errc::forbidden, "Current password is incorrect", "current_password");
+  }
+  logins_.succeeded(me.username, client_address);
+  auto new_hash = co_await offload(blocking_, [this, &new_password] { return hasher_.hash(new_password); });
+  auto generation = co_await db_.set_password(me.subject, std::move(new_hash));
+  if (!generation) co_return generation.error();
+  publish_credentials_changed(me.subject);
+  auto const& account = credentials->account;
+  co_return login_result{tokens_.issue(account.id, account.username, *generation), account};
+}
+
+void auth_service::publish_credentials_changed(user_id user) {
+  // This process first, at once: the caller's next request must already see the change.
+  credentials_.forget(user);
+  envelope changed;
+  changed.kind = event_kind::credentials_changed;
+  changed.audience.push_back(user);
+  changed.subject = user;
+  events_.publish(std::move(changed));
 }
 
 }  // namespace windi

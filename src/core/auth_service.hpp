@@ -1,5 +1,7 @@
 #pragma once
+#include "bus/bus.hpp"
 #include "core/clock.hpp"
+#include "core/credentials_cache.hpp"
 #include "core/passwords.hpp"
 #include "core/rate_limits.hpp"
 #include "core/tokens.hpp"
@@ -16,11 +18,13 @@ struct login_result {
   user account;
 };
 
-// Registration, login and token checks. Password hashing runs on `blocking`, never on the caller's thread.
+// Registration, login, token checks and revocation. Password hashing runs on `blocking`, never on the
+// caller's thread.
 class auth_service {
  public:
-  auth_service(store& db, password_hasher const& hasher, token_service const& tokens, clock const& clock,
-               boost::asio::any_io_executor blocking, login_throttle& logins, token_buckets& registrations);
+  auth_service(store& db, bus& events, password_hasher const& hasher, token_service const& tokens,
+               clock const& clock, boost::asio::any_io_executor blocking, login_throttle& logins,
+               token_buckets& registrations);
 
   // errc::rate_limited when the client address registered too often lately. No address: a local command (the
   // demo data), not limited.
@@ -30,11 +34,30 @@ class auth_service {
   // errc::rate_limited (before the password is checked) while the username or the client address is throttled
   // after failures.
   task<outcome<login_result>> login(std::string username, std::string password, std::string client_address);
-  outcome<token_claims> authenticate(std::string const& token) const { return tokens_.verify(token); }
+  // errc::unauthorized for a token that is malformed, forged, expired, revoked, issued before the last
+  // password change, or whose user does not exist. No store query once the user's credentials are cached.
+  task<outcome<token_claims>> authenticate(std::string token);
+  // Whether claims verified earlier still count (a connection's, after credentials_changed).
+  task<outcome<void>> still_valid(token_claims const& claims) { return credentials_.check(claims); }
+  // Revokes this one token, on every process: it gets 401 from now on and its WebSockets close.
+  task<outcome<void>> logout(token_claims const& me);
+  // Checks the current password (throttled like logins), stores the new one and revokes every token issued
+  // before; returns a fresh token so the caller stays signed in. errc::forbidden on "current_password" for a
+  // wrong current password, errc::validation on "new_password".
+  task<outcome<login_result>> change_password(token_claims const& me, std::string current_password,
+                                              std::string new_password, std::string client_address);
+  // What this process cached of the user's credentials is stale (the bus's credentials_changed).
+  void forget_credentials(user_id user) { credentials_.forget(user); }
   token_service const& tokens() const { return tokens_; }
 
  private:
+  // Tells every process (this one included) to forget the user's cached credentials and to check the
+  // tokens of the user's connections again.
+  void publish_credentials_changed(user_id user);
+
   store& db_;
+  bus& events_;
+  credentials_cache credentials_;
   password_hasher const& hasher_;
   token_service const& tokens_;
   clock const& clock_;

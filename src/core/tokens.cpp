@@ -1,5 +1,7 @@
 #include "core/tokens.hpp"
 
+#include "support/random_hex.hpp"
+
 #include <jwt.h>
 
 #include <algorithm>
@@ -35,7 +37,8 @@ token_service::token_service(std::string secret, std::chrono::seconds ttl, clock
   if (secret_.empty()) throw std::invalid_argument("token_service needs a secret");
 }
 
-std::string token_service::issue(user_id subject, std::string const& username) const {
+std::string token_service::issue(user_id subject, std::string const& username,
+                                 std::int64_t token_generation) const {
   jwt_t* raw = nullptr;
   if (jwt_new(&raw) != 0) throw std::bad_alloc();
   jwt_ptr token(raw);
@@ -44,6 +47,8 @@ std::string token_service::issue(user_id subject, std::string const& username) c
   jwt_add_grant(token.get(), "username", username.c_str());
   jwt_add_grant_int(token.get(), "iat", static_cast<long>(now_s));
   jwt_add_grant_int(token.get(), "exp", static_cast<long>(now_s + ttl_.count()));
+  jwt_add_grant(token.get(), "jti", random_hex(16).c_str());
+  jwt_add_grant_int(token.get(), "gen", static_cast<long>(token_generation));
   jwt_set_alg(token.get(), JWT_ALG_HS256, reinterpret_cast<unsigned char const*>(secret_.data()),
               static_cast<int>(secret_.size()));
   std::unique_ptr<char, decltype(&std::free)> encoded(jwt_encode_str(token.get()), &std::free);
@@ -73,7 +78,19 @@ outcome<token_claims> token_service::verify(std::string const& token) const {
   auto [end, ec] = std::from_chars(sub_text.data(), sub_text.data() + sub_text.size(), id);
   if (ec != std::errc{} || end != sub_text.data() + sub_text.size() || id <= 0) return invalid();
   char const* name = jwt_get_grant(decoded.get(), "username");
-  return token_claims{id, name ? name : "", static_cast<micros>(exp) * 1'000'000};
+  // Every token this server issues has an id; one without cannot be revoked, so it does not count.
+  char const* token_id = jwt_get_grant(decoded.get(), "jti");
+  if (token_id == nullptr || *token_id == '\0' || std::string_view(token_id).size() > 64) return invalid();
+  errno = 0;
+  long generation = jwt_get_grant_int(decoded.get(), "gen");
+  if (errno != 0 || generation < 0) return invalid();
+  token_claims claims;
+  claims.subject = id;
+  claims.username = name ? name : "";
+  claims.expires_at = static_cast<micros>(exp) * 1'000'000;
+  claims.token_id = token_id;
+  claims.token_generation = generation;
+  return claims;
 }
 
 }  // namespace windi

@@ -23,6 +23,14 @@ struct user {
 struct user_credentials {
   user account;
   std::string password_hash;
+  std::int64_t token_generation = 0;  // tokens carry it; a password change raises it
+};
+
+// What a token is checked against besides its signature and expiry: tokens issued before the user's
+// current generation (a password change) and tokens revoked one by one (logout) no longer count.
+struct credential_state {
+  std::int64_t token_generation = 0;
+  std::vector<std::string> revoked_token_ids;  // only those not yet expired
 };
 
 struct new_user {

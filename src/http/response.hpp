@@ -20,5 +20,11 @@ api_response json_response(boost::beast::http::status status, boost::json::value
 inline api_response json_response(boost::json::value const& body) {
   return json_response(boost::beast::http::status::ok, body);
 }
+// 204: done, nothing to say.
+inline api_response no_content_response() {
+  api_response r;
+  r.status = boost::beast::http::status::no_content;
+  return r;
+}
 
 }  // namespace windi::http

@@ -15,7 +15,7 @@ template <class Fn>
 handler authenticated(auth_service& auth, std::string_view location, Fn fn) {
   return [&auth, location,
           fn = std::move(fn)](request_context& request) -> boost::asio::awaitable<api_response> {
-    auto claims = authenticate(request, auth);
+    auto claims = co_await authenticate(request, auth);
     if (!claims) co_return error_response(claims.error(), location);
     auto result = co_await fn(request, *claims);
     if (!result) co_return error_response(result.error(), location);

@@ -46,7 +46,11 @@ void router::add(beast_http::verb method, std::string pattern, handler h) {
 }
 
 boost::asio::awaitable<api_response> router::dispatch(beast_request const& request,
-                                                      std::string client_address) const {
+                                                      std::string client_address,
+                                                      std::string_view* matched) const {
+  std::string_view ignored;
+  auto& route_name = matched ? *matched : ignored;
+  route_name = malformed_route;
   std::string const target_text(request.target());  // owned: see decode_query about Boost.URL 1.81
   auto target = boost::urls::parse_origin_form(target_text);
   if (!target) {
@@ -69,14 +73,17 @@ boost::asio::awaitable<api_response> router::dispatch(beast_request const& reque
     if (r.method != request.method() && !head_as_get) continue;
     request_context context{request, joined_path(), std::move(params), decode_query(target->encoded_query()),
                             std::move(client_address)};
+    route_name = r.pattern;
     co_return co_await r.handle(context);
   }
   bool readable = request.method() == beast_http::verb::get || request.method() == beast_http::verb::head;
   if (!path_known && readable && fallback_) {
     request_context context{
         request, joined_path(), {}, decode_query(target->encoded_query()), std::move(client_address)};
+    route_name = fallback_route;
     co_return co_await fallback_(context);
   }
+  route_name = unmatched_route;
   if (path_known) {
     co_return json_response(beast_http::status::method_not_allowed,
                             boost::json::object{{"detail", "Method Not Allowed"}});

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace windi::http {
@@ -26,8 +27,13 @@ class router {
  public:
   void add(boost::beast::http::verb method, std::string pattern, handler h);
   // client_address: where the request comes from (http/client_address.hpp), for the limits keyed by client.
-  boost::asio::awaitable<api_response> dispatch(beast_request const& request,
-                                                std::string client_address = {}) const;
+  // matched (optional): set to the template of the route that answered ("/api/v1/chats/{chat_id}"), or to
+  // one of the names below, for logs and metrics that must not carry ids, tokens or arbitrary paths.
+  boost::asio::awaitable<api_response> dispatch(beast_request const& request, std::string client_address = {},
+                                                std::string_view* matched = nullptr) const;
+  static constexpr std::string_view fallback_route = "(static)";      // the web app's files
+  static constexpr std::string_view unmatched_route = "(unmatched)";  // 404 and 405 alike
+  static constexpr std::string_view malformed_route = "(malformed)";
   // Answers GET/HEAD of a path no route knows (the web app's files); without one such paths are 404.
   void set_fallback(handler h) { fallback_ = std::move(h); }
   std::vector<route> const& routes() const { return routes_; }

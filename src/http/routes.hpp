@@ -30,7 +30,9 @@ void add_web_routes(router& r, static_files const& files);
 // Everything the server serves over HTTP (the WebSocket endpoint is an upgrade, outside the router).
 void add_all_routes(router& r, route_services& s, static_files const& files);
 
-// The caller's identity from "Authorization: Bearer <token>"; errc::unauthorized when missing or invalid.
-outcome<token_claims> authenticate(request_context const& request, auth_service const& auth);
+// The caller's identity from "Authorization: Bearer <token>"; errc::unauthorized when missing, invalid or
+// revoked.
+boost::asio::awaitable<outcome<token_claims>> authenticate(request_context const& request,
+                                                           auth_service& auth);
 
 }  // namespace windi::http

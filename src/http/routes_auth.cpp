@@ -9,16 +9,17 @@ namespace windi::http {
 
 namespace beast_http = boost::beast::http;
 
-outcome<token_claims> authenticate(request_context const& request, auth_service const& auth) {
+boost::asio::awaitable<outcome<token_claims>> authenticate(request_context const& request,
+                                                           auth_service& auth) {
   auto header = request.raw[beast_http::field::authorization];
   constexpr std::string_view scheme = "Bearer ";
   if (header.size() <= scheme.size() ||
       !std::equal(scheme.begin(), scheme.end(), header.begin(), [](char a, char b) {
         return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
       })) {
-    return fail(errc::unauthorized, "Not authenticated");
+    co_return fail(errc::unauthorized, "Not authenticated");
   }
-  return auth.authenticate(std::string(header.substr(scheme.size())));
+  co_return co_await auth.authenticate(std::string(header.substr(scheme.size())));
 }
 
 namespace {
@@ -74,6 +75,29 @@ void add_auth_routes(router& r, route_services& s) {
           auto login = co_await s.auth.login(username->second, password->second, request.client_address);
           if (!login) co_return login.error();
           co_return token_response(*login, s.auth);
+        }));
+
+  // Revokes the token it is called with, on every process; its WebSockets close with 4001.
+  r.add(beast_http::verb::post, "/api/v1/auth/logout",
+        authenticated(s.auth, "body", [&s](request_context&, token_claims const& me) -> route_result {
+          auto done = co_await s.auth.logout(me);
+          if (!done) co_return done.error();
+          co_return no_content_response();
+        }));
+
+  // Revokes every earlier token of the user; the answer carries a fresh one, as a login's does.
+  r.add(beast_http::verb::post, "/api/v1/users/me/password",
+        authenticated(s.auth, "body", [&s](request_context& request, token_claims const& me) -> route_result {
+          auto body = parse_json_object(request.raw.body());
+          if (!body) co_return body.error();
+          auto current = required_string(*body, "current_password");
+          if (!current) co_return current.error();
+          auto replacement = required_string(*body, "new_password");
+          if (!replacement) co_return replacement.error();
+          auto changed = co_await s.auth.change_password(me, std::move(*current), std::move(*replacement),
+                                                         request.client_address);
+          if (!changed) co_return changed.error();
+          co_return token_response(*changed, s.auth);
         }));
 }
 

@@ -44,9 +44,6 @@ beast_http::response<beast_http::string_body> to_beast(api_response&& r, unsigne
   return out;
 }
 
-// The request path without its query string: query strings can carry tokens and never reach the log.
-std::string_view path_only(std::string_view target) { return target.substr(0, target.find('?')); }
-
 // After refusing an oversized body: close our side, then read and drop what the client is still sending for a
 // bounded time, so that it sees the 413 instead of a reset connection.
 asio::awaitable<void> discard_input(beast::tcp_stream& stream) {
@@ -65,7 +62,7 @@ asio::awaitable<void> discard_input(beast::tcp_stream& stream) {
 // Answers with {"detail": ...} and closes: Connection: close, our side shut down, and whatever the client
 // still sends is read and dropped (never parsed) for a bounded time, so that it sees the answer, not a reset.
 asio::awaitable<void> refuse(beast::tcp_stream& stream, beast_http::status status, std::string_view detail) {
-  spdlog::info("refused an HTTP request: {} {}", static_cast<unsigned>(status), detail);
+  spdlog::debug("refused an HTTP request: {} {}", static_cast<unsigned>(status), detail);
   auto answer = json_response(status, boost::json::object{{"detail", detail}});
   auto [ec, written] =
       co_await beast_http::async_write(stream, to_beast(std::move(answer), 11, false, false), use_tuple);
@@ -73,9 +70,10 @@ asio::awaitable<void> refuse(beast::tcp_stream& stream, beast_http::status statu
 }
 
 // Reads until `buffer` holds the whole head of the next request (it may already), checking its line endings
-// as they arrive (http/framing.hpp). need_more means the connection ended or timed out first.
-asio::awaitable<head_scan> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                     std::size_t limit) {
+// as they arrive (http/framing.hpp). need_more means the connection ended or timed out first (`error` says
+// which).
+asio::awaitable<head_scan> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::size_t limit,
+                                     boost::system::error_code& error) {
   std::size_t scanned = 0;
   for (;;) {
     auto const data = buffer.data();
@@ -84,15 +82,34 @@ asio::awaitable<head_scan> read_head(beast::tcp_stream& stream, beast::flat_buff
     if (scan.state != head_state::need_more) co_return scan;
     scanned = bytes.size();
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), use_tuple);
-    if (ec) co_return head_scan{};
+    if (ec) {
+      error = ec;
+      co_return head_scan{};
+    }
     buffer.commit(n);
   }
+}
+
+// Which limit a 429 from this route comes from, for the metrics.
+std::string_view rate_limit_of(std::string_view route) {
+  if (route == "/api/v1/auth/login" || route == "/api/v1/auth/login-json") return "login";
+  if (route == "/api/v1/auth/register") return "registration";
+  if (route == "/api/v1/messages") return "send";
+  if (route == "/api/v1/chats/{chat_id}/read") return "read";
+  if (route == "/api/v1/users/me/password") return "password";
+  return "other";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 struct in_flight_guard {
   std::atomic<std::size_t>& count;
   explicit in_flight_guard(std::atomic<std::size_t>& c) : count(c) { ++count; }
   ~in_flight_guard() { --count; }
+  in_flight_guard(in_flight_guard const&) = delete;
+  in_flight_guard& operator=(in_flight_guard const&) = delete;
 };
 
 }  // namespace
@@ -145,18 +162,37 @@ asio::awaitable<void> server::accept_loop(server* self) {
 asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
   boost::system::error_code peer_error;
   auto const peer = socket.remote_endpoint(peer_error).address();
+  auto const peer_text = peer_error ? std::string() : peer.to_string();
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   auto const max_body = self->limits_.max_body_bytes;
+  auto* traffic = self->traffic_;
   for (;;) {
+    // From here for a refused head (a slow one's whole wait), from the complete head for anything else.
+    auto started = std::chrono::steady_clock::now();
+    // Refusals signal probes and attacks: each is counted and leaves an access line.
+    auto refused = [&](std::string_view reason, unsigned status, std::uint64_t bytes_in) {
+      if (traffic) traffic->http_refused({reason, status, seconds_since(started), bytes_in, peer_text});
+    };
     stream.expires_after(self->limits_.idle_timeout);
-    auto scan = co_await read_head(stream, buffer, self->limits_.max_header_bytes);
-    if (scan.state == head_state::need_more) break;  // the peer left or went quiet: nobody to answer
+    boost::system::error_code head_error;
+    auto scan = co_await read_head(stream, buffer, self->limits_.max_header_bytes, head_error);
+    if (scan.state == head_state::complete) started = std::chrono::steady_clock::now();
+    if (scan.state == head_state::need_more) {
+      // The peer left or went quiet: nobody to answer. Between requests that is normal; halfway through a
+      // head it is worth a line (slow-header attacks).
+      if (buffer.size() > 0) {
+        refused(head_error == beast::error::timeout ? "head_timeout" : "head_incomplete", 0, buffer.size());
+      }
+      break;
+    }
     if (scan.state == head_state::too_large) {
+      refused("header_too_large", 431, buffer.size());
       co_await refuse(stream, beast_http::status::request_header_fields_too_large, scan.detail);
       break;
     }
     if (scan.state == head_state::malformed) {
+      refused("malformed_head", 400, buffer.size());
       co_await refuse(stream, beast_http::status::bad_request, scan.detail);
       break;
     }
@@ -167,11 +203,14 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
     parser.header_limit(static_cast<std::uint32_t>(self->limits_.max_header_bytes));
     parser.body_limit(boost::none);
     auto [ec, bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+    std::uint64_t bytes_in = bytes;
     if (ec || !parser.is_header_done()) {
+      refused("malformed_head", 400, scan.end);
       co_await refuse(stream, beast_http::status::bad_request, "Malformed HTTP request");
       break;
     }
     if (auto problem = framing_error(parser)) {
+      refused("framing", 400, bytes_in);
       co_await refuse(stream, beast_http::status::bad_request, *problem);
       break;
     }
@@ -180,8 +219,10 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
     if (!ec && !parser.is_done()) {
       parser.body_limit(max_body);  // a chunked body counts against it as it arrives
       std::tie(ec, bytes) = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+      bytes_in += bytes;
     }
     if (ec == beast_http::error::body_limit) {
+      refused("body_too_large", 413, bytes_in);
       auto too_large = error_response(fail(errc::payload_too_large, "Request body too large"));
       co_await beast_http::async_write(stream, to_beast(std::move(too_large), 11, false, false), use_tuple);
       co_await discard_input(stream);
@@ -191,7 +232,10 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
       // A body cut short (the peer left, timed out) gets no answer; a malformed one (a bad chunk) gets 400.
       if (ec.category() == beast_http::make_error_code(beast_http::error::bad_chunk).category() &&
           ec != beast_http::error::partial_message && ec != beast_http::error::end_of_stream) {
+        refused("malformed_body", 400, bytes_in);
         co_await refuse(stream, beast_http::status::bad_request, "Malformed HTTP request body");
+      } else {
+        refused(ec == beast::error::timeout ? "body_timeout" : "body_incomplete", 0, bytes_in);
       }
       break;
     }
@@ -201,27 +245,29 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
       self->upgrade_(stream.release_socket(), std::move(request));
       co_return;
     }
+    // Counted until the answer is written, so that a drain waits for it.
+    in_flight_guard guard(*self->in_flight_);
     api_response response;
-    auto started = std::chrono::steady_clock::now();
-    {
-      in_flight_guard guard(*self->in_flight_);
-      try {
-        auto client = client_address(peer, request["X-Forwarded-For"], self->trusted_);
-        response = co_await self->routes_.dispatch(request, std::move(client));
-      } catch (std::exception const& e) {
-        spdlog::error("{} {}: unhandled exception: {}", std::string(request.method_string()),
-                      path_only(request.target()), e.what());
-        response = error_response(fail(errc::internal, e.what()));
-      }
+    std::string_view route = router::malformed_route;
+    std::string client;
+    try {
+      client = client_address(peer, request["X-Forwarded-For"], self->trusted_);
+      response = co_await self->routes_.dispatch(request, client, &route);
+    } catch (std::exception const& e) {
+      spdlog::error("{} {}: unhandled exception: {}", std::string(request.method_string()), route, e.what());
+      response = error_response(fail(errc::internal, e.what()));
     }
-    auto elapsed =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-    spdlog::debug("{} {} -> {} in {} us", std::string(request.method_string()), path_only(request.target()),
-                  static_cast<unsigned>(response.status), elapsed.count());
+    auto const status = static_cast<unsigned>(response.status);
     bool keep_alive = request.keep_alive() && !self->stopping_;
     bool head = request.method() == beast_http::verb::head;
     auto [write_ec, written] = co_await beast_http::async_write(
         stream, to_beast(std::move(response), request.version(), keep_alive, head), use_tuple);
+    if (traffic) {
+      auto const method = request.method_string();
+      traffic->http_request({std::string_view(method.data(), method.size()), route, status,
+                             seconds_since(started), bytes_in, written, client});
+      if (status == 429) traffic->rate_limited(rate_limit_of(route));
+    }
     if (write_ec || !keep_alive) break;
   }
   boost::system::error_code ignored;

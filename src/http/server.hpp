@@ -1,6 +1,7 @@
 #pragma once
 #include "http/client_address.hpp"
 #include "http/router.hpp"
+#include "metrics/traffic.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -41,9 +42,12 @@ class server {
   }
   // Peers whose X-Forwarded-For names the client (see client_address.hpp); none by default.
   void trust_proxies(trusted_proxies proxies) { trusted_ = std::move(proxies); }
+  // Where every answered and refused request is counted and logged; none by default.
+  void observe(metrics::traffic* traffic) { traffic_ = traffic; }
   void start();
   // Stops accepting. In-flight requests complete; idle keep-alive connections close at their next read.
   void stop();
+  // Requests being handled or answered (their response not yet written).
   std::size_t requests_in_flight() const { return in_flight_->load(); }
 
  private:
@@ -58,6 +62,7 @@ class server {
   std::function<bool(std::string_view)> upgrade_accepts_;
   upgrade_handler upgrade_;
   trusted_proxies trusted_;
+  metrics::traffic* traffic_ = nullptr;
   std::shared_ptr<std::atomic<std::size_t>> in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<bool> stopping_{false};
 };

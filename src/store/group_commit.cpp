@@ -3,6 +3,7 @@
 #include "store/append_batcher.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 namespace windi {
@@ -16,15 +17,19 @@ class group_commit_store final : public store {
     if (auto own = inner_->commit_executor()) io = std::move(own);
     for (int i = 0; i < std::max(options.shards, 1); ++i) {
       shards_.push_back(std::make_unique<append_batcher>(
-          io, [this](std::vector<new_message> batch) { return inner_->append_messages(std::move(batch)); },
+          io, [this](std::vector<new_message> batch) { return commit_batch(std::move(batch)); },
           options.max_batch, 1));
     }
   }
 
   task<outcome<appended_message>> append_message(new_message m) override {
-    // A chat's appends always go to the same shard, so they commit in the order they were made.
+    // A chat's appends always go to the same shard, so they commit in the order they were made. The shard
+    // queues the message before this coroutine first waits, so callers keep their order through it.
     auto& shard = *shards_[static_cast<std::size_t>(m.chat) % shards_.size()];
-    return shard.append(std::move(m));
+    stats_.pending.fetch_add(1, std::memory_order_relaxed);
+    auto result = co_await shard.append(std::move(m));
+    stats_.pending.fetch_sub(1, std::memory_order_relaxed);
+    co_return result;
   }
   task<std::vector<outcome<appended_message>>> append_messages(std::vector<new_message> batch) override {
     return inner_->append_messages(std::move(batch));
@@ -35,6 +40,16 @@ class group_commit_store final : public store {
     return inner_->find_credentials(std::move(username));
   }
   task<outcome<user>> get_user(user_id id) override { return inner_->get_user(id); }
+  task<outcome<credential_state>> get_credential_state(user_id user, micros now) override {
+    return inner_->get_credential_state(user, now);
+  }
+  task<outcome<void>> revoke_token(user_id user, std::string token_id, micros expires_at,
+                                   micros now) override {
+    return inner_->revoke_token(user, std::move(token_id), expires_at, now);
+  }
+  task<outcome<std::int64_t>> set_password(user_id user, std::string password_hash) override {
+    return inner_->set_password(user, std::move(password_hash));
+  }
   task<outcome<std::vector<user>>> search_users(std::string prefix, user_id except, int limit) override {
     return inner_->search_users(std::move(prefix), except, limit);
   }
@@ -75,7 +90,12 @@ class group_commit_store final : public store {
   task<outcome<changes_page>> changes_since(chat_id chat, std::int64_t after_change, int limit) override {
     return inner_->changes_since(chat, after_change, limit);
   }
-  task<outcome<std::vector<message>>> history(history_query q) override { return inner_->history(q); }
+  task<outcome<std::vector<message>>> history(history_query q) override {
+    auto const started = std::chrono::steady_clock::now();
+    auto page = co_await inner_->history(q);
+    stats_.history_seconds.observe(seconds_since(started));
+    co_return page;
+  }
   task<outcome<message>> get_message(message_id id) override { return inner_->get_message(id); }
   task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) override {
     return inner_->mark_read(chat, reader, up_to_seq);
@@ -84,12 +104,39 @@ class group_commit_store final : public store {
   task<store_health> health() override { return inner_->health(); }
   boost::asio::any_io_executor commit_executor() override { return inner_->commit_executor(); }
 
+  group_commit_stats stats_;
+
  private:
+  static double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  task<std::vector<outcome<appended_message>>> commit_batch(std::vector<new_message> batch) {
+    auto const size = batch.size();
+    auto const started = std::chrono::steady_clock::now();
+    auto results = co_await inner_->append_messages(std::move(batch));
+    stats_.commit_seconds.observe(seconds_since(started));
+    stats_.batch_size.observe(static_cast<double>(size));
+    for (auto const& r : results) {
+      if (!r) {
+        stats_.append_failures.inc();
+      } else if (!r->duplicate) {
+        stats_.messages_stored.inc();
+      }
+    }
+    co_return results;
+  }
+
   std::unique_ptr<store> inner_;
   std::vector<std::unique_ptr<append_batcher>> shards_;  // destroyed before inner_
 };
 
 }  // namespace
+
+group_commit_stats* group_commit_stats_of(store& s) {
+  auto* decorated = dynamic_cast<group_commit_store*>(&s);
+  return decorated ? &decorated->stats_ : nullptr;
+}
 
 std::unique_ptr<store> with_group_commit(std::unique_ptr<store> inner, boost::asio::any_io_executor io,
                                          group_commit_options options) {

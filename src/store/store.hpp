@@ -36,6 +36,18 @@ class store {
   // Usernames starting with `prefix` (case-insensitive), ordered by username, excluding `except`.
   virtual task<outcome<std::vector<user>>> search_users(std::string prefix, user_id except, int limit) = 0;
 
+  // --- credentials (token revocation)
+  // The user's token generation and the ids of its revoked tokens that expire after `now`.
+  // errc::not_found when the user does not exist.
+  virtual task<outcome<credential_state>> get_credential_state(user_id user, micros now) = 0;
+  // Records a revoked token until its expiry (idempotent); revocations expired before `now` are removed in
+  // passing. errc::not_found when the user does not exist.
+  virtual task<outcome<void>> revoke_token(user_id user, std::string token_id, micros expires_at,
+                                           micros now) = 0;
+  // Replaces the password hash and raises the token generation, so every token issued before no longer
+  // counts. Returns the new generation. errc::not_found when the user does not exist.
+  virtual task<outcome<std::int64_t>> set_password(user_id user, std::string password_hash) = 0;
+
   // --- chats
   // Returns the private chat of the two users, creating it when there is none (also under concurrency:
   // exactly one chat per pair). `created` tells which happened. Both users must exist (else not_found).

@@ -45,7 +45,8 @@ client_frame read_frame(std::string const& text) {
 }  // namespace
 
 boost::asio::awaitable<void> session::handle(std::string const& text) {
-  if (expired_) co_return;  // the token expired: the connection is closing with 4001, nothing more is done
+  // The token expired or was revoked: the connection is closing with 4001, nothing more is done.
+  if (!token_ended_.empty()) co_return;
   auto frame = read_frame(text);
   // A well-formed send is pipelined; anything else is answered once every send before it has been, so the
   // replies (acks and errors alike) keep the order of the frames.
@@ -123,6 +124,7 @@ boost::asio::awaitable<void> session::send_and_acknowledge(std::shared_ptr<sessi
         co_await self->services_.messages.send(self->me_.subject, request.chat_id, std::move(request.text),
                                                std::move(request.client_message_id), request.reply_to);
     if (!sent) {
+      self->note_failure("send_message", sent.error());
       reply = error_frame("send_message", sent.error());
     } else {
       // The acknowledgement to this connection; every member's connections (this one too) also get

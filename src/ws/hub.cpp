@@ -44,18 +44,24 @@ void hub::deliver(envelope e) {
   auto shared = std::make_shared<envelope const>(std::move(e));
   for (auto& here : threads_) {
     // Inline for the caller's own thread, one post for each other one.
-    asio::dispatch(here.executor, [&here, shared] { deliver_here(here, *shared); });
+    asio::dispatch(here.executor, [this, &here, shared] { deliver_here(here, *shared); });
   }
 }
 
-void hub::deliver_here(local_sessions& here, envelope const& e) {
+void hub::deliver_here(local_sessions& here, envelope const& e) const {
+  std::uint64_t handed = 0;
   for (auto user : e.audience) {
     auto it = here.by_user.find(user);
     if (it == here.by_user.end()) continue;
     for (auto const& w : it->second) {
-      if (auto s = w.lock()) s->deliver(e);
+      if (auto s = w.lock()) {
+        s->deliver(e);
+        ++handed;
+      }
     }
   }
+  // Once per envelope and thread, not per recipient.
+  if (traffic_ && handed > 0 && e.frame) traffic_->deliveries.inc(handed);
 }
 
 void hub::shutdown_all() {

@@ -3,6 +3,7 @@
 // only by that thread, so registering and delivering take no lock, and an envelope from the bus crosses to
 // another thread once per thread (not once per recipient), every recipient sharing one frame buffer.
 #include "bus/bus.hpp"
+#include "metrics/traffic.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -27,6 +28,10 @@ class hub {
   std::size_t size() const { return count_.load(std::memory_order_relaxed); }
   // From any thread: every open session closes with 1001 (going away).
   void shutdown_all();
+  // Where deliveries and the sessions' frames, closes and refusals are counted and logged; none by default.
+  // Set before the first session starts.
+  void observe(metrics::traffic* traffic) { traffic_ = traffic; }
+  metrics::traffic* traffic() const { return traffic_; }
 
  private:
   struct local_sessions {
@@ -34,10 +39,11 @@ class hub {
     std::unordered_map<user_id, std::vector<std::weak_ptr<session>>> by_user;
   };
   local_sessions& local_to(session const& s);
-  static void deliver_here(local_sessions& here, envelope const& e);
+  void deliver_here(local_sessions& here, envelope const& e) const;
 
   std::vector<local_sessions> threads_;
   std::atomic<std::size_t> count_{0};
+  metrics::traffic* traffic_ = nullptr;
 };
 
 }  // namespace windi::ws

@@ -3,10 +3,10 @@
 #include "api/error_status.hpp"
 #include "api/json_input.hpp"
 #include "api/views.hpp"
+#include "support/random_hex.hpp"
 #include "ws/hub.hpp"
 #include "ws/upgrade_checks.hpp"
 
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -30,14 +30,6 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-std::string random_connection_id() {
-  unsigned char bytes[8];
-  randombytes_buf(bytes, sizeof bytes);
-  char hex[sizeof bytes * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
-  return hex;
-}
-
 }  // namespace
 
 session::session(asio::ip::tcp::socket socket, session_services& services, session_limits const& limits)
@@ -48,7 +40,7 @@ session::session(asio::ip::tcp::socket socket, session_services& services, sessi
       overflow_deadline_(ws_.get_executor()),
       send_done_(ws_.get_executor()),
       token_expiry_(ws_.get_executor()),
-      connection_id_(random_connection_id()) {}
+      connection_id_(random_hex(8)) {}
 
 void session::start(std::shared_ptr<session> self, upgrade_request request) {
   auto executor = self->ws_.get_executor();
@@ -56,6 +48,11 @@ void session::start(std::shared_ptr<session> self, upgrade_request request) {
 }
 
 void session::deliver(envelope const& event) {
+  if (event.kind == event_kind::credentials_changed) {
+    if (registered_ && !closing_)
+      asio::co_spawn(executor_, check_token_again(shared_from_this()), asio::detached);
+    return;
+  }
   // Once this user is out of a chat, nothing more of it reaches the connection, whatever was published late
   // (an event committed just before the removal can be published after it).
   if (event.kind == event_kind::member_removed && event.subject == me_.subject) {
@@ -73,12 +70,7 @@ void session::deliver(envelope const& event) {
   }
 }
 
-void session::shutdown() {
-  asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    self->closing_ = true;
-    self->write_next();
-  });
-}
+void session::shutdown() { asio::co_spawn(executor_, drain_and_close(shared_from_this()), asio::detached); }
 
 void session::enqueue(frame_ptr frame) {
   if (closing_ || overflowed_) return;
@@ -100,6 +92,7 @@ void session::enqueue(frame_ptr frame) {
     });
     spdlog::warn("ws: user {} connection {} too slow, closing with {}", me_.subject, connection_id_,
                  close_slow_consumer);
+    if (auto* traffic = services_.local.traffic()) traffic->outbox_overflows.inc();
   } else {
     outbox_bytes_ += frame->size();
     outbox_.push_back(std::move(frame));
@@ -115,12 +108,12 @@ void session::write_next() {
     if (close_sent_ || (!overflowed_ && !ws_.is_open())) return;
     close_sent_ = true;
     writing_ = true;
-    auto reason = overflowed_ ? websocket::close_reason(
-                                    static_cast<websocket::close_code>(close_slow_consumer), "slow consumer")
-                  : expired_
-                      ? websocket::close_reason(static_cast<websocket::close_code>(close_token_expired),
-                                                "token expired")
-                      : websocket::close_reason(websocket::close_code::going_away, "server shutting down");
+    auto reason =
+        overflowed_ ? websocket::close_reason(static_cast<websocket::close_code>(close_slow_consumer),
+                                              "slow consumer")
+        : !token_ended_.empty()
+            ? websocket::close_reason(static_cast<websocket::close_code>(close_token_expired), token_ended_)
+            : websocket::close_reason(websocket::close_code::going_away, "server shutting down");
     ws_.async_close(reason, [self = shared_from_this()](boost::system::error_code) {});
     return;
   }
@@ -131,8 +124,9 @@ void session::write_next() {
   auto frame = outbox_.front();
   auto bytes = asio::buffer(*frame);
   ws_.async_write(bytes, [self = shared_from_this(), frame = std::move(frame)](boost::system::error_code ec,
-                                                                               std::size_t) {
+                                                                               std::size_t written) {
     self->writing_ = false;
+    if (!ec) self->note_frame_out(written);
     if (!self->outbox_.empty() && self->outbox_.front() == frame) {
       self->outbox_bytes_ -= frame->size();
       self->outbox_.pop_front();
@@ -156,7 +150,10 @@ frame_ptr error_frame(std::string_view action, failure const& f) {
   return encode_event("error", std::move(data));
 }
 
-void session::send_error(std::string_view action, failure const& f) { enqueue(error_frame(action, f)); }
+void session::send_error(std::string_view action, failure const& f) {
+  note_failure(action, f);
+  enqueue(error_frame(action, f));
+}
 
 asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_request request) {
   auto& ws = self->ws_;
@@ -165,14 +162,16 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   if (auto refusal = check_origin(request, self->limits_.allowed_origins); !refusal.empty()) {
     auto response = refusal_response(request, beast::http::status::forbidden, refusal);
     co_await beast::http::async_write(beast::get_lowest_layer(ws), response, use_tuple);
+    self->note_upgrade(request, 403);
     co_return;
   }
   if (token.value) {
-    auto claims = services.auth.authenticate(*token.value);
+    auto claims = co_await services.auth.authenticate(*token.value);
     if (!claims) {
       auto response =
           refusal_response(request, beast::http::status::unauthorized, "Could not validate credentials");
       co_await beast::http::async_write(beast::get_lowest_layer(ws), response, use_tuple);
+      self->note_upgrade(request, 401);
       co_return;
     }
     self->me_ = *claims;
@@ -189,10 +188,14 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   }));
   auto [accept_ec] = co_await ws.async_accept(request, use_tuple);
   if (accept_ec) co_return;
+  self->note_upgrade(request, 101);
   if (!token.value) {
     bool authenticated =
         co_await self->authenticate_first_frame();  // named: GCC 12 and co_await in conditions
-    if (!authenticated) co_return;
+    if (!authenticated) {
+      self->note_closed(static_cast<std::uint16_t>(websocket::close_code::policy_error));
+      co_return;
+    }
   }
 
   services.local.add(self->me_.subject, self);
@@ -203,9 +206,7 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   self->token_expiry_.async_wait([weak = std::weak_ptr<session>(self)](boost::system::error_code ec) {
     auto s = weak.lock();
     if (ec || !s) return;
-    s->expired_ = true;
-    s->closing_ = true;
-    s->write_next();
+    s->end_for_token("token expired");
   });
   self->writer_started_ = true;
   self->enqueue(encode_event("connected", {{"user_id", self->me_.subject},
@@ -217,7 +218,12 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   while (!self->closing_) {
     buffer.clear();
     auto [ec, bytes] = co_await ws.async_read(buffer, use_tuple);
-    if (ec) break;
+    if (ec) {
+      self->read_error_ = ec;
+      break;
+    }
+    self->note_frame_in(bytes);
+    if (self->draining_) continue;  // shutting down: a send read now gets no acknowledgement
     if (!ws.got_text()) {
       co_await self->sends_at_most(0);  // replies keep the order of the frames
       self->send_error("", fail(errc::bad_request, "Frames must be JSON text"));
@@ -232,6 +238,7 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   }
 
   services.local.remove(self->me_.subject, self.get());
+  self->note_closed(self->close_code());
   self->token_expiry_.cancel();
   self->closing_ = true;
   self->write_next();
@@ -254,7 +261,7 @@ asio::awaitable<bool> session::authenticate_first_frame() {
       auto const* data = frame.as_object().if_contains("data");
       auto const* token = data && data->is_object() ? data->as_object().if_contains("token") : nullptr;
       if (token && token->is_string()) {
-        auto verified = services_.auth.authenticate(std::string(token->get_string()));
+        auto verified = co_await services_.auth.authenticate(std::string(token->get_string()));
         if (verified) claims = *verified;
       }
     }
@@ -266,6 +273,19 @@ asio::awaitable<bool> session::authenticate_first_frame() {
   }
   me_ = *claims;
   co_return true;
+}
+
+asio::awaitable<void> session::check_token_again(std::shared_ptr<session> self) {
+  auto valid = co_await self->services_.auth.still_valid(self->me_);
+  // Only a definite "no" closes: while the store cannot answer, the connection goes on.
+  if (!valid && valid.error().code == errc::unauthorized) self->end_for_token("token revoked");
+}
+
+void session::end_for_token(std::string_view reason) {
+  if (closing_) return;
+  token_ended_ = reason;
+  closing_ = true;
+  write_next();
 }
 
 }  // namespace windi::ws

@@ -58,6 +58,7 @@ frame_ptr error_frame(std::string_view action, failure const& f);
 
 // Close codes of our own (4000-4999 are for applications).
 constexpr std::uint16_t close_slow_consumer = 4008;
+// The token expired or was revoked (logout, password change): log in again, then resume.
 constexpr std::uint16_t close_token_expired = 4001;
 
 class session : public std::enable_shared_from_this<session> {
@@ -68,12 +69,16 @@ class session : public std::enable_shared_from_this<session> {
   // Queues an event's frame for sending; on this session's thread (its executor).
   void deliver(envelope const& event);
   boost::asio::any_io_executor const& executor() const { return executor_; }
-  // Closes with 1001 (going away), for shutdown; from any thread.
+  // Closes with 1001 (going away), for shutdown; from any thread. Sends already read commit first and their
+  // replies go out before the close; frames read after this are ignored.
   void shutdown();
 
  private:
   static boost::asio::awaitable<void> run(std::shared_ptr<session> self, upgrade_request request);
   boost::asio::awaitable<bool> authenticate_first_frame();
+  // After credentials_changed: closes with close_token_expired when this connection's token was revoked.
+  static boost::asio::awaitable<void> check_token_again(std::shared_ptr<session> self);
+  void end_for_token(std::string_view reason);
   boost::asio::awaitable<void> handle(std::string const& text);
   boost::asio::awaitable<void> sync(boost::json::object const& data);
   boost::asio::awaitable<void> pipeline_send(send_request request);
@@ -84,6 +89,14 @@ class session : public std::enable_shared_from_this<session> {
   void enqueue(frame_ptr frame);
   void write_next();
   void send_error(std::string_view action, failure const& f);
+  // Metrics and the access log (ws/session_traffic.cpp).
+  static boost::asio::awaitable<void> drain_and_close(std::shared_ptr<session> self);
+  void note_failure(std::string_view action, failure const& f);
+  void note_upgrade(upgrade_request const& request, unsigned status);
+  void note_frame_in(std::size_t bytes);
+  void note_frame_out(std::size_t bytes);
+  void note_closed(std::uint16_t code);
+  std::uint16_t close_code() const;  // once the reader has stopped
   // `covered`: per chat, the change number up to which the sync answer already carried every change.
   void flush_held_after_sync(std::map<chat_id, std::int64_t> const& covered);
 
@@ -107,7 +120,7 @@ class session : public std::enable_shared_from_this<session> {
   std::set<chat_id> left_chats_;  // chats this user was removed from (or left) while connected
   bool syncing_ = false;
   bool overflowed_ = false;
-  bool expired_ = false;  // the token expired: closing with close_token_expired
+  std::string_view token_ended_;  // why the token stopped counting ("token expired", "token revoked")
   bool closing_ = false;
   bool registered_ = false;
   bool writer_started_ = false;  // frames queued before the handshake wait for it
@@ -116,6 +129,11 @@ class session : public std::enable_shared_from_this<session> {
   bool writer_failed_ = false;
   token_claims me_;
   std::string connection_id_;
+  // For the access log and metrics.
+  bool draining_ = false;  // shutting down: no new frame is acted on
+  std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
+  boost::system::error_code read_error_;  // why the reader stopped
+  std::uint64_t frames_in_ = 0, frames_out_ = 0, bytes_in_ = 0, bytes_out_ = 0;
 };
 
 }  // namespace windi::ws

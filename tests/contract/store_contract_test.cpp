@@ -70,6 +70,49 @@ TEST_P(store_contract, CredentialsMatchTheExactUsername) {
   EXPECT_FAILS_WITH(run(db_->find_credentials("nobody")), errc::not_found);
 }
 
+// --- credentials (token revocation)
+
+TEST_P(store_contract, NewUserHasGenerationZeroAndNoRevokedTokens) {
+  auto alice = add_user("alice");
+  auto state = run(db_->get_credential_state(alice.id, t0)).value();
+  EXPECT_EQ(state.token_generation, 0);
+  EXPECT_TRUE(state.revoked_token_ids.empty());
+  EXPECT_EQ(run(db_->find_credentials("alice")).value().token_generation, 0);
+  EXPECT_FAILS_WITH(run(db_->get_credential_state(424242, t0)), errc::not_found);
+}
+
+TEST_P(store_contract, RevokedTokensAreListedUntilTheyExpire) {
+  auto alice = add_user("alice");
+  auto bob = add_user("bob");
+  ASSERT_TRUE(run(db_->revoke_token(alice.id, "token-a", t0 + 100, t0)));
+  ASSERT_TRUE(run(db_->revoke_token(alice.id, "token-b", t0 + 200, t0)));
+  ASSERT_TRUE(run(db_->revoke_token(alice.id, "token-a", t0 + 100, t0))) << "revoking again changes nothing";
+  ASSERT_TRUE(run(db_->revoke_token(bob.id, "token-c", t0 + 100, t0)));
+
+  auto ids = run(db_->get_credential_state(alice.id, t0)).value().revoked_token_ids;
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"token-a", "token-b"}));
+  EXPECT_EQ(run(db_->get_credential_state(bob.id, t0)).value().revoked_token_ids,
+            std::vector<std::string>{"token-c"});
+  // Past its expiry a token is refused anyway: it need not be listed any more.
+  EXPECT_EQ(run(db_->get_credential_state(alice.id, t0 + 150)).value().revoked_token_ids,
+            std::vector<std::string>{"token-b"});
+  EXPECT_TRUE(run(db_->get_credential_state(alice.id, t0 + 200)).value().revoked_token_ids.empty());
+  EXPECT_FAILS_WITH(run(db_->revoke_token(424242, "token-d", t0 + 100, t0)), errc::not_found);
+}
+
+TEST_P(store_contract, SetPasswordReplacesTheHashAndRaisesTheGeneration) {
+  auto alice = add_user("alice");
+  EXPECT_EQ(run(db_->set_password(alice.id, "new hash")).value(), 1);
+  EXPECT_EQ(run(db_->set_password(alice.id, "newer hash")).value(), 2);
+  auto credentials = run(db_->find_credentials("alice")).value();
+  EXPECT_EQ(credentials.password_hash, "newer hash");
+  EXPECT_EQ(credentials.token_generation, 2);
+  EXPECT_EQ(run(db_->get_credential_state(alice.id, t0)).value().token_generation, 2);
+  EXPECT_EQ(run(db_->find_credentials("bob")).error().code, errc::not_found);
+  EXPECT_FAILS_WITH(run(db_->set_password(424242, "hash")), errc::not_found);
+}
+
 TEST_P(store_contract, SearchMatchesPrefixIgnoringCase) {
   add_user("Carla");
   add_user("dave");

@@ -146,7 +146,7 @@ export class ServerProcess {
   env() {
     const env = { ...process.env };
     // Nothing from the caller's environment decides how the server under test is configured.
-    for (const key of ['HOST', 'PORT', 'REDIS_URL', 'DATABASE_URL', 'WEB_DIR', 'ALLOWED_ORIGINS', 'THREADS', 'TRUSTED_PROXIES']) {
+    for (const key of ['HOST', 'PORT', 'REDIS_URL', 'DATABASE_URL', 'WEB_DIR', 'ALLOWED_ORIGINS', 'THREADS', 'TRUSTED_PROXIES', 'METRICS_ADDR', 'LOG_FORMAT']) {
       delete env[key];
     }
     return {
@@ -164,6 +164,8 @@ export class ServerProcess {
       SEND_BURST: '1000000',
       READS_PER_SECOND: '1000000',
       TYPING_MIN_INTERVAL_MS: '0',
+      // Many servers run at once: none takes the default metrics port unless its test asks for a listener.
+      METRICS_ADDR: '',
       DATABASE_URL: this.databaseUrl,
       DATA_DIR: path.join(this.workDir, 'data'),
       WEB_DIR: path.join(REPO_ROOT, 'web'),

@@ -21,6 +21,42 @@ TEST(Tokens, IssuedTokenVerifiesWithItsClaims) {
   EXPECT_EQ(claims->username, "alice");
 }
 
+TEST(Tokens, EveryTokenHasItsOwnIdAndCarriesTheGeneration) {
+  fixed_clock clock;
+  token_service tokens("a-test-secret-of-reasonable-length-0123456789", std::chrono::hours(1), clock);
+  auto first = tokens.verify(tokens.issue(42, "alice", 3));
+  auto second = tokens.verify(tokens.issue(42, "alice", 3));
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(first->token_generation, 3);
+  EXPECT_EQ(first->token_id.size(), 32u);
+  EXPECT_NE(first->token_id, second->token_id) << "two logins in the same second are still two tokens";
+}
+
+TEST(Tokens, TokenWithoutIdIsRefused) {
+  fixed_clock clock;
+  token_service tokens("a-test-secret-of-reasonable-length-0123456789", std::chrono::hours(1), clock);
+  // A correctly signed token without "jti" (as older versions issued) cannot be revoked: it does not count.
+  // {"alg":"HS256","typ":"JWT"}.{"exp":1800003600,"iat":1800000000,"sub":"1","username":"alice"}, signed with
+  // the secret above.
+  std::string const signed_without_id =
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+      "eyJleHAiOjE4MDAwMDM2MDAsImlhdCI6MTgwMDAwMDAwMCwic3ViIjoiMSIsInVzZXJuYW1lIjoiYWxpY2UifQ."
+      "As9nnMMzH9gnfCEeEVW4EFki7lNP4DrGjVSHh5NH9mo";
+  auto claims = tokens.verify(signed_without_id);
+  ASSERT_FALSE(claims);
+  EXPECT_EQ(claims.error().code, errc::unauthorized);
+  // The same claims with an id (and generation 0) are fine.
+  std::string const signed_with_id =
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+      "eyJleHAiOjE4MDAwMDM2MDAsImdlbiI6MCwiaWF0IjoxODAwMDAwMDAwLCJqdGkiOiIwMTIzNDU2Nzg5YWJjZGVmIiwic3ViIjoiMS"
+      "IsInVzZXJuYW1lIjoiYWxpY2UifQ."
+      "RqYrssJUueidpiAOmY33MxPGdkeEBAHvNzuNVBJ7Pes";
+  auto with_id = tokens.verify(signed_with_id);
+  ASSERT_TRUE(with_id);
+  EXPECT_EQ(with_id->token_id, "0123456789abcdef");
+}
+
 TEST(Tokens, ExpiredTokenIsRefused) {
   fixed_clock clock;
   token_service tokens("a-test-secret-of-reasonable-length-0123456789", std::chrono::minutes(5), clock);

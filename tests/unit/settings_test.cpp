@@ -97,5 +97,55 @@ TEST(Settings, SocketLimitsAreReadAndBounded) {
   EXPECT_FALSE(settings_from_variables({{"WS_IDLE_TIMEOUT_SECONDS", "soon"}}));
 }
 
+TEST(Settings, MetricsListenOnLoopbackByDefaultAndEmptyTurnsThemOff) {
+  auto defaults = settings_from_variables({});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->metrics_host, "127.0.0.1");
+  EXPECT_EQ(defaults->metrics_port, 9464);
+  auto off = settings_from_variables({{"METRICS_ADDR", ""}});
+  ASSERT_TRUE(off);
+  EXPECT_TRUE(off->metrics_host.empty());
+  auto any_port = settings_from_variables({{"METRICS_ADDR", "0.0.0.0:0"}});
+  ASSERT_TRUE(any_port);
+  EXPECT_EQ(any_port->metrics_host, "0.0.0.0");
+  EXPECT_EQ(any_port->metrics_port, 0);
+  auto v6 = settings_from_variables({{"METRICS_ADDR", "[::1]:9100"}});
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->metrics_host, "::1");
+  EXPECT_EQ(v6->metrics_port, 9100);
+}
+
+TEST(Settings, MetricsAddressMustBeAnIpAndAPort) {
+  for (auto bad : {"9464", "localhost:9464", "127.0.0.1", "127.0.0.1:", "127.0.0.1:70000", "::1:9464",
+                   "[::1]", "127.0.0.1:94x4"}) {
+    auto s = settings_from_variables({{"METRICS_ADDR", bad}});
+    ASSERT_FALSE(s) << bad;
+    EXPECT_NE(s.error().detail.find("METRICS_ADDR"), std::string::npos) << bad;
+  }
+}
+
+TEST(Settings, LogFormatIsTextOrJson) {
+  auto defaults = settings_from_variables({});
+  ASSERT_TRUE(defaults);
+  EXPECT_FALSE(defaults->log_json);
+  auto json = settings_from_variables({{"LOG_FORMAT", "json"}});
+  ASSERT_TRUE(json);
+  EXPECT_TRUE(json->log_json);
+  auto bad = settings_from_variables({{"LOG_FORMAT", "xml"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().detail.find("LOG_FORMAT"), std::string::npos);
+}
+
+TEST(Settings, ShutdownTimeoutIsBounded) {
+  auto defaults = settings_from_variables({});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->shutdown_timeout_seconds, 10);
+  auto set = settings_from_variables({{"SHUTDOWN_TIMEOUT_SECONDS", "3"}});
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->shutdown_timeout_seconds, 3);
+  EXPECT_FALSE(settings_from_variables({{"SHUTDOWN_TIMEOUT_SECONDS", "0"}}));
+  EXPECT_FALSE(settings_from_variables({{"SHUTDOWN_TIMEOUT_SECONDS", "forever"}}));
+}
+
 }  // namespace
 }  // namespace windi

@@ -20,6 +20,10 @@ class postgres_store final : public store {
   task<outcome<user_credentials>> find_credentials(std::string username) override;
   task<outcome<user>> get_user(user_id id) override;
   task<outcome<std::vector<user>>> search_users(std::string prefix, user_id except, int limit) override;
+  task<outcome<credential_state>> get_credential_state(user_id user, micros now) override;
+  task<outcome<void>> revoke_token(user_id user, std::string token_id, micros expires_at,
+                                   micros now) override;
+  task<outcome<std::int64_t>> set_password(user_id user, std::string password_hash) override;
 
   task<outcome<private_chat_result>> find_or_create_private_chat(user_id a, user_id b, micros now) override;
   task<outcome<chat>> create_group_chat(user_id creator, std::string name, std::vector<user_id> member_ids,

@@ -26,7 +26,7 @@ inline constexpr statement create_user{
 // The lower() term lets the unique index find the row; the second term makes the match exact.
 inline constexpr statement find_credentials{"find_credentials",
                                             "SELECT " WINDI_USER_COLUMNS
-                                            ", u.password_hash FROM users u "
+                                            ", u.password_hash, u.token_generation FROM users u "
                                             "WHERE lower(u.username) = lower($1) AND u.username = $1"};
 
 inline constexpr statement get_user{"get_user", "SELECT " WINDI_USER_COLUMNS " FROM users u WHERE u.id = $1"};

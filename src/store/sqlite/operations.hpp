@@ -20,6 +20,10 @@ outcome<user> create_user(connection& db, new_user const& u);
 outcome<user_credentials> find_credentials(connection& db, std::string const& username);
 outcome<user> get_user(connection& db, user_id id);
 outcome<std::vector<user>> search_users(connection& db, std::string const& prefix, user_id except, int limit);
+outcome<credential_state> get_credential_state(connection& db, user_id user, micros now);
+outcome<void> revoke_token(connection& db, user_id user, std::string const& token_id, micros expires_at,
+                           micros now);
+outcome<std::int64_t> set_password(connection& db, user_id user, std::string const& password_hash);
 
 // chats.cpp
 outcome<store::private_chat_result> find_or_create_private_chat(connection& db, user_id a, user_id b,

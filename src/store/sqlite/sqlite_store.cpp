@@ -78,6 +78,23 @@ class sqlite_store final : public store {
                                      return sqlite::search_users(db, prefix, except, limit);
                                    });
   }
+  task<outcome<credential_state>> get_credential_state(user_id user, micros now) override {
+    return call<credential_state>("get_credential_state", [user, now](connection& db) {
+      return sqlite::get_credential_state(db, user, now);
+    });
+  }
+  task<outcome<void>> revoke_token(user_id user, std::string token_id, micros expires_at,
+                                   micros now) override {
+    return call<void>("revoke_token",
+                      [user, token_id = std::move(token_id), expires_at, now](connection& db) {
+                        return sqlite::revoke_token(db, user, token_id, expires_at, now);
+                      });
+  }
+  task<outcome<std::int64_t>> set_password(user_id user, std::string password_hash) override {
+    return call<std::int64_t>("set_password", [user, hash = std::move(password_hash)](connection& db) {
+      return sqlite::set_password(db, user, hash);
+    });
+  }
 
   task<outcome<private_chat_result>> find_or_create_private_chat(user_id a, user_id b, micros now) override {
     return call<private_chat_result>("find_or_create_private_chat", [a, b, now](connection& db) {

@@ -32,11 +32,12 @@ outcome<user_credentials> find_credentials(connection& db, std::string const& us
   // exact. Its unary + stops SQLite from propagating that constant into lower(username), which would turn
   // the lookup into a full scan.
   auto s = db.query(
-      "SELECT id, username, email, created_at, password_hash FROM users "
+      "SELECT id, username, email, created_at, password_hash, token_generation FROM users "
       "WHERE lower(username) = lower(?1) AND +username = ?1",
       username);
   if (!s.step()) return fail(errc::not_found, "User not found");
-  return user_credentials{.account = read_user(s), .password_hash = s.text(4)};
+  return user_credentials{
+      .account = read_user(s), .password_hash = s.text(4), .token_generation = s.int64(5)};
 }
 
 outcome<user> get_user(connection& db, user_id id) {
@@ -59,6 +60,46 @@ outcome<std::vector<user>> search_users(connection& db, std::string const& prefi
   std::vector<user> found;
   while (s.step()) found.push_back(read_user(s));
   return found;
+}
+
+outcome<credential_state> get_credential_state(connection& db, user_id user, micros now) {
+  auto row = db.query("SELECT token_generation FROM users WHERE id = ?1", user);
+  if (!row.step()) return fail(errc::not_found, "User not found");
+  credential_state state{.token_generation = row.int64(0), .revoked_token_ids = {}};
+  auto revoked =
+      db.query("SELECT token_id FROM revoked_tokens WHERE user_id = ?1 AND expires_at > ?2", user, now);
+  while (revoked.step()) state.revoked_token_ids.push_back(revoked.text(0));
+  return state;
+}
+
+outcome<void> revoke_token(connection& db, user_id user, std::string const& token_id, micros expires_at,
+                           micros now) {
+  transaction tx(db, transaction::mode::write);
+  if (!db.query("SELECT 1 FROM users WHERE id = ?1", user).step())
+    return fail(errc::not_found, "User not found");
+  // An expired token is refused by its signature check alone; its revocation is no longer needed.
+  db.query("DELETE FROM revoked_tokens WHERE expires_at <= ?1", now).run();
+  db.query("INSERT OR IGNORE INTO revoked_tokens (token_id, user_id, expires_at) VALUES (?1, ?2, ?3)",
+           token_id, user, expires_at)
+      .run();
+  tx.commit();
+  return {};
+}
+
+outcome<std::int64_t> set_password(connection& db, user_id user, std::string const& password_hash) {
+  transaction tx(db, transaction::mode::write);
+  std::int64_t generation = 0;
+  {
+    auto row = db.query(
+        "UPDATE users SET password_hash = ?2, token_generation = token_generation + 1 WHERE id = ?1 "
+        "RETURNING token_generation",
+        user, password_hash);
+    if (!row.step()) return fail(errc::not_found, "User not found");
+    generation = row.int64(0);
+    row.run();  // RETURNING: the update completes when the statement is stepped to its end
+  }
+  tx.commit();
+  return generation;
 }
 
 }  // namespace windi::sqlite

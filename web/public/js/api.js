@@ -62,6 +62,15 @@ export class Api {
     return data;
   }
 
+  /** Revokes `token` on the server (POST /auth/logout). Best effort: signing out here does not wait for it. */
+  revoke(token) {
+    return fetch('/api/v1/auth/logout', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      keepalive: true,
+    }).catch(() => {});
+  }
+
   login(username, password) {
     return this.request('POST', '/auth/login-json', { json: { username, password }, auth: false });
   }

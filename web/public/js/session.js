@@ -56,7 +56,10 @@ export function signIn(token, me) {
   emit('signed-in');
 }
 
+/** `message`: why the session ended by itself (expired, revoked); none when the user signed out, which also
+ * revokes the token on the server so that a copy of it is worth nothing. */
 export function signOut(message) {
+  if (!message && state.token) api.revoke(state.token);
   socket.stop();
   state.token = null;
   state.me = null;
