@@ -56,6 +56,22 @@ TEST_P(store_contract, EmailIsUniqueIgnoringCase) {
   EXPECT_EQ(again.error().detail, "Email already registered");
 }
 
+TEST_P(store_contract, UsernamesThatLookAlikeAreRefused) {
+  add_user("alice");
+  for (char const* lookalike : {"aIice", "al1ce", "alice.", "a_lice", "AL1CE"}) {
+    auto again = run(db_->create_user({lookalike, std::string(lookalike) + "@example.org", "h", t0}));
+    EXPECT_FAILS_WITH(again, errc::conflict);
+    if (!again) {
+      EXPECT_EQ(again.error().detail, "Username is too similar to an existing username") << lookalike;
+    }
+  }
+  // The same name in other letter case is the older, plainer refusal.
+  EXPECT_EQ(run(db_->create_user({"Alice", "other@example.com", "h", t0})).error().detail,
+            "Username already registered");
+  EXPECT_TRUE(run(db_->create_user({"alicia", "alicia@example.com", "h", t0})));
+  EXPECT_TRUE(run(db_->create_user({"malice", "malice@example.com", "h", t0})));
+}
+
 TEST_P(store_contract, UnknownUserIsNotFound) {
   EXPECT_FAILS_WITH(run(db_->get_user(424242)), errc::not_found);
 }

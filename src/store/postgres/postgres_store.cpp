@@ -5,6 +5,10 @@
 #include "store/postgres/rows.hpp"
 #include "store/postgres/statements.hpp"
 
+#include "core/username_key.hpp"
+
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -86,6 +90,36 @@ task<outcome<int>> apply_pending(connection& conn, clock::time_point deadline) {
   co_return applied;
 }
 
+constexpr statement users_without_key_sql{
+    "users_without_key", "SELECT id, username FROM users WHERE username_key IS NULL ORDER BY id"};
+// A key that is taken already is left alone: of two look-alikes registered before keys existed, the older one
+// keeps it.
+constexpr statement set_username_key_sql{"set_username_key", R"sql(
+  UPDATE users SET username_key = $2
+   WHERE id = $1 AND username_key IS NULL
+     AND NOT EXISTS (SELECT 1 FROM users WHERE username_key = $2)
+  RETURNING id)sql"};
+
+// Gives every user without a username key (registered before keys existed) its key. The caller holds the
+// lock.
+task<outcome<void>> fill_username_keys(connection& conn, clock::time_point deadline) {
+  auto missing = co_await conn.query(users_without_key_sql, params(), deadline);
+  if (!missing) co_return missing.error();
+  if (!missing->ok()) co_return sql_failure(*missing, "migrate: users without a username key");
+  for (int row = 0; row < missing->rows(); ++row) {
+    auto const id = missing->int64(row, 0);
+    auto const username = missing->text(row, 1);
+    auto set = co_await conn.query(set_username_key_sql, params(id, username_key(username)), deadline);
+    if (!set) co_return set.error();
+    // 23505: a look-alike registered by another process just now took the key.
+    if (!set->ok() && set->sqlstate() != "23505") co_return sql_failure(*set, "migrate: set a username key");
+    if (!set->ok() || set->rows() == 0) {
+      spdlog::warn("username '{}' (user {}) looks like another user's username; both stay", username, id);
+    }
+  }
+  co_return outcome<void>{};
+}
+
 }  // namespace
 
 postgres_store::postgres_store(std::string conninfo, int pool_size, boost::asio::any_io_executor io)
@@ -126,6 +160,10 @@ task<outcome<int>> postgres_store::migrate() {
   if (auto error = first_error(*locked, "migrate: lock")) co_return *error;
 
   auto applied = co_await apply_pending(conn, c->deadline);
+  if (applied) {
+    auto filled = co_await fill_username_keys(conn, c->deadline);
+    if (!filled) applied = filled.error();
+  }
   // Leave the connection as it was found: no open transaction, no session lock. (A broken connection is
   // dropped by the pool instead, and the server releases both with its session.)
   if (!applied) (void)co_await conn.execute("ROLLBACK", c->deadline);

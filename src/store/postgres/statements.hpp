@@ -19,9 +19,10 @@ namespace windi::pg::sql {
 
 // --- users
 
-inline constexpr statement create_user{
-    "create_user",
-    "INSERT INTO users (username, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id"};
+inline constexpr statement create_user{"create_user",
+                                       "INSERT INTO users (username, email, password_hash, created_at, "
+                                       "username_key) VALUES ($1, $2, $3, $4, $5) "
+                                       "RETURNING id"};
 
 // The lower() term lets the unique index find the row; the second term makes the match exact.
 inline constexpr statement find_credentials{"find_credentials",

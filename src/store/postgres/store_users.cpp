@@ -2,6 +2,8 @@
 #include "store/postgres/rows.hpp"
 #include "store/postgres/statements.hpp"
 
+#include "core/username_key.hpp"
+
 #include <algorithm>
 
 namespace windi::pg {
@@ -31,14 +33,18 @@ constexpr statement set_password_sql{"set_password", R"sql(
 task<outcome<user>> postgres_store::create_user(new_user u) {
   auto c = co_await begin();
   if (!c) co_return c.error();
-  auto r =
-      co_await query_raw(*c, sql::create_user, params(u.username, u.email, u.password_hash, u.created_at));
+  auto key = username_key(u.username);
+  auto r = co_await query_raw(*c, sql::create_user,
+                              params(u.username, u.email, u.password_hash, u.created_at, std::move(key)));
   if (!r) co_return r.error();
   if (!r->ok()) {
     // The unique indexes are named in the migration; their names tell which field collided.
     if (r->sqlstate() == "23505") {
       std::string constraint = r->constraint();
       if (constraint == "users_username_key") co_return fail(errc::conflict, "Username already registered");
+      if (constraint == "users_username_lookalike_key") {
+        co_return fail(errc::conflict, username_lookalike_detail, "username");
+      }
       if (constraint == "users_email_key") co_return fail(errc::conflict, "Email already registered");
     }
     co_return sql_failure(*r, "create_user");

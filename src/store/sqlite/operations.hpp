@@ -54,6 +54,8 @@ outcome<changes_page> changes_since(connection& db, chat_id chat, std::int64_t a
 
 // schema.cpp
 outcome<int> migrate(connection& db, micros now);
+// Gives every user without a username key (registered before keys existed) its key.
+void fill_username_keys(connection& db);
 
 // SQL text joined at compile time, so shared column lists cost nothing per call.
 template <std::size_t N>

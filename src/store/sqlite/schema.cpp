@@ -1,6 +1,14 @@
 #include "store/migrations.hpp"
 #include "store/sqlite/operations.hpp"
 
+#include "core/username_key.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace windi::sqlite {
 
 outcome<int> migrate(connection& db, micros now) {
@@ -20,7 +28,28 @@ outcome<int> migrate(connection& db, micros now) {
     tx.commit();
     ++applied;
   }
+  fill_username_keys(db);
   return applied;
+}
+
+void fill_username_keys(connection& db) {
+  transaction tx(db, transaction::mode::write);
+  std::vector<std::pair<user_id, std::string>> missing;
+  for (auto s = db.query("SELECT id, username FROM users WHERE username_key IS NULL ORDER BY id");
+       s.step();) {
+    missing.emplace_back(s.int64(0), s.text(1));
+  }
+  for (auto const& [id, username] : missing) {
+    auto const key = username_key(username);
+    // Two look-alikes registered before keys existed: the older one keeps the key, the newer stays without.
+    if (auto taken = db.query("SELECT id FROM users WHERE username_key = ?1", key); taken.step()) {
+      spdlog::warn("username '{}' (user {}) looks like the username of user {}; both stay", username, id,
+                   taken.int64(0));
+      continue;
+    }
+    db.query("UPDATE users SET username_key = ?2 WHERE id = ?1", id, key).run();
+  }
+  tx.commit();
 }
 
 }  // namespace windi::sqlite

@@ -1,5 +1,7 @@
 #include "store/sqlite/operations.hpp"
 
+#include "core/username_key.hpp"
+
 namespace windi::sqlite {
 namespace {
 
@@ -15,11 +17,17 @@ outcome<user> create_user(connection& db, new_user const& u) {
   if (db.query("SELECT 1 FROM users WHERE lower(username) = lower(?1)", u.username).step()) {
     return fail(errc::conflict, "Username already registered", "username");
   }
+  auto const key = username_key(u.username);
+  if (db.query("SELECT 1 FROM users WHERE username_key = ?1", key).step()) {
+    return fail(errc::conflict, username_lookalike_detail, "username");
+  }
   if (db.query("SELECT 1 FROM users WHERE lower(email) = lower(?1)", u.email).step()) {
     return fail(errc::conflict, "Email already registered", "email");
   }
-  db.query("INSERT INTO users (username, email, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-           u.username, u.email, u.password_hash, u.created_at)
+  db.query(
+        "INSERT INTO users (username, email, password_hash, created_at, username_key) VALUES (?1, ?2, ?3, "
+        "?4, ?5)",
+        u.username, u.email, u.password_hash, u.created_at, key)
       .run();
   user created{
       .id = db.last_insert_rowid(), .username = u.username, .email = u.email, .created_at = u.created_at};
