@@ -85,6 +85,9 @@ server_set server_set::windi(common_options const& o, work_dir const& dir, bool 
       {"SEND_RATE_PER_SECOND", "100000000"},
       {"SEND_BURST", "100000000"},
       {"READS_PER_SECOND", "100000000"},
+      // Every simulated connection comes from this one address, some users with several.
+      {"WS_MAX_CONNECTIONS_PER_ADDRESS", "100000000"},
+      {"WS_MAX_CONNECTIONS_PER_USER", "100000000"},
       {"TRUSTED_PROXIES", ""}};
   if (!o.redis_url.empty()) spec.env["REDIS_URL"] = o.redis_url;
   set_password_cost(spec, fast_passwords);

@@ -96,12 +96,15 @@ int serve(settings const& cfg) {
   socket_limits.idle_timeout = std::chrono::seconds(cfg.ws_idle_timeout_seconds);
   socket_limits.write_timeout = std::chrono::seconds(cfg.ws_write_timeout_seconds);
   socket_limits.allowed_origins = cfg.allowed_origins;
+  ws::connection_caps caps(cfg.ws_max_connections_per_user, cfg.ws_max_connections_per_address);
   ws::session_services socket_services{rt.auth, rt.chats, rt.messages, rt.presence,
-                                       rt.sync, sessions, rt.limits()};
-  server.on_upgrade(&ws::is_chat_socket_path, [&](asio::ip::tcp::socket socket, http::beast_request request) {
-    auto s = std::make_shared<ws::session>(std::move(socket), socket_services, socket_limits);
-    ws::session::start(std::move(s), std::move(request));
-  });
+                                       rt.sync, sessions, caps,        rt.limits()};
+  server.on_upgrade(&ws::is_chat_socket_path,
+                    [&](asio::ip::tcp::socket socket, http::beast_request request, std::string client) {
+                      auto s = std::make_shared<ws::session>(std::move(socket), socket_services,
+                                                             socket_limits, std::move(client));
+                      ws::session::start(std::move(s), std::move(request));
+                    });
   std::uint16_t port = 0;
   try {
     port = server.listen(cfg.host, cfg.port);

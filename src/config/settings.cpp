@@ -35,6 +35,8 @@ constexpr char const* known_keys[] = {
     "WS_IDLE_TIMEOUT_SECONDS",
     "WS_WRITE_TIMEOUT_SECONDS",
     "WS_SYNC_MAX_MESSAGES",
+    "WS_MAX_CONNECTIONS_PER_USER",
+    "WS_MAX_CONNECTIONS_PER_ADDRESS",
     "MAX_REACTIONS_PER_MESSAGE",
     "SEND_RATE_PER_SECOND",
     "SEND_BURST",
@@ -217,6 +219,14 @@ outcome<settings> settings_from_variables(variables const& vars) {
   auto write = parse_int<int>(vars, "WS_WRITE_TIMEOUT_SECONDS", s.ws_write_timeout_seconds, 1, 3600);
   if (!write) return write.error();
   s.ws_write_timeout_seconds = *write;
+  auto per_user = parse_int<std::size_t>(vars, "WS_MAX_CONNECTIONS_PER_USER", s.ws_max_connections_per_user,
+                                         1, 1000000000);
+  if (!per_user) return per_user.error();
+  s.ws_max_connections_per_user = *per_user;
+  auto per_address = parse_int<std::size_t>(vars, "WS_MAX_CONNECTIONS_PER_ADDRESS",
+                                            s.ws_max_connections_per_address, 1, 1000000000);
+  if (!per_address) return per_address.error();
+  s.ws_max_connections_per_address = *per_address;
   auto replay = parse_int<int>(vars, "WS_SYNC_MAX_MESSAGES", s.ws_sync_max_messages, 1, 100000);
   if (!replay) return replay.error();
   s.ws_sync_max_messages = *replay;

@@ -35,7 +35,12 @@ struct settings {
   std::size_t ws_outbox_max_frames = 1024;
   std::size_t ws_outbox_max_bytes = 8u << 20;
   int ws_idle_timeout_seconds = 60;
-  int ws_write_timeout_seconds = 10;   // a connection whose writes make no progress this long is dropped
+  int ws_write_timeout_seconds = 10;
+  // WebSockets one user, and one client address, may hold open on one process; past either the upgrade gets
+  // 429.
+  std::size_t ws_max_connections_per_user = 50;
+  std::size_t ws_max_connections_per_address =
+      1000;                            // a connection whose writes make no progress this long is dropped
   int max_reactions_per_message = 20;  // distinct emoji on one message
   int ws_sync_max_messages = 500;      // per chat; a client that missed more gets resync_required
 

@@ -242,7 +242,8 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
     auto request = parser.release();
     if (beast::websocket::is_upgrade(request) && self->upgrade_ && self->upgrade_accepts_(request.target())) {
       stream.expires_never();
-      self->upgrade_(stream.release_socket(), std::move(request));
+      auto client = client_address(peer, request["X-Forwarded-For"], self->trusted_);
+      self->upgrade_(stream.release_socket(), std::move(request), std::move(client));
       co_return;
     }
     // Counted until the answer is written, so that a drain waits for it.

@@ -22,7 +22,8 @@ struct server_limits {
 };
 
 // Hands an upgraded connection (a WebSocket request) to its owner; the server forgets the socket.
-using upgrade_handler = std::function<void(boost::asio::ip::tcp::socket, beast_request)>;
+// The socket, the request, and the client's address (client_address.hpp).
+using upgrade_handler = std::function<void(boost::asio::ip::tcp::socket, beast_request, std::string client)>;
 
 // Where an accepted connection runs: an executor that one thread at a time runs (an io_context of its own
 // thread, or a strand).

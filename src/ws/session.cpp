@@ -32,7 +32,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-session::session(asio::ip::tcp::socket socket, session_services& services, session_limits const& limits)
+session::session(asio::ip::tcp::socket socket, session_services& services, session_limits const& limits,
+                 std::string client_address)
     : ws_(std::move(socket)),
       executor_(ws_.get_executor()),
       services_(services),
@@ -40,7 +41,8 @@ session::session(asio::ip::tcp::socket socket, session_services& services, sessi
       overflow_deadline_(ws_.get_executor()),
       send_done_(ws_.get_executor()),
       token_expiry_(ws_.get_executor()),
-      connection_id_(random_hex(8)) {}
+      connection_id_(random_hex(8)),
+      client_address_(std::move(client_address)) {}
 
 void session::start(std::shared_ptr<session> self, upgrade_request request) {
   auto executor = self->ws_.get_executor();
@@ -165,6 +167,11 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
     self->note_upgrade(request, 403);
     co_return;
   }
+  self->address_place_ = services.caps.admit_address(self->client_address_);
+  if (!self->address_place_) {
+    co_await refuse_too_many(self, request, "Too many connections from this address");
+    co_return;
+  }
   if (token.value) {
     auto claims = co_await services.auth.authenticate(*token.value);
     if (!claims) {
@@ -175,6 +182,11 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
       co_return;
     }
     self->me_ = *claims;
+    self->user_place_ = services.caps.admit_user(self->me_.subject);
+    if (!self->user_place_) {
+      co_await refuse_too_many(self, request, "Too many connections for this user");
+      co_return;
+    }
   }
 
   beast::get_lowest_layer(ws).expires_never();
@@ -194,6 +206,15 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
         co_await self->authenticate_first_frame();  // named: GCC 12 and co_await in conditions
     if (!authenticated) {
       self->note_closed(static_cast<std::uint16_t>(websocket::close_code::policy_error));
+      co_return;
+    }
+    self->user_place_ = services.caps.admit_user(self->me_.subject);
+    if (!self->user_place_) {
+      self->note_failure("connect",
+                         too_many_requests("Too many connections for this user", std::chrono::seconds(5)));
+      co_await ws.async_close(
+          websocket::close_reason(websocket::close_code::try_again_later, "too many connections"), use_tuple);
+      self->note_closed(close_too_many_connections);
       co_return;
     }
   }
@@ -243,6 +264,18 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   self->closing_ = true;
   self->write_next();
   co_await services.presence.disconnected(self->me_.subject, self->me_.username, self->connection_id_);
+  // The socket is done with (the close goes out on its own): its places go to the next connection.
+  self->user_place_.reset();
+  self->address_place_.reset();
+}
+
+asio::awaitable<void> session::refuse_too_many(std::shared_ptr<session> self, upgrade_request const& request,
+                                               std::string detail) {
+  // As a 429 over REST: Retry-After, since a connection of the same client may close any moment.
+  auto response = refusal_response(request, beast::http::status::too_many_requests, detail, 5);
+  co_await beast::http::async_write(beast::get_lowest_layer(self->ws_), response, use_tuple);
+  self->note_upgrade(request, 429);
+  self->note_failure("connect", too_many_requests(std::move(detail), std::chrono::seconds(5)));
 }
 
 asio::awaitable<bool> session::authenticate_first_frame() {

@@ -10,6 +10,7 @@
 #include "core/message_service.hpp"
 #include "core/presence_service.hpp"
 #include "core/sync_service.hpp"
+#include "ws/connection_caps.hpp"
 #include "ws/upgrade_checks.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -23,6 +24,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -51,6 +53,7 @@ struct session_services {
   presence_service& presence;
   sync_service& sync;
   hub& local;
+  connection_caps& caps;
   service_limits limits;
 };
 
@@ -60,10 +63,15 @@ frame_ptr error_frame(std::string_view action, failure const& f);
 constexpr std::uint16_t close_slow_consumer = 4008;
 // The token expired or was revoked (logout, password change): log in again, then resume.
 constexpr std::uint16_t close_token_expired = 4001;
+// Authenticated by the first frame, the user already had WS_MAX_CONNECTIONS_PER_USER open here ("Try Again
+// Later"); with a token in the upgrade request the refusal is an HTTP 429 instead.
+constexpr std::uint16_t close_too_many_connections = 1013;
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(boost::asio::ip::tcp::socket socket, session_services& services, session_limits const& limits);
+  // `client_address`: the peer's, or X-Forwarded-For's from a trusted proxy.
+  session(boost::asio::ip::tcp::socket socket, session_services& services, session_limits const& limits,
+          std::string client_address);
   // Takes over an upgrade request: authenticates, accepts, serves until either side closes.
   static void start(std::shared_ptr<session> self, upgrade_request request);
   // Queues an event's frame for sending; on this session's thread (its executor).
@@ -76,6 +84,9 @@ class session : public std::enable_shared_from_this<session> {
  private:
   static boost::asio::awaitable<void> run(std::shared_ptr<session> self, upgrade_request request);
   boost::asio::awaitable<bool> authenticate_first_frame();
+  // Answers the upgrade with 429 (a connection cap is reached).
+  static boost::asio::awaitable<void> refuse_too_many(std::shared_ptr<session> self,
+                                                      upgrade_request const& request, std::string detail);
   // After credentials_changed: closes with close_token_expired when this connection's token was revoked.
   static boost::asio::awaitable<void> check_token_again(std::shared_ptr<session> self);
   void end_for_token(std::string_view reason);
@@ -129,6 +140,10 @@ class session : public std::enable_shared_from_this<session> {
   bool writer_failed_ = false;
   token_claims me_;
   std::string connection_id_;
+  std::string client_address_;
+  // Places under the connection caps, held while the connection is open.
+  std::optional<connection_caps::lease> address_place_;
+  std::optional<connection_caps::lease> user_place_;
   // For the access log and metrics.
   bool draining_ = false;  // shutting down: no new frame is acted on
   std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();

@@ -23,6 +23,7 @@ std::string_view rate_limit_of(std::string_view action) {
   if (action == "send_message") return "send";
   if (action == "mark_read") return "read";
   if (action == "typing") return "typing";
+  if (action == "connect") return "connections";
   return "other";
 }
 
@@ -52,12 +53,10 @@ void session::note_upgrade(upgrade_request const& request, unsigned status) {
   auto* traffic = services_.local.traffic();
   if (!traffic) return;
   if (status == 101) traffic->websocket_opened();
-  boost::system::error_code ignored;
-  auto const peer = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored).address().to_string();
   auto const method = request.method_string();
   double const seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - opened_at_).count();
   traffic->http_request({std::string_view(method.data(), method.size()), socket_route, status, seconds,
-                         request.body().size(), 0, peer});
+                         request.body().size(), 0, client_address_});
   if (status == 101) opened_at_ = std::chrono::steady_clock::now();
 }
 

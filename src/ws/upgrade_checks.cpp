@@ -52,9 +52,11 @@ std::string check_origin(upgrade_request const& request, std::vector<std::string
 
 beast_http::response<beast_http::string_body> refusal_response(upgrade_request const& request,
                                                                beast_http::status status,
-                                                               std::string const& detail) {
+                                                               std::string const& detail,
+                                                               int retry_after_seconds) {
   beast_http::response<beast_http::string_body> res{status, request.version()};
   res.set(beast_http::field::content_type, "application/json");
+  if (retry_after_seconds > 0) res.set(beast_http::field::retry_after, std::to_string(retry_after_seconds));
   res.keep_alive(false);
   res.body() = boost::json::serialize(boost::json::object{{"detail", detail}});
   res.prepare_payload();

@@ -26,8 +26,10 @@ upgrade_token token_from_upgrade(upgrade_request const& request);
 // Host are allowed; other origins must be in `allowed` ("*" allows any).
 std::string check_origin(upgrade_request const& request, std::vector<std::string> const& allowed);
 
+// `retry_after_seconds` > 0 adds Retry-After (with a 429).
 boost::beast::http::response<boost::beast::http::string_body> refusal_response(
-    upgrade_request const& request, boost::beast::http::status status, std::string const& detail);
+    upgrade_request const& request, boost::beast::http::status status, std::string const& detail,
+    int retry_after_seconds = 0);
 
 // True for the WebSocket endpoint's path, with or without a trailing slash.
 bool is_chat_socket_path(std::string_view target);

@@ -97,6 +97,20 @@ TEST(Settings, SocketLimitsAreReadAndBounded) {
   EXPECT_FALSE(settings_from_variables({{"WS_IDLE_TIMEOUT_SECONDS", "soon"}}));
 }
 
+TEST(Settings, ConnectionCapsHaveDefaultsAndAreRead) {
+  auto defaults = settings_from_variables({});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->ws_max_connections_per_user, 50u);
+  EXPECT_EQ(defaults->ws_max_connections_per_address, 1000u);
+  auto cfg = settings_from_variables(
+      {{"WS_MAX_CONNECTIONS_PER_USER", "3"}, {"WS_MAX_CONNECTIONS_PER_ADDRESS", "100000"}});
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->ws_max_connections_per_user, 3u);
+  EXPECT_EQ(cfg->ws_max_connections_per_address, 100000u);
+  EXPECT_FALSE(settings_from_variables({{"WS_MAX_CONNECTIONS_PER_USER", "0"}}));
+  EXPECT_FALSE(settings_from_variables({{"WS_MAX_CONNECTIONS_PER_ADDRESS", "many"}}));
+}
+
 TEST(Settings, MetricsListenOnLoopbackByDefaultAndEmptyTurnsThemOff) {
   auto defaults = settings_from_variables({});
   ASSERT_TRUE(defaults);
