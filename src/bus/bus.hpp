@@ -46,7 +46,16 @@ struct envelope {
   std::vector<user_id> audience;
   std::shared_ptr<const std::string> frame;
   user_id subject = 0;  // member_added / member_removed: the member added or removed
+  // This process's publish order (stamp_publication); 0 for envelopes from other processes. Never on the
+  // wire.
+  std::uint64_t publication = 0;
 };
+
+// Stamps an envelope published by this process, so that a connection registered after the publish can tell
+// that the event predates it (it was committed before, so the connection's sync carries it). From any thread.
+std::uint64_t stamp_publication();
+// The stamp of the latest publish of this process so far.
+std::uint64_t latest_publication();
 
 class bus {
  public:

@@ -35,6 +35,7 @@ class local_bus final : public bus, public bus_stats_source {
 
   void publish(envelope e) override {
     if (!target_ || target_->stopped) return;
+    e.publication = stamp_publication();
     stats_.published.inc();
     if (e.kind == event_kind::presence) stats_.presence_updates.inc();
     asio::post(delivery_,

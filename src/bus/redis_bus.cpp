@@ -93,6 +93,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
 
   void publish(envelope e) {
     if (stopped_ || !target_) return;
+    e.publication = stamp_publication();
     stats_.published.inc();
     if (e.kind == event_kind::presence) stats_.presence_updates.inc();
     if (pub_up_) {

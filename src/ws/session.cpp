@@ -65,6 +65,9 @@ void session::deliver(envelope const& event) {
   } else if (event.chat != 0 && left_chats_.contains(event.chat)) {
     return;
   }
+  // A change published by this process before this connection registered, still on its way: committed before,
+  // so the sync the client sends on `connected` carries it; sent live as well, it would arrive twice.
+  if (event.change > 0 && event.publication != 0 && event.publication <= registered_after_) return;
   if (syncing_) {
     held_.push_back({event.chat, event.change, event.frame});
   } else {
@@ -219,6 +222,7 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
     }
   }
 
+  self->registered_after_ = latest_publication();
   services.local.add(self->me_.subject, self);
   self->registered_ = true;
   // A connection does not outlive its token: at the expiry it closes (4001); the client logs in and resumes.

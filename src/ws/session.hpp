@@ -127,8 +127,9 @@ class session : public std::enable_shared_from_this<session> {
     std::int64_t change;
     frame_ptr frame;
   };
-  std::vector<held_event> held_;  // live events that arrive while a sync is being assembled
-  std::set<chat_id> left_chats_;  // chats this user was removed from (or left) while connected
+  std::vector<held_event> held_;        // live events that arrive while a sync is being assembled
+  std::set<chat_id> left_chats_;        // chats this user was removed from (or left) while connected
+  std::uint64_t registered_after_ = 0;  // the latest publication of this process when the session registered
   bool syncing_ = false;
   bool overflowed_ = false;
   std::string_view token_ended_;  // why the token stopped counting ("token expired", "token revoked")
