@@ -34,6 +34,7 @@ run() {
 run fanout --members 5 --senders 2 --window 4 --messages 50
 run latency --users 20 --chat-size 5 --rate 100 --seconds 2 --warmup 0 --drain 10
 run latency --users 20 --chat-size 5 --rate 100 --seconds 2 --warmup 0 --drain 10 --login-storm 2
+run latency --users 20 --chat-size 5 --rate 100 --seconds 2 --warmup 0 --drain 10 --flood 1
 run persisted --clients 10 --chats 5 --window 4 --seconds 2
 run connections --connections 20 --users 3 --addresses 4 --hold 1
 run history --messages 200 --requests 20

@@ -68,6 +68,12 @@ int main(int argc, char** argv) {
                    "default argon2id cost")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
+  latency
+      ->add_option("--flood", lat.flood,
+                   "F > 0: a second phase as long as the first, with F more connections flooding sends at "
+                   "full speed; the server keeps its default send budget in both phases")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   add_common(latency);
 
   persisted_options per;

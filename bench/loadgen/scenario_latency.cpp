@@ -3,19 +3,26 @@
 // member's delivery, measured from when each message was due, so a server that falls behind shows it.
 // With --login-storm C, the same connections keep the same pace for a second phase as long as the first,
 // during which C clients log in back to back at the default argon2id cost; the figure is then how much the
-// storm raises the p99 (p99_storm_over_quiet).
+// storm raises the p99 (p99_storm_over_quiet). With --flood F, the second phase has F more connections, each
+// flooding a chat of its own with sends as fast as its socket allows, against the server's default send
+// budget (kept in both phases); the figure is how much the flood raises the others' p99
+// (p99_flood_over_quiet).
 #include "connections.hpp"
+#include "flood.hpp"
 #include "frames.hpp"
 #include "logins.hpp"
 #include "population.hpp"
 #include "scenarios.hpp"
 #include "servers.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <random>
 #include <thread>
 
 namespace windi::loadgen {
 
+namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
@@ -47,18 +54,27 @@ json::value p99_ratio(json::object const& storm, json::object const& quiet) {
 report run_latency(common_options const& o, latency_options const& l) {
   report out;
   out.scenario = "latency";
-  out.config = {
-      {"users", l.users},     {"chat_size", l.chat_size},           {"rate", l.rate},
-      {"seconds", l.seconds}, {"warmup_seconds", l.warmup_seconds}, {"login_storm_clients", l.login_storm},
-      {"backend", o.backend}, {"processes", o.processes},           {"client_threads", o.threads}};
+  out.config = {{"users", l.users},
+                {"chat_size", l.chat_size},
+                {"rate", l.rate},
+                {"seconds", l.seconds},
+                {"warmup_seconds", l.warmup_seconds},
+                {"login_storm_clients", l.login_storm},
+                {"backend", o.backend},
+                {"processes", o.processes},
+                {"client_threads", o.threads},
+                {"flood_connections", l.flood}};
   if (l.users < 2 || l.chat_size < 2 || l.rate < 1)
     throw std::runtime_error("latency: --users, --chat-size >= 2");
   if (l.warmup_seconds < 0 || l.warmup_seconds >= l.seconds)
     throw std::runtime_error("latency: --warmup must be shorter than --seconds");
   bool const storm = l.login_storm > 0;
+  bool const flooding = l.flood > 0;
+  if (storm && flooding) throw std::runtime_error("latency: --login-storm or --flood, not both");
+  bool const second_phase = storm || flooding;
   client_pool pool(o.threads);
   work_dir dir(o.keep_logs);
-  auto servers = server_set::windi(o, dir, true);
+  auto servers = server_set::windi(o, dir, true, flooding);
   auto const n = static_cast<std::size_t>(l.users);
   auto const g = static_cast<std::size_t>(l.chat_size);
   auto users = create_users(pool, servers.endpoint_for(0), n, "lat");
@@ -85,6 +101,23 @@ report run_latency(common_options const& o, latency_options const& l) {
         create_users(pool, servers.endpoint_for(0), static_cast<std::size_t>(l.login_storm), "storm", 4);
   }
 
+  // Each flooder has a chat of its own with a partner who stays offline: the flood costs the server its
+  // refusals and the few sends within budget, nothing the others' chats share but the server itself.
+  std::vector<connection_ptr> flooders;
+  std::vector<std::int64_t> flood_chats;
+  if (flooding) {
+    auto const f = static_cast<std::size_t>(l.flood);
+    auto flood_users = create_users(pool, servers.endpoint_for(0), 2 * f, "flood");
+    std::vector<std::vector<std::size_t>> pairs;
+    for (std::size_t i = 0; i < f; ++i) pairs.push_back({2 * i, 2 * i + 1});
+    flood_chats = create_groups(pool, servers.endpoint_for(0), flood_users, pairs);
+    std::vector<connect_target> flood_targets;
+    for (std::size_t i = 0; i < f; ++i)
+      flood_targets.push_back(
+          {servers.endpoint_for(i), client::chat_socket_path(flood_users[2 * i].token), {}});
+    flooders = open_connections(pool, flood_targets, 64).connections;
+  }
+
   std::vector<connect_target> targets;
   for (std::size_t i = 0; i < n; ++i) {
     if (chat_of[i] != 0)
@@ -98,11 +131,11 @@ report run_latency(common_options const& o, latency_options const& l) {
   auto const warmup = std::int64_t{l.warmup_seconds} * ns_per_second;
   auto const start = now_ns() + ns_per_second;  // a second ahead, so every sender is scheduled in time
   auto const storm_start = start + phase;
-  auto const stop = storm ? storm_start + phase : storm_start;
+  auto const stop = second_phase ? storm_start + phase : storm_start;
   // Each phase leaves out its own warm-up: the storm's first seconds are its logins getting under way.
   for (auto const& c : conns) {
     c->windows = {latency_window{start + warmup, storm_start, {}}};
-    if (storm) c->windows.push_back(latency_window{storm_start + warmup, stop, {}});
+    if (second_phase) c->windows.push_back(latency_window{storm_start + warmup, stop, {}});
   }
   auto readers = start_readers(pool, conns, counts, false);
 
@@ -115,6 +148,15 @@ report run_latency(common_options const& o, latency_options const& l) {
     auto chat = chat_of[k++];
     sending.push_back(
         pool.spawn(c->thread, paced_sender(c, counts, chat, period, start + phase_of(random), stop)));
+  }
+  // Frames the flooders write without waiting for an answer: in effect none, so each writes as fast as its
+  // socket takes them.
+  constexpr std::uint64_t flood_window = 1'000'000;
+  auto flood_counts = std::make_shared<flood_totals>();
+  std::vector<std::future<void>> flooding_done;
+  for (std::size_t i = 0; i < flooders.size(); ++i) {
+    flooding_done.push_back(pool.spawn(flooders[i]->thread, flood(flooders[i], flood_counts, flood_chats[i],
+                                                                  flood_window, storm_start, stop)));
   }
   std::this_thread::sleep_for(std::chrono::nanoseconds(start - now_ns()));
   servers.mark();
@@ -138,6 +180,16 @@ report run_latency(common_options const& o, latency_options const& l) {
     logins = wait_logins(loops);
     login_seconds = static_cast<double>(now_ns() - began) / 1e9;
   }
+  if (flooding) {
+    servers.mark();
+    std::this_thread::sleep_for(std::chrono::nanoseconds(stop - now_ns()));
+    storm_sent = counts->sends.load() - quiet_sent;
+    storm_acked = counts->acks.load() - quiet_acked;
+    storm_resources = servers.figures(static_cast<double>(l.seconds));
+  }
+  // A flooder is usually blocked in a write the server has not read yet: closing ends it.
+  for (auto const& f : flooders) asio::post(pool.at(f->thread), [f] { f->ws.close_now(); });
+  wait_all(flooding_done);
   wait_all(sending);
   auto const expected = counts->sends.load() * g;
   bool drained =
@@ -145,7 +197,25 @@ report run_latency(common_options const& o, latency_options const& l) {
   close_all(pool, conns, counts, readers);
 
   auto quiet_latency = latency_summary(gather_latencies(conns, 0));
-  if (!storm) {
+  if (flooding) {
+    auto flood_latency = latency_summary(gather_latencies(conns, 1));
+    auto ratio = p99_ratio(flood_latency, quiet_latency);
+    auto& q = out.section("quiet");
+    offered_load(q, l, quiet_sent, quiet_acked);
+    q["latency_after_warmup"] = std::move(quiet_latency);
+    for (auto& [key, value] : quiet_resources) q[key] = value;
+    auto& s = out.section("flood");
+    offered_load(s, l, storm_sent, storm_acked);
+    s["latency_after_warmup"] = std::move(flood_latency);
+    s["flood_connections"] = l.flood;
+    s["flood_frames_per_second"] = rounded(static_cast<double>(flood_counts->sent.load()) / l.seconds, 0);
+    s["flood_stored"] = flood_counts->stored.load();
+    s["flood_refused_429"] = flood_counts->refused.load();
+    for (auto& [key, value] : storm_resources) s[key] = value;
+    auto& r = out.section("windi");
+    delivery(r, *counts, expected, drained);
+    r["p99_flood_over_quiet"] = std::move(ratio);
+  } else if (!storm) {
     auto& r = out.section("windi");
     offered_load(r, l, quiet_sent, quiet_acked);
     delivery(r, *counts, expected, drained);

@@ -26,6 +26,9 @@ struct latency_options {
   int drain_seconds = 15;
   // C > 0: after the quiet phase, as long again with C login loops against users hashed at the default cost.
   int login_storm = 0;
+  // F > 0: after the quiet phase, as long again with F connections flooding sends at full speed, the server
+  // keeping its default send budget in both phases.
+  int flood = 0;
 };
 report run_latency(common_options const& o, latency_options const& l);
 

@@ -58,7 +58,8 @@ void set_password_cost(process_spec& spec, bool fast) {
 
 }  // namespace
 
-server_set server_set::windi(common_options const& o, work_dir const& dir, bool fast_passwords) {
+server_set server_set::windi(common_options const& o, work_dir const& dir, bool fast_passwords,
+                             bool send_limits) {
   if (o.backend != "sqlite" && o.backend != "postgres")
     throw std::runtime_error("--backend is sqlite or postgres");
   if (o.backend == "postgres" && o.postgres_url.empty())
@@ -101,6 +102,12 @@ server_set server_set::windi(common_options const& o, work_dir const& dir, bool 
                     "PASSWORD_OPSLIMIT",
                     "WS_OUTBOX_MAX_FRAMES",
                     "WS_OUTBOX_MAX_BYTES"};
+  if (send_limits) {
+    spec.env.erase("SEND_RATE_PER_SECOND");
+    spec.env.erase("SEND_BURST");
+    spec.unset_env.push_back("SEND_RATE_PER_SECOND");
+    spec.unset_env.push_back("SEND_BURST");
+  }
   server_set out;
   out.spec_ = std::move(spec);
   for (int i = 0; i < std::max(1, o.processes); ++i) out.launch("windi-" + std::to_string(i));

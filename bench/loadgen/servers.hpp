@@ -29,7 +29,10 @@ class server_set {
  public:
   // Starts windi. `fast_passwords` lowers the argon2id cost so that creating many users is quick; scenarios
   // that measure login keep the defaults.
-  static server_set windi(common_options const& o, work_dir const& dir, bool fast_passwords);
+  // `send_limits` keeps the server's default send budget per user (SEND_BURST, SEND_RATE_PER_SECOND) instead
+  // of lifting it.
+  static server_set windi(common_options const& o, work_dir const& dir, bool fast_passwords,
+                          bool send_limits = false);
   static server_set ceiling(common_options const& o, work_dir const& dir);
 
   // Connection i goes to process i % count.

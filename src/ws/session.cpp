@@ -240,7 +240,13 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   co_await services.presence.connected(self->me_.subject, self->me_.username, self->connection_id_);
 
   beast::flat_buffer buffer;
+  asio::steady_timer reading_pause(self->executor_);
   while (!self->closing_) {
+    if (self->reading_paused_until_ > std::chrono::steady_clock::now()) {
+      reading_pause.expires_at(self->reading_paused_until_);
+      co_await reading_pause.async_wait(use_tuple);
+      continue;
+    }
     buffer.clear();
     auto [ec, bytes] = co_await ws.async_read(buffer, use_tuple);
     if (ec) {

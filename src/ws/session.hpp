@@ -147,6 +147,8 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<connection_caps::lease> user_place_;
   // For the access log and metrics.
   bool draining_ = false;  // shutting down: no new frame is acted on
+  // Over a send, read or typing budget: the next frame is read only after this.
+  std::chrono::steady_clock::time_point reading_paused_until_{};
   std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
   boost::system::error_code read_error_;  // why the reader stopped
   std::uint64_t frames_in_ = 0, frames_out_ = 0, bytes_in_ = 0, bytes_out_ = 0;

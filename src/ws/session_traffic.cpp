@@ -46,6 +46,11 @@ asio::awaitable<void> session::drain_and_close(std::shared_ptr<session> self) {
 
 void session::note_failure(std::string_view action, failure const& f) {
   if (f.code != errc::rate_limited) return;
+  // A client over its budget gets its answer, then the server reads nothing more from it until the budget
+  // allows again (at most a second): a flood fills its own socket instead of the server's threads.
+  auto const pause =
+      std::min(std::chrono::seconds(std::max(f.retry_after_seconds, 1)), std::chrono::seconds(1));
+  reading_paused_until_ = std::max(reading_paused_until_, std::chrono::steady_clock::now() + pause);
   if (auto* traffic = services_.local.traffic()) traffic->rate_limited(rate_limit_of(action));
 }
 
