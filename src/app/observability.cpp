@@ -3,6 +3,7 @@
 #include "bus/bus_stats.hpp"
 #include "metrics/process.hpp"
 #include "store/group_commit.hpp"
+#include "store/pool_stats.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -34,6 +35,17 @@ void register_component_metrics(metrics::registry& r, runtime& rt, ws::hub const
                          [commits] { return static_cast<double>(commits->pending.load()); });
     r.add("windi_history_duration_seconds", "Time the store took to answer a history page.",
           commits->history_seconds);
+  }
+
+  if (auto const* pool = rt.db->connection_pool_stats()) {
+    r.add("windi_store_pool_waits_total", "Store calls that found every pooled connection in use and waited.",
+          pool->waits);
+    r.add("windi_store_pool_wait_seconds", "How long those calls waited for a pooled connection.",
+          pool->wait_seconds);
+    r.add("windi_store_pool_timeouts_total",
+          "Store calls that gave up waiting for a pooled connection (answered 503).", pool->timeouts);
+    r.add("windi_store_connect_failures_total", "Database connections that could not be opened.",
+          pool->connect_failures);
   }
 
   auto& events = *rt.events;

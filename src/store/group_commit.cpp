@@ -103,6 +103,7 @@ class group_commit_store final : public store {
   task<outcome<int>> migrate() override { return inner_->migrate(); }
   task<store_health> health() override { return inner_->health(); }
   boost::asio::any_io_executor commit_executor() override { return inner_->commit_executor(); }
+  pool_stats const* connection_pool_stats() const override { return inner_->connection_pool_stats(); }
 
   group_commit_stats stats_;
 

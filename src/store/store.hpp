@@ -14,6 +14,8 @@
 
 namespace windi {
 
+struct pool_stats;  // store/pool_stats.hpp
+
 template <class T>
 using task = boost::asio::awaitable<T>;
 
@@ -131,6 +133,8 @@ class store {
   // names it, so that the next batch starts there without a hop through a busy I/O thread (measured: 12% more
   // sends/s). None by default: the server's I/O executor.
   virtual boost::asio::any_io_executor commit_executor() { return {}; }
+  // The counts of this store's connection pool, for the metrics; none for a store without one (SQLite).
+  virtual pool_stats const* connection_pool_stats() const { return nullptr; }
 };
 
 }  // namespace windi

@@ -193,6 +193,13 @@ forEachBackend(
         assert.ok(total(samples, 'process_resident_memory_bytes') > 0);
         assert.ok(total(samples, 'process_open_fds') > 0);
         assert.ok(total(samples, 'process_start_time_seconds') > 0);
+        // The connection pool's counts exist where there is a pool (PostgreSQL), and not otherwise.
+        const poolCounted = [...samples.keys()].some((k) => k.startsWith('windi_store_pool_waits_total'));
+        assert.equal(poolCounted, ctx.backend.kind === 'postgresql');
+        assert.equal(
+          [...samples.keys()].some((k) => k.startsWith('windi_store_connect_failures_total')),
+          ctx.backend.kind === 'postgresql',
+        );
 
         // the log: every line JSON; one access line per request, with route templates, no token, no query
         const lines = accessLines(server);

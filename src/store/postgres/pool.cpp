@@ -30,6 +30,8 @@ pool::~pool() {
 asio::awaitable<outcome<pool::lease>> pool::acquire(clock::time_point deadline) {
   bool permitted = permits_.try_receive([](boost::system::error_code) {});
   if (!permitted) {
+    stats_.waits.inc();
+    auto const waited_from = clock::now();
     asio::steady_timer timer(io_, deadline);
     auto [order, receive_ec, timer_ec] =
         co_await asio::experimental::make_parallel_group(permits_.async_receive(asio::deferred),
@@ -37,15 +39,20 @@ asio::awaitable<outcome<pool::lease>> pool::acquire(clock::time_point deadline) 
             .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
     (void)order;
     (void)timer_ec;
+    stats_.wait_seconds.observe(std::chrono::duration<double>(clock::now() - waited_from).count());
     // A permit received in the same instant the timer fired is still ours: only a failed receive is a
     // timeout.
-    if (receive_ec) co_return fail(errc::unavailable, "postgres: timed out waiting for a pooled connection");
+    if (receive_ec) {
+      stats_.timeouts.inc();
+      co_return fail(errc::unavailable, "postgres: timed out waiting for a pooled connection");
+    }
   }
   std::unique_ptr<connection> conn = take_idle();
   if (!conn) {
     auto opened = co_await connection::open(conninfo_, io_, blocking_.get_executor(),
                                             std::min(deadline, clock::now() + connect_budget));
     if (!opened) {
+      stats_.connect_failures.inc();
       permits_.try_send(boost::system::error_code{});
       co_return opened.error();
     }

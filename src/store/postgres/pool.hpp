@@ -3,6 +3,7 @@
 // up to `size`; a connection that failed is dropped when returned, so the pool heals by itself once the
 // server is reachable again. At most `size` leases exist at once: further acquirers wait, with a deadline.
 #include "core/error.hpp"
+#include "store/pool_stats.hpp"
 #include "store/postgres/connection.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -45,6 +46,7 @@ class pool {
 
   // errc::unavailable when no connection frees up, or none can be opened, before `deadline`.
   boost::asio::awaitable<outcome<lease>> acquire(clock::time_point deadline);
+  pool_stats const& stats() const { return stats_; }
 
  private:
   void give_back(std::unique_ptr<connection> conn);
@@ -58,6 +60,7 @@ class pool {
   boost::asio::experimental::concurrent_channel<void(boost::system::error_code)> permits_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<connection>> idle_;  // guarded by mutex_
+  pool_stats stats_;
 };
 
 }  // namespace windi::pg

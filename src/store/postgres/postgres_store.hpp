@@ -48,6 +48,7 @@ class postgres_store final : public store {
   task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) override;
 
   task<outcome<int>> migrate() override;
+  pool_stats const* connection_pool_stats() const override { return &pool_.stats(); }
   task<store_health> health() override;
 
  private:
