@@ -17,7 +17,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-      libpq-dev libsqlite3-dev libsodium-dev libjwt-dev libhiredis-dev libicu-dev libspdlog-dev libfmt-dev libcli11-dev \
+      libpq-dev libsqlite3-dev libsodium-dev libjwt-dev libhiredis-dev libicu-dev libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the release build reads (the OpenAPI document is embedded in the binary), so that edits to the web
