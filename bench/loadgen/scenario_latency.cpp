@@ -164,28 +164,22 @@ report run_latency(common_options const& o, latency_options const& l) {
   auto const quiet_sent = counts->sends.load();
   auto const quiet_acked = counts->acks.load();
   auto const quiet_resources = servers.figures(static_cast<double>(l.seconds));
-  std::uint64_t storm_sent = 0;
-  std::uint64_t storm_acked = 0;
-  json::object storm_resources;
+  std::uint64_t second_sent = 0;
+  std::uint64_t second_acked = 0;
+  json::object second_resources;
   std::uint64_t logins = 0;
   double login_seconds = 0;
-  if (storm) {
+  if (second_phase) {
     servers.mark();
     auto const began = now_ns();
-    auto loops = start_login_loops(pool, servers, storm_users, l.login_storm, stop);
+    std::vector<std::future<std::uint64_t>> loops;
+    if (storm) loops = start_login_loops(pool, servers, storm_users, l.login_storm, stop);
     std::this_thread::sleep_for(std::chrono::nanoseconds(stop - now_ns()));
-    storm_sent = counts->sends.load() - quiet_sent;
-    storm_acked = counts->acks.load() - quiet_acked;
-    storm_resources = servers.figures(static_cast<double>(l.seconds));
+    second_sent = counts->sends.load() - quiet_sent;
+    second_acked = counts->acks.load() - quiet_acked;
+    second_resources = servers.figures(static_cast<double>(l.seconds));
     logins = wait_logins(loops);
     login_seconds = static_cast<double>(now_ns() - began) / 1e9;
-  }
-  if (flooding) {
-    servers.mark();
-    std::this_thread::sleep_for(std::chrono::nanoseconds(stop - now_ns()));
-    storm_sent = counts->sends.load() - quiet_sent;
-    storm_acked = counts->acks.load() - quiet_acked;
-    storm_resources = servers.figures(static_cast<double>(l.seconds));
   }
   // A flooder is usually blocked in a write the server has not read yet: closing ends it.
   for (auto const& f : flooders) asio::post(pool.at(f->thread), [f] { f->ws.close_now(); });
@@ -197,47 +191,37 @@ report run_latency(common_options const& o, latency_options const& l) {
   close_all(pool, conns, counts, readers);
 
   auto quiet_latency = latency_summary(gather_latencies(conns, 0));
-  if (flooding) {
-    auto flood_latency = latency_summary(gather_latencies(conns, 1));
-    auto ratio = p99_ratio(flood_latency, quiet_latency);
-    auto& q = out.section("quiet");
-    offered_load(q, l, quiet_sent, quiet_acked);
-    q["latency_after_warmup"] = std::move(quiet_latency);
-    for (auto& [key, value] : quiet_resources) q[key] = value;
-    auto& s = out.section("flood");
-    offered_load(s, l, storm_sent, storm_acked);
-    s["latency_after_warmup"] = std::move(flood_latency);
-    s["flood_connections"] = l.flood;
-    s["flood_frames_per_second"] = rounded(static_cast<double>(flood_counts->sent.load()) / l.seconds, 0);
-    s["flood_stored"] = flood_counts->stored.load();
-    s["flood_refused_429"] = flood_counts->refused.load();
-    for (auto& [key, value] : storm_resources) s[key] = value;
-    auto& r = out.section("windi");
-    delivery(r, *counts, expected, drained);
-    r["p99_flood_over_quiet"] = std::move(ratio);
-  } else if (!storm) {
+  if (!second_phase) {
     auto& r = out.section("windi");
     offered_load(r, l, quiet_sent, quiet_acked);
     delivery(r, *counts, expected, drained);
     r["latency_after_warmup"] = std::move(quiet_latency);
     for (auto& [key, value] : quiet_resources) r[key] = value;
   } else {
-    auto storm_latency = latency_summary(gather_latencies(conns, 1));
-    auto ratio = p99_ratio(storm_latency, quiet_latency);
+    auto second_latency = latency_summary(gather_latencies(conns, 1));
+    auto ratio = p99_ratio(second_latency, quiet_latency);
     auto& q = out.section("quiet");
     offered_load(q, l, quiet_sent, quiet_acked);
     q["latency_after_warmup"] = std::move(quiet_latency);
     for (auto& [key, value] : quiet_resources) q[key] = value;
-    auto& s = out.section("storm");
-    offered_load(s, l, storm_sent, storm_acked);
-    s["latency_after_warmup"] = std::move(storm_latency);
-    s["login_clients"] = l.login_storm;
-    s["logins"] = logins;
-    s["logins_per_second"] = rounded(login_seconds > 0 ? static_cast<double>(logins) / login_seconds : 0, 1);
-    for (auto& [key, value] : storm_resources) s[key] = value;
+    auto& s = out.section(storm ? "storm" : "flood");
+    offered_load(s, l, second_sent, second_acked);
+    s["latency_after_warmup"] = std::move(second_latency);
+    if (storm) {
+      s["login_clients"] = l.login_storm;
+      s["logins"] = logins;
+      s["logins_per_second"] =
+          rounded(login_seconds > 0 ? static_cast<double>(logins) / login_seconds : 0, 1);
+    } else {
+      s["flood_connections"] = l.flood;
+      s["flood_frames_per_second"] = rounded(static_cast<double>(flood_counts->sent.load()) / l.seconds, 0);
+      s["flood_stored"] = flood_counts->stored.load();
+      s["flood_refused_429"] = flood_counts->refused.load();
+    }
+    for (auto& [key, value] : second_resources) s[key] = value;
     auto& r = out.section("windi");
     delivery(r, *counts, expected, drained);
-    r["p99_storm_over_quiet"] = std::move(ratio);
+    r[storm ? "p99_storm_over_quiet" : "p99_flood_over_quiet"] = std::move(ratio);
   }
   if (counts->deliveries == 0)
     throw std::runtime_error("latency: nothing was delivered (see the server log)");
