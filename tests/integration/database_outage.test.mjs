@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Api, sleep, startServer } from './harness.mjs';
+import { Api, answersWithin, sleep, startServer } from './harness.mjs';
 import { Client, connectedAs } from './ws_client.mjs';
 
 const pgUrl = process.env.WINDI_TEST_POSTGRES_URL;
@@ -44,18 +44,6 @@ class Relay {
   }
 }
 
-/** Resolves with the response, or fails when the server takes longer than `ms` to answer. */
-async function answersWithin(ms, what, request) {
-  let timer;
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([request(), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe('a database outage [postgresql]', { skip }, () => {
   let relay;

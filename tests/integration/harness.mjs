@@ -463,3 +463,16 @@ export function signJwt(payload, secret, header = { alg: 'HS256', typ: 'JWT' }) 
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with the response, or fails when the server takes longer than `ms` to answer. */
+export async function answersWithin(ms, what, request) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([request(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -12,7 +12,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Api, sleep, startServer } from './harness.mjs';
+import { Api, answersWithin, sleep, startServer } from './harness.mjs';
+import { fullHistory } from './chat_events.mjs';
 import { Client, connectedAs, waitOn } from './ws_client.mjs';
 
 const ANSWER_MS = 15_000; // every request, during the outage too, is answered within this
@@ -101,18 +102,6 @@ class Cluster {
   }
 }
 
-/** Resolves with the response, or fails when the server takes longer than `ms` to answer. */
-async function answersWithin(ms, what, request) {
-  let timer;
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([request(), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Sends one message every SEND_INTERVAL_MS, one at a time, each with a new client_message_id, and records every
@@ -202,18 +191,6 @@ async function until(ms, what, check, senders = []) {
   }
 }
 
-/** Every message of a chat, oldest first. */
-async function fullHistory(api, user, chatId) {
-  const out = [];
-  let after = 0;
-  for (let rounds = 0; rounds < 1000; rounds++) {
-    const page = await api.history(user, chatId, { limit: 100, after_seq: after });
-    out.push(...page);
-    if (page.length < 100) return out;
-    after = page[page.length - 1].seq;
-  }
-  throw new Error('history walk did not end');
-}
 
 describe('a PostgreSQL restart under load [postgresql]', { skip }, () => {
   const cluster = new Cluster();
