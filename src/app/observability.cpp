@@ -14,9 +14,9 @@ namespace beast_http = boost::beast::http;
 void register_component_metrics(metrics::registry& r, runtime& rt, ws::hub const& sessions) {
   r.add_gauge_callback("windi_websocket_connections", "WebSocket connections open and authenticated.",
                        [&sessions] { return static_cast<double>(sessions.size()); });
-  auto& logins = rt.logins;
-  auto login_count = [&logins](login_outcome o) {
-    return [&logins, o] { return static_cast<double>(logins.outcomes(o)); };
+  auto& auth = rt.auth;
+  auto login_count = [&auth](login_outcome o) {
+    return [&auth, o] { return static_cast<double>(auth.login_outcomes(o)); };
   };
   r.add_counter_callbacks("windi_logins_total", "Login attempts by result (throttled: refused with 429).",
                           {"result"},

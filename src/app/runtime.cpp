@@ -1,5 +1,6 @@
 #include "app/runtime.hpp"
 
+#include "bus/redis_limiter.hpp"
 #include "store/open_store.hpp"
 
 #include <sodium.h>
@@ -113,9 +114,25 @@ login_throttle_settings login_throttle_for(settings const& cfg) {
   return out;
 }
 
-token_bucket_settings registrations_for(settings const& cfg) {
-  return {.burst = static_cast<double>(cfg.registration_burst),
-          .per_second = cfg.registrations_per_hour / 3600.0};
+limiter_settings limiter_settings_for(settings const& cfg) {
+  auto const limits = limits_for(cfg);
+  limiter_settings out;
+  out.login = login_throttle_for(cfg);
+  auto bucket = [&out](bucket_kind kind) -> token_bucket_settings& {
+    return out.buckets[static_cast<int>(kind)];
+  };
+  bucket(bucket_kind::registration) = {.burst = static_cast<double>(cfg.registration_burst),
+                                       .per_second = cfg.registrations_per_hour / 3600.0};
+  bucket(bucket_kind::send) = {.burst = limits.send_burst, .per_second = limits.send_per_second};
+  bucket(bucket_kind::read) = {.burst = 2 * limits.reads_per_second, .per_second = limits.reads_per_second};
+  bucket(bucket_kind::typing) = {.burst = 1,
+                                 .per_second = 1000.0 / std::max(limits.typing_min_interval_ms, 1)};
+  return out;
+}
+
+std::unique_ptr<limiter> make_limiter(settings const& cfg, asio::any_io_executor io, clock const& clock) {
+  if (cfg.redis_url.empty()) return std::make_unique<local_limiter>(limiter_settings_for(cfg), clock);
+  return make_redis_limiter(cfg.redis_url, std::move(io), limiter_settings_for(cfg), clock);
 }
 
 }  // namespace
@@ -128,14 +145,14 @@ runtime::runtime(settings const& cfg_, int io_threads)
                                    : make_redis_bus(cfg.redis_url, runner.io.get_executor())),
       hasher(cfg.password_opslimit, cfg.password_memlimit_bytes),
       tokens(secret_for(cfg), cfg.access_token_ttl, clock),
-      logins(login_throttle_for(cfg)),
-      registrations(registrations_for(cfg)),
-      auth(*db, *events, hasher, tokens, clock, runner.blocking.get_executor(), logins, registrations),
+      rate_limits(make_limiter(cfg, runner.io.get_executor(), clock)),
+      auth(*db, *events, hasher, tokens, clock, runner.blocking.get_executor(), *rate_limits),
       users(*db),
       chats(*db, *events, clock, limits_for(cfg)),
-      messages(*db, *events, clock, limits_for(cfg)),
+      messages(*db, *events, clock, *rate_limits, limits_for(cfg)),
       presence(*db, *events, clock),
       sync(*db, presence, limits_for(cfg)) {
+  rate_limits->start();
   spdlog::info("database: {}", cfg.database.kind == database_settings::backend::postgres
                                    ? mask_url_password(cfg.database.postgres_conninfo)
                                    : "sqlite " + cfg.database.sqlite_path);
@@ -144,6 +161,7 @@ runtime::runtime(settings const& cfg_, int io_threads)
 service_limits runtime::limits() const { return limits_for(cfg); }
 
 runtime::~runtime() {
+  rate_limits->stop();
   events->stop();
   runner.stop();
 }

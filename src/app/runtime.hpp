@@ -5,6 +5,7 @@
 #include "core/auth_service.hpp"
 #include "core/chat_service.hpp"
 #include "core/clock.hpp"
+#include "core/limiter.hpp"
 #include "core/message_service.hpp"
 #include "core/passwords.hpp"
 #include "core/presence_service.hpp"
@@ -85,8 +86,8 @@ struct runtime {
   system_clock clock;
   argon2id_hasher hasher;
   token_service tokens;
-  login_throttle logins;
-  token_buckets registrations;
+  // Logins, registrations, sends, reads and typing: in this process, or shared through Redis.
+  std::unique_ptr<limiter> rate_limits;
   auth_service auth;
   user_service users;
   chat_service chats;

@@ -13,8 +13,7 @@ constexpr std::chrono::seconds credentials_max_age{60};
 }  // namespace
 
 auth_service::auth_service(store& db, bus& events, password_hasher const& hasher, token_service const& tokens,
-                           clock const& clock, boost::asio::any_io_executor blocking, login_throttle& logins,
-                           token_buckets& registrations)
+                           clock const& clock, boost::asio::any_io_executor blocking, limiter& limits)
     : db_(db),
       events_(events),
       credentials_(db, clock, credentials_max_age),
@@ -22,14 +21,13 @@ auth_service::auth_service(store& db, bus& events, password_hasher const& hasher
       tokens_(tokens),
       clock_(clock),
       blocking_(std::move(blocking)),
-      logins_(logins),
-      registrations_(registrations),
+      limits_(limits),
       decoy_hash_(hasher.hash("decoy password that nobody has")) {}
 
 task<outcome<user>> auth_service::register_user(std::string username, std::string email, std::string password,
                                                 std::optional<std::string> client_address) {
   if (client_address) {
-    if (auto wait = registrations_.take(*client_address, clock_.now())) {
+    if (auto wait = co_await limits_.take(bucket_kind::registration, *client_address)) {
       co_return too_many_requests("Too many registrations from this address; try again later", *wait);
     }
   }
@@ -46,8 +44,8 @@ task<outcome<user>> auth_service::register_user(std::string username, std::strin
 task<outcome<login_result>> auth_service::login(std::string username, std::string password,
                                                 std::string client_address) {
   // Checked before the store and the password, so the answer is the same whether the username exists or not.
-  if (auto wait = logins_.locked(username, client_address, clock_.now())) {
-    logins_.count_outcome(login_outcome::throttled);
+  if (auto wait = co_await limits_.login_locked(username, client_address)) {
+    count(login_outcome::throttled);
     co_return too_many_requests("Too many failed logins; try again later", *wait);
   }
   auto credentials = co_await db_.find_credentials(username);
@@ -56,12 +54,12 @@ task<outcome<login_result>> auth_service::login(std::string username, std::strin
   bool matches =
       co_await offload(blocking_, [this, &hash, &password] { return hasher_.verify(hash, password); });
   if (!credentials || !matches) {
-    logins_.failed(username, client_address, clock_.now());
-    logins_.count_outcome(login_outcome::failed);
+    co_await limits_.login_failed(username, client_address);
+    count(login_outcome::failed);
     co_return fail(errc::unauthorized, "Incorrect username or password");
   }
-  logins_.succeeded(username, client_address);
-  logins_.count_outcome(login_outcome::ok);
+  co_await limits_.login_succeeded(username, client_address);
+  count(login_outcome::ok);
   auto const& account = credentials->account;
   co_return login_result{tokens_.issue(account.id, account.username, credentials->token_generation), account};
 }
@@ -89,7 +87,7 @@ task<outcome<login_result>> auth_service::change_password(token_claims const& me
                                                           std::string current_password,
                                                           std::string new_password,
                                                           std::string client_address) {
-  if (auto wait = logins_.locked(me.username, client_address, clock_.now())) {
+  if (auto wait = co_await limits_.login_locked(me.username, client_address)) {
     co_return too_many_requests("Too many failed attempts; try again later", *wait);
   }
   if (auto ok = validate_password(new_password); !ok) {
@@ -106,10 +104,10 @@ task<outcome<login_result>> auth_service::change_password(token_claims const& me
   bool matches = co_await offload(
       blocking_, [this, &hash, &current_password] { return hasher_.verify(hash, current_password); });
   if (!matches) {
-    logins_.failed(me.username, client_address, clock_.now());
+    co_await limits_.login_failed(me.username, client_address);
     co_return fail(errc::forbidden, "Current password is incorrect", "current_password");
   }
-  logins_.succeeded(me.username, client_address);
+  co_await limits_.login_succeeded(me.username, client_address);
   auto new_hash = co_await offload(blocking_, [this, &new_password] { return hasher_.hash(new_password); });
   auto generation = co_await db_.set_password(me.subject, std::move(new_hash));
   if (!generation) co_return generation.error();

@@ -2,16 +2,22 @@
 #include "bus/bus.hpp"
 #include "core/clock.hpp"
 #include "core/credentials_cache.hpp"
+#include "core/limiter.hpp"
 #include "core/passwords.hpp"
-#include "core/rate_limits.hpp"
 #include "core/tokens.hpp"
 #include "store/store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 namespace windi {
+
+// How a login attempt ended, counted for the metrics.
+enum class login_outcome { ok = 0, failed = 1, throttled = 2 };
 
 struct login_result {
   std::string access_token;
@@ -23,8 +29,7 @@ struct login_result {
 class auth_service {
  public:
   auth_service(store& db, bus& events, password_hasher const& hasher, token_service const& tokens,
-               clock const& clock, boost::asio::any_io_executor blocking, login_throttle& logins,
-               token_buckets& registrations);
+               clock const& clock, boost::asio::any_io_executor blocking, limiter& limits);
 
   // errc::rate_limited when the client address registered too often lately. No address: a local command (the
   // demo data), not limited.
@@ -49,11 +54,16 @@ class auth_service {
   // What this process cached of the user's credentials is stale (the bus's credentials_changed).
   void forget_credentials(user_id user) { credentials_.forget(user); }
   token_service const& tokens() const { return tokens_; }
+  // Login attempts by outcome (logins only; other password checks are not counted).
+  std::uint64_t login_outcomes(login_outcome o) const {
+    return outcomes_[static_cast<int>(o)].load(std::memory_order_relaxed);
+  }
 
  private:
   // Tells every process (this one included) to forget the user's cached credentials and to check the
   // tokens of the user's connections again.
   void publish_credentials_changed(user_id user);
+  void count(login_outcome o) { outcomes_[static_cast<int>(o)].fetch_add(1, std::memory_order_relaxed); }
 
   store& db_;
   bus& events_;
@@ -62,8 +72,8 @@ class auth_service {
   token_service const& tokens_;
   clock const& clock_;
   boost::asio::any_io_executor blocking_;
-  login_throttle& logins_;
-  token_buckets& registrations_;
+  limiter& limits_;
+  std::array<std::atomic<std::uint64_t>, 3> outcomes_{};
   std::string decoy_hash_;  // verified against for unknown users, so timing does not reveal who exists
 };
 

@@ -9,14 +9,9 @@
 
 namespace windi {
 
-message_service::message_service(store& db, bus& events, clock const& clock, service_limits limits)
-    : db_(db),
-      events_(events),
-      clock_(clock),
-      limits_(limits),
-      sends_({.burst = limits.send_burst, .per_second = limits.send_per_second}),
-      reads_({.burst = 2 * limits.reads_per_second, .per_second = limits.reads_per_second}),
-      typing_({.burst = 1, .per_second = 1000.0 / std::max(limits.typing_min_interval_ms, 1)}) {}
+message_service::message_service(store& db, bus& events, clock const& clock, limiter& rate_limits,
+                                 service_limits limits)
+    : db_(db), events_(events), clock_(clock), rate_limits_(rate_limits), limits_(limits) {}
 
 task<void> message_service::publish_to_members(chat_id chat, event_kind kind, frame_ptr frame,
                                                user_id except) {
@@ -34,7 +29,7 @@ task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, 
     if (auto ok = validate_client_message_id(*client_message_id); !ok) co_return ok.error();
   }
   // Refused before anything is stored, so a resend with the same client_message_id later goes through.
-  if (auto wait = sends_.take(std::to_string(me), clock_.now())) {
+  if (auto wait = co_await rate_limits_.take(bucket_kind::send, std::to_string(me))) {
     co_return too_many_requests("Too many messages; slow down", *wait);
   }
   // A named value, not a braced temporary: GCC 12 corrupts aggregates built inside a co_await expression.
@@ -133,7 +128,7 @@ task<outcome<history_page>> message_service::history(user_id me, history_request
 
 task<outcome<read_marker>> message_service::mark_read(user_id me, chat_id chat,
                                                       std::optional<message_id> up_to) {
-  if (auto wait = reads_.take(std::to_string(me), clock_.now())) {
+  if (auto wait = co_await rate_limits_.take(bucket_kind::read, std::to_string(me))) {
     co_return too_many_requests("Too many read receipts; slow down", *wait);
   }
   std::int64_t seq = std::numeric_limits<std::int64_t>::max();
@@ -165,9 +160,12 @@ task<outcome<void>> message_service::typing(user_id me, std::string const& my_na
   if (!found) co_return found.error().code == errc::not_found ? chat_not_found() : found.error();
   if (auto ok = require_member(*found, me); !ok) co_return ok.error();
   // Clients send "typing" on every keystroke; one indicator per interval is all the others need (it lasts
-  // expires_in_ms). "Stopped typing" always goes out.
-  if (is_typing && typing_.take(std::to_string(me) + ":" + std::to_string(chat), clock_.now())) {
-    co_return outcome<void>{};
+  // expires_in_ms), so one within the interval of the last (per user and chat) is coalesced. "Stopped
+  // typing" always goes out.
+  if (is_typing) {
+    auto coalesced =
+        co_await rate_limits_.take(bucket_kind::typing, std::to_string(me) + ":" + std::to_string(chat));
+    if (coalesced) co_return outcome<void>{};
   }
   envelope e{chat,
              event_kind::typing,

@@ -4,7 +4,7 @@
 #include "core/clock.hpp"
 #include "core/limits.hpp"
 #include "core/membership.hpp"
-#include "core/rate_limits.hpp"
+#include "core/limiter.hpp"
 #include "store/store.hpp"
 
 #include <optional>
@@ -32,7 +32,7 @@ struct history_page {
 // in one transaction, and only after the commit publishes the event to every member's connections.
 class message_service {
  public:
-  message_service(store& db, bus& events, clock const& clock, service_limits limits);
+  message_service(store& db, bus& events, clock const& clock, limiter& rate_limits, service_limits limits);
 
   task<outcome<appended_message>> send(user_id me, chat_id chat, std::string text,
                                        std::optional<std::string> client_message_id,
@@ -60,10 +60,8 @@ class message_service {
   store& db_;
   bus& events_;
   clock const& clock_;
+  limiter& rate_limits_;
   service_limits limits_;
-  token_buckets sends_;   // per user
-  token_buckets reads_;   // per user
-  token_buckets typing_;  // per (user, chat): a typing indicator within the interval is coalesced
 };
 
 }  // namespace windi

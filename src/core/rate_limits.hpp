@@ -4,8 +4,6 @@
 #include "core/error.hpp"
 #include "core/types.hpp"
 
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -24,9 +22,6 @@ struct login_throttle_settings {
   std::chrono::seconds forget_after{60 * 60};  // a key with no failure for this long starts afresh
 };
 
-// How a login attempt ended, counted for the metrics.
-enum class login_outcome { ok = 0, failed = 1, throttled = 2 };
-
 // Failed logins counted per (username, client address) and per client address. Past the free failures, each
 // further failure locks the key for a delay that doubles, up to max_delay; while locked, a login is refused
 // before its password is checked, a correct one included. Keys are usernames as typed (lowercased), so an
@@ -41,13 +36,6 @@ class login_throttle {
   void failed(std::string_view username, std::string_view address, micros now);
   // A correct password: the account's count from this address starts afresh.
   void succeeded(std::string_view username, std::string_view address);
-  // Login attempts by outcome (the login counts its own; other password checks do not).
-  void count_outcome(login_outcome o) {
-    outcomes_[static_cast<int>(o)].fetch_add(1, std::memory_order_relaxed);
-  }
-  std::uint64_t outcomes(login_outcome o) const {
-    return outcomes_[static_cast<int>(o)].load(std::memory_order_relaxed);
-  }
 
  private:
   struct record {
@@ -63,7 +51,6 @@ class login_throttle {
   std::mutex mutex_;
   std::unordered_map<std::string, record> records_;  // guarded by mutex_
   micros last_sweep_ = 0;                            // guarded by mutex_
-  std::array<std::atomic<std::uint64_t>, 3> outcomes_{};
 };
 
 struct token_bucket_settings {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Api, backends, sleep, startServer, uniqueName } from './harness.mjs';
+import { RedisServer } from './redis_server.mjs';
 import { Client, connectedAs } from './ws_client.mjs';
 
 const limits = {
@@ -46,6 +47,7 @@ async function guess(api, username, address, count) {
 }
 
 const primary = backends()[0];
+const pgUrl = process.env.WINDI_TEST_POSTGRES_URL;
 
 describe('throttling', () => {
   let server;
@@ -212,5 +214,71 @@ describe('sends and typing per user', () => {
     assert.equal(watcher.of('typing_indicator').filter((e) => e.data.is_typing).length, 1);
     socket.close();
     watcher.close();
+  });
+});
+
+describe('limits shared by two server processes through Redis [postgresql]', {
+  skip: pgUrl ? false : 'WINDI_TEST_POSTGRES_URL is not set (eval "$(scripts/services start)")',
+}, () => {
+  const redis = new RedisServer();
+  let apis;
+  let servers = [];
+  before(async () => {
+    await redis.start();
+    const backend = { name: 'postgresql', kind: 'postgresql', fresh: false, url: pgUrl };
+    const env = { ...limits, TRUSTED_PROXIES: '127.0.0.1', SEND_BURST: '5', SEND_RATE_PER_SECOND: '1', REDIS_URL: redis.url };
+    const a = await startServer(backend, { env });
+    const b = await startServer(backend, { env, secretKey: a.secretKey });
+    servers = [a, b];
+    apis = servers.map((s) => new Api(s));
+  });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis.stop();
+  });
+
+  it('counts a guesser\'s failures on every process together: switching process does not reset the throttle', async () => {
+    const user = await newUser(apis[0], 'xvictim');
+    const address = freshAddress();
+    const statuses = [];
+    for (let i = 0; i < 5; ++i) statuses.push((await login(apis[i % 2], user.username, 'wrong', address)).status);
+    assert.deepEqual(statuses, [401, 401, 401, 401, 429], 'alternating between the processes');
+    const correct = await login(apis[1], user.username, 'password123', address);
+    assert.equal(correct.status, 429, `the right password waits on the other process too: ${correct.text}`);
+    await sleep(1100);
+    assert.equal((await login(apis[1], user.username, 'password123', address)).status, 200);
+    const again = [];
+    for (let i = 0; i < 3; ++i) again.push((await login(apis[i % 2], user.username, 'wrong', address)).status);
+    assert.deepEqual(again, [401, 401, 401], 'a success on one process cleared the count on both');
+  });
+
+  it('spends one registration allowance per address across the processes', async () => {
+    const address = freshAddress();
+    const statuses = [];
+    for (let i = 0; i < 4; ++i) {
+      const name = uniqueName('xreg');
+      const res = await apis[i % 2].post('/api/v1/auth/register', {
+        json: { username: name, email: `${name}@example.com`, password: 'password123' },
+        headers: { 'X-Forwarded-For': address },
+      });
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses, [201, 201, 201, 429]);
+  });
+
+  it('gives a user one send budget whichever process the sends reach', async () => {
+    const [alice, bob] = await apis[0].users(2, 'xsend');
+    const chat = await apis[0].privateChat(alice, bob);
+    const statuses = [];
+    for (let i = 0; i < 7; ++i) {
+      const res = await apis[i % 2].post('/api/v1/messages/', {
+        token: alice.token,
+        json: { chat_id: chat.id, text: `x${i}`, client_message_id: `xsend-${i}` },
+      });
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses, [201, 201, 201, 201, 201, 429, 429]);
+    const history = await apis[1].history(alice, chat.id, { limit: 50 });
+    assert.deepEqual(history.map((m) => m.text), ['x0', 'x1', 'x2', 'x3', 'x4']);
   });
 });

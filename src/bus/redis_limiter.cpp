@@ -1,0 +1,241 @@
+#include "bus/redis_limiter.hpp"
+
+#include "bus/redis_connection.hpp"
+#include "bus/redis_limiter_scripts.hpp"
+#include "bus/redis_scripts.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+
+namespace windi {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+constexpr redis::duration connect_deadline = 2s;
+constexpr redis::duration first_backoff = 100ms;
+constexpr redis::duration last_backoff = 5s;
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::string script(char const* body) { return std::string(redis_scripts::now_ms) + body; }
+
+limiter::wait seconds_from_ms(long long ms) {
+  if (ms <= 0) return std::nullopt;
+  return std::chrono::seconds((ms + 999) / 1000);
+}
+
+// One connection for every limit of this process, kept open with backoff; a script runs on it within the
+// deadline or not at all.
+class shared_state : public std::enable_shared_from_this<shared_state> {
+ public:
+  shared_state(redis::endpoint ep, asio::any_io_executor io, std::chrono::milliseconds deadline)
+      : endpoint_(std::move(ep)),
+        deadline_(deadline),
+        strand_(asio::make_strand(io)),
+        backoff_timer_(strand_),
+        connection_(std::make_shared<redis::connection>(strand_, "limits")) {}
+
+  void start() { asio::co_spawn(strand_, keep_open(shared_from_this()), log_failure); }
+  bool connected() const { return up_; }
+
+  void stop() {
+    if (stopped_.exchange(true)) return;
+    asio::post(strand_, [self = shared_from_this()] {
+      self->backoff_timer_.cancel();
+      self->connection_->close();
+    });
+  }
+
+  // The script's integer answer; nullopt while Redis is unreachable or late.
+  static asio::awaitable<std::optional<long long>> run(std::shared_ptr<shared_state> self,
+                                                       std::vector<std::string> args) {
+    auto& strand = self->strand_;
+    co_return co_await asio::co_spawn(strand, self->run_here(self, std::move(args)), asio::use_awaitable);
+  }
+
+ private:
+  static void log_failure(std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (std::exception const& e) {
+      spdlog::error("limits: a Redis task failed: {}", e.what());
+    }
+  }
+
+  asio::awaitable<std::optional<long long>> run_here(std::shared_ptr<shared_state> self,
+                                                     std::vector<std::string> args) {
+    if (!connection_->is_open()) co_return std::nullopt;
+    auto answer = co_await connection_->command(std::move(args), deadline_);
+    if (!answer) {
+      // Late: the callers after us decide locally at once instead of each waiting out the deadline.
+      if (connection_->is_open()) connection_->close();
+      co_return std::nullopt;
+    }
+    if (answer->type == redis::reply::kind::integer) co_return answer->integer;
+    if (answer->type == redis::reply::kind::error)
+      spdlog::warn("limits: Redis refused a script: {}", answer->text);
+    (void)self;
+    co_return std::nullopt;
+  }
+
+  asio::awaitable<void> keep_open(std::shared_ptr<shared_state> self) {
+    redis::duration backoff = first_backoff;
+    bool complained = false;
+    while (!stopped_) {
+      redis::endpoint ep = endpoint_;  // a named copy: GCC 12 mishandles aggregate arguments in co_await
+      if (co_await connection_->open(std::move(ep), connect_deadline)) {
+        backoff = first_backoff;
+        if (complained) spdlog::info("limits: shared through Redis again");
+        complained = false;
+        up_ = true;
+        co_await connection_->wait_closed();
+        up_ = false;
+      }
+      if (stopped_) break;
+      if (!complained) {
+        auto const& why = connection_->last_error();
+        spdlog::warn("limits: Redis unavailable ({}); each process limits on its own until it is back",
+                     why.empty() ? "no answer in time" : why);
+        complained = true;
+      }
+      backoff_timer_.expires_after(backoff);
+      boost::system::error_code ec;
+      co_await backoff_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      backoff = std::min(backoff * 2, last_backoff);
+    }
+    (void)self;
+  }
+
+  redis::endpoint const endpoint_;
+  std::chrono::milliseconds const deadline_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> up_{false};
+  redis::strand strand_;
+  asio::steady_timer backoff_timer_;
+  std::shared_ptr<redis::connection> connection_;  // last: closed while the rest still exists
+};
+
+class redis_limiter final : public limiter {
+ public:
+  redis_limiter(redis::endpoint ep, asio::any_io_executor io, limiter_settings const& settings,
+                clock const& clock, redis_limiter_options options)
+      : settings_(settings),
+        local_(settings, clock),
+        prefix_(std::move(options.key_prefix)),
+        take_script_(script(redis_limiter_scripts::take)),
+        locked_script_(script(redis_limiter_scripts::locked)),
+        failed_script_(script(redis_limiter_scripts::failed)),
+        shared_(std::make_shared<shared_state>(std::move(ep), std::move(io), options.deadline)) {}
+  ~redis_limiter() override { shared_->stop(); }
+
+  void start() override { shared_->start(); }
+  void stop() override { shared_->stop(); }
+  bool connected() const override { return shared_->connected(); }
+
+  asio::awaitable<wait> take(bucket_kind kind, std::string key) override {
+    if (auto here = local_.take_now(kind, key)) co_return here;
+    auto ms = co_await shared_state::run(shared_, take_args(kind, key));
+    co_return ms ? seconds_from_ms(*ms) : std::nullopt;
+  }
+
+  asio::awaitable<wait> login_locked(std::string username, std::string address) override {
+    if (auto here = local_.login_locked_now(username, address)) co_return here;
+    auto ms = co_await shared_state::run(shared_, locked_args(username, address));
+    co_return ms ? seconds_from_ms(*ms) : std::nullopt;
+  }
+
+  asio::awaitable<void> login_failed(std::string username, std::string address) override {
+    local_.login_failed_now(username, address);
+    co_await shared_state::run(shared_, failed_args(username, address));
+  }
+
+  asio::awaitable<void> login_succeeded(std::string username, std::string address) override {
+    local_.login_succeeded_now(username, address);
+    co_await shared_state::run(shared_, del_args(account_key(username, address)));
+  }
+
+ private:
+  // An account's and its address's throttle keys share a hash tag (the address), so that one script may
+  // touch both on a Redis Cluster too.
+  std::string address_key(std::string_view address) const {
+    return prefix_ + ":login:{" + std::string(address) + "}";
+  }
+  std::string account_key(std::string_view username, std::string_view address) const {
+    return address_key(address) + ":" + lowercase(username);
+  }
+
+  // Argument lists are built outside coroutines: GCC 12 mishandles initializer lists inside them.
+  std::vector<std::string> take_args(bucket_kind kind, std::string const& key) const {
+    auto const& rule = settings_.bucket(kind);
+    std::vector<std::string> args;
+    args.push_back("EVAL");
+    args.push_back(take_script_);
+    args.push_back("1");
+    args.push_back(prefix_ + ":limit:" + std::string(name_of(kind)) + ":" + key);
+    args.push_back(fmt::format("{}", rule.burst));
+    args.push_back(fmt::format("{}", rule.per_second / 1000));
+    return args;
+  }
+
+  std::vector<std::string> locked_args(std::string const& username, std::string const& address) const {
+    std::vector<std::string> args;
+    args.push_back("EVAL");
+    args.push_back(locked_script_);
+    args.push_back("2");
+    args.push_back(account_key(username, address));
+    args.push_back(address_key(address));
+    return args;
+  }
+
+  std::vector<std::string> failed_args(std::string const& username, std::string const& address) const {
+    auto const& rule = settings_.login;
+    auto ms = [](std::chrono::seconds s) { return std::to_string(s.count() * 1000); };
+    auto args = locked_args(username, address);
+    args[1] = failed_script_;
+    args.push_back(std::to_string(rule.account_free_failures));
+    args.push_back(std::to_string(rule.address_free_failures));
+    args.push_back(ms(rule.first_delay));
+    args.push_back(ms(rule.max_delay));
+    args.push_back(ms(rule.forget_after));
+    return args;
+  }
+
+  static std::vector<std::string> del_args(std::string key) {
+    std::vector<std::string> args;
+    args.push_back("DEL");
+    args.push_back(std::move(key));
+    return args;
+  }
+
+  limiter_settings const settings_;
+  local_limiter local_;
+  std::string const prefix_;
+  std::string const take_script_, locked_script_, failed_script_;
+  std::shared_ptr<shared_state> shared_;
+};
+
+}  // namespace
+
+std::unique_ptr<limiter> make_redis_limiter(std::string const& redis_url, asio::any_io_executor io,
+                                            limiter_settings const& settings, clock const& clock,
+                                            redis_limiter_options options) {
+  auto ep = redis::parse_url(redis_url);
+  return std::make_unique<redis_limiter>(std::move(ep), std::move(io), settings, clock, std::move(options));
+}
+
+}  // namespace windi
