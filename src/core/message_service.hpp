@@ -2,9 +2,9 @@
 #include "api/events.hpp"
 #include "bus/bus.hpp"
 #include "core/clock.hpp"
+#include "core/limiter.hpp"
 #include "core/limits.hpp"
 #include "core/membership.hpp"
-#include "core/limiter.hpp"
 #include "store/store.hpp"
 
 #include <optional>
