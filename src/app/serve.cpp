@@ -96,7 +96,8 @@ int serve(settings const& cfg) {
   socket_limits.idle_timeout = std::chrono::seconds(cfg.ws_idle_timeout_seconds);
   socket_limits.write_timeout = std::chrono::seconds(cfg.ws_write_timeout_seconds);
   socket_limits.allowed_origins = cfg.allowed_origins;
-  ws::connection_caps caps(cfg.ws_max_connections_per_user, cfg.ws_max_connections_per_address);
+  ws::connection_caps caps(*rt.rate_limits, cfg.ws_max_connections_per_user,
+                           cfg.ws_max_connections_per_address);
   ws::session_services socket_services{rt.auth, rt.chats, rt.messages, rt.presence,
                                        rt.sync, sessions, caps,        rt.limits()};
   server.on_upgrade(&ws::is_chat_socket_path,

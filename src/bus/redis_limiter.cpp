@@ -14,6 +14,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace windi {
 namespace {
@@ -42,21 +45,48 @@ limiter::wait seconds_from_ms(long long ms) {
 // deadline or not at all.
 class shared_state : public std::enable_shared_from_this<shared_state> {
  public:
-  shared_state(redis::endpoint ep, asio::any_io_executor io, std::chrono::milliseconds deadline)
+  shared_state(redis::endpoint ep, asio::any_io_executor io, redis_limiter_options const& options)
       : endpoint_(std::move(ep)),
-        deadline_(deadline),
+        deadline_(options.deadline),
+        place_lifetime_(options.place_lifetime),
+        place_refresh_(options.place_refresh),
         strand_(asio::make_strand(io)),
         backoff_timer_(strand_),
+        refresh_timer_(strand_),
+        refresh_script_(script(redis_scripts::refresh)),
         connection_(std::make_shared<redis::connection>(strand_, "limits")) {}
 
-  void start() { asio::co_spawn(strand_, keep_open(shared_from_this()), log_failure); }
+  void start() {
+    asio::co_spawn(strand_, keep_open(shared_from_this()), log_failure);
+    asio::co_spawn(strand_, keep_places(shared_from_this()), log_failure);
+  }
   bool connected() const { return up_; }
 
   void stop() {
     if (stopped_.exchange(true)) return;
     asio::post(strand_, [self = shared_from_this()] {
       self->backoff_timer_.cancel();
+      self->refresh_timer_.cancel();
       self->connection_->close();
+    });
+  }
+
+  // The places this process holds in Redis, refreshed until released.
+  void hold_place(std::string const& key, std::string const& id) {
+    std::lock_guard guard(places_lock_);
+    places_[key].insert(id);
+  }
+
+  void release_place(std::string const& key, std::string const& id) {
+    {
+      std::lock_guard guard(places_lock_);
+      auto found = places_.find(key);
+      if (found == places_.end() || found->second.erase(id) == 0) return;
+      if (found->second.empty()) places_.erase(found);
+    }
+    asio::post(strand_, [self = shared_from_this(), key, id] {
+      std::vector<std::string_view> args{"ZREM", key, id};
+      self->connection_->send(args);  // while Redis is down the place expires instead
     });
   }
 
@@ -103,6 +133,7 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
         if (complained) spdlog::info("limits: shared through Redis again");
         complained = false;
         up_ = true;
+        refresh_places();  // Redis may have lost them (a restart)
         co_await connection_->wait_closed();
         up_ = false;
       }
@@ -121,12 +152,36 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
     (void)self;
   }
 
+  asio::awaitable<void> keep_places(std::shared_ptr<shared_state> self) {
+    while (!stopped_) {
+      refresh_timer_.expires_after(place_refresh_);
+      boost::system::error_code ec;
+      co_await refresh_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (!stopped_) refresh_places();
+    }
+    (void)self;
+  }
+
+  void refresh_places() {
+    if (!connection_->is_open()) return;
+    std::string const lifetime = std::to_string(place_lifetime_.count());
+    std::lock_guard guard(places_lock_);
+    for (auto const& [key, ids] : places_) {
+      std::vector<std::string_view> args{"EVAL", refresh_script_, "1", key, lifetime};
+      args.insert(args.end(), ids.begin(), ids.end());
+      connection_->send(args);
+    }
+  }
+
   redis::endpoint const endpoint_;
-  std::chrono::milliseconds const deadline_;
+  std::chrono::milliseconds const deadline_, place_lifetime_, place_refresh_;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> up_{false};
   redis::strand strand_;
-  asio::steady_timer backoff_timer_;
+  asio::steady_timer backoff_timer_, refresh_timer_;
+  std::string const refresh_script_;
+  std::mutex places_lock_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> places_;  // guarded by places_lock_
   std::shared_ptr<redis::connection> connection_;  // last: closed while the rest still exists
 };
 
@@ -140,7 +195,9 @@ class redis_limiter final : public limiter {
         take_script_(script(redis_limiter_scripts::take)),
         locked_script_(script(redis_limiter_scripts::locked)),
         failed_script_(script(redis_limiter_scripts::failed)),
-        shared_(std::make_shared<shared_state>(std::move(ep), std::move(io), options.deadline)) {}
+        admit_script_(script(redis_limiter_scripts::admit)),
+        place_lifetime_(options.place_lifetime),
+        shared_(std::make_shared<shared_state>(std::move(ep), std::move(io), options)) {}
   ~redis_limiter() override { shared_->stop(); }
 
   void start() override { shared_->start(); }
@@ -167,6 +224,24 @@ class redis_limiter final : public limiter {
   asio::awaitable<void> login_succeeded(std::string username, std::string address) override {
     local_.login_succeeded_now(username, address);
     co_await shared_state::run(shared_, del_args(account_key(username, address)));
+  }
+
+  asio::awaitable<bool> admit_connection(std::string key, std::string id, std::size_t cap) override {
+    if (!local_.admit_connection_now(key, cap)) co_return false;
+    auto shared_key = prefix_ + ":places:" + key;
+    auto admitted = co_await shared_state::run(shared_, admit_args(shared_key, id, cap));
+    if (admitted && *admitted == 0) {
+      local_.release_connection_now(key);
+      co_return false;
+    }
+    // Held (or Redis unreachable: the process's own cap decided), and refreshed from now on either way.
+    shared_->hold_place(shared_key, id);
+    co_return true;
+  }
+
+  void release_connection(std::string const& key, std::string const& id) override {
+    local_.release_connection_now(key);
+    shared_->release_place(prefix_ + ":places:" + key, id);
   }
 
  private:
@@ -215,6 +290,18 @@ class redis_limiter final : public limiter {
     return args;
   }
 
+  std::vector<std::string> admit_args(std::string const& key, std::string const& id, std::size_t cap) const {
+    std::vector<std::string> args;
+    args.push_back("EVAL");
+    args.push_back(admit_script_);
+    args.push_back("1");
+    args.push_back(key);
+    args.push_back(id);
+    args.push_back(std::to_string(cap));
+    args.push_back(std::to_string(place_lifetime_.count()));
+    return args;
+  }
+
   static std::vector<std::string> del_args(std::string key) {
     std::vector<std::string> args;
     args.push_back("DEL");
@@ -225,7 +312,8 @@ class redis_limiter final : public limiter {
   limiter_settings const settings_;
   local_limiter local_;
   std::string const prefix_;
-  std::string const take_script_, locked_script_, failed_script_;
+  std::string const take_script_, locked_script_, failed_script_, admit_script_;
+  std::chrono::milliseconds const place_lifetime_;
   std::shared_ptr<shared_state> shared_;
 };
 

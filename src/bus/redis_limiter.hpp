@@ -16,6 +16,10 @@ struct redis_limiter_options {
   std::string key_prefix = "windi";  // keys "<prefix>:limit:..." and "<prefix>:login:{<address>}..."
   // A Redis answer later than this is not waited for: the process's own limits decide.
   std::chrono::milliseconds deadline{250};
+  // A connection's place expires this long after its process last refreshed it, so that the places of a
+  // process that died go by themselves.
+  std::chrono::milliseconds place_lifetime{30'000};
+  std::chrono::milliseconds place_refresh{10'000};
 };
 
 // redis_url: redis://[[user]:password@]host[:port][/db]; throws std::invalid_argument for anything else.

@@ -63,4 +63,17 @@ count(KEYS[2], tonumber(ARGV[2]))
 return 1
 )lua";
 
+// A place for a connection. KEYS[1] a sorted set of connection ids scored by the time their place expires
+// unless refreshed (redis_scripts::refresh); ARGV[1] the connection id, ARGV[2] the cap, ARGV[3] the lifetime
+// in ms. Returns 1 when the connection holds a place, 0 when `cap` others do.
+inline constexpr char const* admit = R"lua(
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+)lua";
+
 }  // namespace windi::redis_limiter_scripts

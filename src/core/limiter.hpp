@@ -9,10 +9,13 @@
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace windi {
 
@@ -40,6 +43,11 @@ class limiter {
   virtual boost::asio::awaitable<wait> login_locked(std::string username, std::string address) = 0;
   virtual boost::asio::awaitable<void> login_failed(std::string username, std::string address) = 0;
   virtual boost::asio::awaitable<void> login_succeeded(std::string username, std::string address) = 0;
+  // Places for open connections: admits connection `id` under `key` (a user, a client address) unless `cap`
+  // connections hold places there already. release_connection gives the place back; the places of a process
+  // that died expire by themselves.
+  virtual boost::asio::awaitable<bool> admit_connection(std::string key, std::string id, std::size_t cap) = 0;
+  virtual void release_connection(std::string const& key, std::string const& id) = 0;
   // A shared limiter connects here and lets go at stop(); destroy it before its io_context.
   virtual void start() {}
   virtual void stop() {}
@@ -57,16 +65,25 @@ class local_limiter final : public limiter {
   wait login_locked_now(std::string_view username, std::string_view address);
   void login_failed_now(std::string_view username, std::string_view address);
   void login_succeeded_now(std::string_view username, std::string_view address);
+  bool admit_connection_now(std::string const& key, std::size_t cap);
+  void release_connection_now(std::string const& key);
+  // Places held under `key` in this process.
+  std::size_t connections(std::string const& key) const;
 
   boost::asio::awaitable<wait> take(bucket_kind kind, std::string key) override;
   boost::asio::awaitable<wait> login_locked(std::string username, std::string address) override;
   boost::asio::awaitable<void> login_failed(std::string username, std::string address) override;
   boost::asio::awaitable<void> login_succeeded(std::string username, std::string address) override;
+  boost::asio::awaitable<bool> admit_connection(std::string key, std::string id, std::size_t cap) override;
+  void release_connection(std::string const& key, std::string const& id) override;
 
  private:
   clock const& clock_;
   login_throttle logins_;
   std::array<token_buckets, bucket_kinds> buckets_;
+  mutable std::mutex connections_lock_;
+  // Entries go when their last connection does, so the map holds only who is connected now.
+  std::unordered_map<std::string, std::size_t> connections_;  // guarded by connections_lock_
 };
 
 }  // namespace windi

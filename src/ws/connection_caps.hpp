@@ -1,30 +1,34 @@
 #pragma once
-// How many WebSockets one user and one client address may hold open on this process at once, so that one
-// client cannot exhaust the server's sockets and memory. A connection takes a place for its address before
-// the upgrade and one for its user once authenticated; each place is released when its lease is destroyed.
+// How many WebSockets one user and one client address may hold open at once (on every process together when
+// the limits are shared through Redis), so that one client cannot exhaust the servers' sockets and memory. A
+// connection takes a place for its address before the upgrade and one for its user once authenticated; each
+// place is released when its lease is destroyed.
+#include "core/limiter.hpp"
 #include "core/types.hpp"
 
+#include <boost/asio/awaitable.hpp>
+
 #include <cstddef>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
-#include <variant>
 
 namespace windi::ws {
 
 class connection_caps {
  public:
-  connection_caps(std::size_t per_user, std::size_t per_address)
-      : per_user_(per_user), per_address_(per_address) {}
+  connection_caps(limiter& limits, std::size_t per_user, std::size_t per_address)
+      : limits_(limits), per_user_(per_user), per_address_(per_address) {}
   connection_caps(connection_caps const&) = delete;
   connection_caps& operator=(connection_caps const&) = delete;
 
   // Holds one place until destroyed. Move-only.
   class lease {
    public:
-    lease(lease&& other) noexcept : caps_(std::exchange(other.caps_, nullptr)), key_(std::move(other.key_)) {}
+    lease(lease&& other) noexcept
+        : limits_(std::exchange(other.limits_, nullptr)),
+          key_(std::move(other.key_)),
+          id_(std::move(other.id_)) {}
     lease& operator=(lease&& other) noexcept;
     lease(lease const&) = delete;
     lease& operator=(lease const&) = delete;
@@ -32,32 +36,30 @@ class connection_caps {
 
    private:
     friend class connection_caps;
-    lease(connection_caps* caps, std::variant<user_id, std::string> key)
-        : caps_(caps), key_(std::move(key)) {}
+    lease(limiter* limits, std::string key, std::string id)
+        : limits_(limits), key_(std::move(key)), id_(std::move(id)) {}
     void release();
-    connection_caps* caps_;
-    std::variant<user_id, std::string> key_;
+    limiter* limits_;
+    std::string key_;
+    std::string id_;
   };
 
-  // A place for one more connection of the user, or none when the user has per_user open already.
-  std::optional<lease> admit_user(user_id user);
+  // A place for the connection `connection_id` of the user, or none when the user has per_user open already.
+  boost::asio::awaitable<std::optional<lease>> admit_user(user_id user, std::string connection_id);
   // The same for a client address (the peer's, or X-Forwarded-For's from a trusted proxy).
-  std::optional<lease> admit_address(std::string const& address);
+  boost::asio::awaitable<std::optional<lease>> admit_address(std::string address, std::string connection_id);
 
-  std::size_t open_for(user_id user) const;
-  std::size_t open_for(std::string const& address) const;
+  // The keys under which the places are counted.
+  static std::string user_key(user_id user) { return "user:" + std::to_string(user); }
+  static std::string address_key(std::string const& address) { return "address:" + address; }
 
  private:
-  template <class Key>
-  static bool take(std::unordered_map<Key, std::size_t>& counts, Key const& key, std::size_t cap);
-  template <class Key>
-  static void give_back(std::unordered_map<Key, std::size_t>& counts, Key const& key);
+  boost::asio::awaitable<std::optional<lease>> admit(std::string key, std::string connection_id,
+                                                     std::size_t cap);
 
+  limiter& limits_;
   std::size_t const per_user_;
   std::size_t const per_address_;
-  mutable std::mutex lock_;
-  std::unordered_map<user_id, std::size_t> users_;
-  std::unordered_map<std::string, std::size_t> addresses_;
 };
 
 }  // namespace windi::ws

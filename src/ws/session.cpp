@@ -170,7 +170,8 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
     self->note_upgrade(request, 403);
     co_return;
   }
-  self->address_place_ = services.caps.admit_address(self->client_address_);
+  auto address_place = co_await services.caps.admit_address(self->client_address_, self->connection_id_);
+  self->address_place_ = std::move(address_place);
   if (!self->address_place_) {
     co_await refuse_too_many(self, request, "Too many connections from this address");
     co_return;
@@ -185,7 +186,8 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
       co_return;
     }
     self->me_ = *claims;
-    self->user_place_ = services.caps.admit_user(self->me_.subject);
+    auto user_place = co_await services.caps.admit_user(self->me_.subject, self->connection_id_);
+    self->user_place_ = std::move(user_place);
     if (!self->user_place_) {
       co_await refuse_too_many(self, request, "Too many connections for this user");
       co_return;
@@ -211,7 +213,8 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
       self->note_closed(static_cast<std::uint16_t>(websocket::close_code::policy_error));
       co_return;
     }
-    self->user_place_ = services.caps.admit_user(self->me_.subject);
+    auto user_place = co_await services.caps.admit_user(self->me_.subject, self->connection_id_);
+    self->user_place_ = std::move(user_place);
     if (!self->user_place_) {
       self->note_failure("connect",
                          too_many_requests("Too many connections for this user", std::chrono::seconds(5)));

@@ -131,6 +131,23 @@ TEST_P(limiter_contract, a_correct_password_clears_the_accounts_count) {
   EXPECT_FALSE(locked(l, "carol", "10.0.0.3")) << "three failures since the success";
 }
 
+TEST_P(limiter_contract, connection_places_up_to_the_cap_and_back_when_released) {
+  limiter& l = add();
+  auto admit = [&](std::string key, std::string id) {
+    return await_on(runner_, l.admit_connection(std::move(key), std::move(id), 2));
+  };
+  EXPECT_TRUE(admit("user:1", "a"));
+  EXPECT_TRUE(admit("user:1", "b"));
+  EXPECT_FALSE(admit("user:1", "c")) << "a third connection";
+  EXPECT_TRUE(admit("user:2", "c")) << "another key has places of its own";
+  l.release_connection("user:1", "a");
+  EXPECT_TRUE(eventually([&] {
+    bool in = admit("user:1", "d");
+    if (in) l.release_connection("user:1", "d");
+    return in;
+  })) << "a released place is free again";
+}
+
 TEST_P(limiter_contract, processes_share_buckets_and_login_counts) {
   if (!shared()) GTEST_SKIP() << "one process only";
   limiter& a = add();
@@ -149,6 +166,32 @@ TEST_P(limiter_contract, processes_share_buckets_and_login_counts) {
   EXPECT_TRUE(locked(b, "dave", "10.0.0.4"));
   succeed_login(b, "dave", "10.0.0.4");
   EXPECT_FALSE(locked(b, "dave", "10.0.0.4"));
+
+  EXPECT_TRUE(await_on(runner_, a.admit_connection("user:3", "a1", 2)));
+  EXPECT_TRUE(await_on(runner_, b.admit_connection("user:3", "b1", 2)));
+  EXPECT_FALSE(await_on(runner_, a.admit_connection("user:3", "a2", 2))) << "the cap counts both processes";
+  EXPECT_FALSE(await_on(runner_, b.admit_connection("user:3", "b2", 2)));
+  b.release_connection("user:3", "b1");
+  EXPECT_TRUE(eventually([&] {
+    bool in = await_on(runner_, a.admit_connection("user:3", "a3", 2));
+    if (in) a.release_connection("user:3", "a3");
+    return in;
+  })) << "a place released on one process is free on the other";
+}
+
+TEST_P(limiter_contract, the_places_of_a_process_that_died_expire_by_themselves) {
+  if (!shared()) GTEST_SKIP() << "one process only";
+  options_.place_lifetime = 1s;
+  options_.place_refresh = 200ms;
+  limiter& survivor = add();
+  limiter& doomed = add();
+  EXPECT_TRUE(await_on(runner_, doomed.admit_connection("user:5", "d1", 1)));
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_FALSE(await_on(runner_, survivor.admit_connection("user:5", "s1", 1)))
+      << "a live process keeps its places past their lifetime";
+  doomed.stop();  // its places are never released, as when the process is killed
+  EXPECT_TRUE(
+      eventually([&] { return await_on(runner_, survivor.admit_connection("user:5", "s1", 1)); }, 3s));
 }
 
 TEST_P(limiter_contract, without_redis_each_process_still_limits_and_answers_at_once) {

@@ -1,5 +1,5 @@
 // Connection caps: one user, and one client address, hold at most WS_MAX_CONNECTIONS_PER_USER and
-// WS_MAX_CONNECTIONS_PER_ADDRESS WebSockets on a process. Past a cap the upgrade answers 429 with Retry-After (a
+// WS_MAX_CONNECTIONS_PER_ADDRESS WebSockets (on every process together when REDIS_URL is set). Past a cap the upgrade answers 429 with Retry-After (a
 // socket authenticated by its first frame is closed with 1013); a closed connection frees its place; other
 // users and addresses are not affected.
 
@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Api, startServer } from './harness.mjs';
+import { RedisServer } from './redis_server.mjs';
 import { Client, connectedAs } from './ws_client.mjs';
 
 const sqlite = { name: 'sqlite', kind: 'sqlite', fresh: true };
+const pgUrl = process.env.WINDI_TEST_POSTGRES_URL;
 
 /**
  * A WebSocket upgrade request on a socket of its own. Resolves with {status, headers, body, socket}: the socket
@@ -130,5 +132,52 @@ describe('connection caps', () => {
       else await new Promise((r) => setTimeout(r, 20));
     }
     assert.ok(admitted, 'the freed place is taken again');
+  });
+});
+
+describe('connection caps across two server processes through Redis [postgresql]', {
+  skip: pgUrl ? false : 'WINDI_TEST_POSTGRES_URL is not set (eval "$(scripts/services start)")',
+}, () => {
+  const redis = new RedisServer();
+  let servers = [];
+  const open = [];
+  before(async () => {
+    await redis.start();
+    const backend = { name: 'postgresql', kind: 'postgresql', fresh: false, url: pgUrl };
+    const env = { WS_MAX_CONNECTIONS_PER_USER: '2', WS_MAX_CONNECTIONS_PER_ADDRESS: '3', TRUSTED_PROXIES: '127.0.0.1', REDIS_URL: redis.url };
+    const a = await startServer(backend, { env });
+    const b = await startServer(backend, { env, secretKey: a.secretKey });
+    servers = [a, b];
+  });
+  after(async () => {
+    for (const s of open) s.destroy();
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis.stop();
+  });
+
+  it('counts a user\'s and an address\'s sockets on every process together', async () => {
+    const [a, b] = servers;
+    const [alice, bob] = await new Api(a).users(2, 'xcap');
+    for (const server of [a, b]) {
+      const answer = await upgrade(server.baseUrl, { token: alice.token, forwardedFor: '198.51.100.20' });
+      assert.equal(answer.status, 101);
+      open.push(answer.socket);
+    }
+    assertTooMany(await upgrade(a.baseUrl, { token: alice.token }), 'Too many connections for this user');
+    assertTooMany(await upgrade(b.baseUrl, { token: alice.token }), 'Too many connections for this user');
+    const third = await upgrade(b.baseUrl, { token: bob.token, forwardedFor: '198.51.100.20' });
+    assert.equal(third.status, 101, 'the address has one place left');
+    open.push(third.socket);
+    assertTooMany(await upgrade(a.baseUrl, { token: bob.token, forwardedFor: '198.51.100.20' }), 'Too many connections from this address');
+    // A socket closed on process A frees its place for process B.
+    open.shift().destroy();
+    let admitted;
+    for (let attempt = 0; attempt < 50 && !admitted; attempt++) {
+      const answer = await upgrade(b.baseUrl, { token: alice.token });
+      if (answer.status === 101) admitted = answer.socket;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(admitted, 'the place freed on one process is taken on the other');
+    open.push(admitted);
   });
 });
