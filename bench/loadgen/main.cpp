@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   latency
       ->add_option("--flood", lat.flood,
                    "F > 0: a second phase as long as the first, with F more connections flooding sends at "
-                   "full speed; the server keeps its default send budget in both phases")
+                   "full speed, then a third quiet one; the server keeps its default send budget throughout")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
   add_common(latency);

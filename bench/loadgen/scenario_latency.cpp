@@ -5,8 +5,9 @@
 // during which C clients log in back to back at the default argon2id cost; the figure is then how much the
 // storm raises the p99 (p99_storm_over_quiet). With --flood F, the second phase has F more connections, each
 // flooding a chat of its own with sends as fast as its socket allows, against the server's default send
-// budget (kept in both phases); the figure is how much the flood raises the others' p99
-// (p99_flood_over_quiet).
+// budget (kept in every phase), and a third quiet phase follows, so that whatever drifts during the run (the
+// database growing, the machine's other load) weighs on both sides; the figure is how much the flood raises
+// the others' p99 over both quiet phases together (p99_flood_over_quiet).
 #include "connections.hpp"
 #include "flood.hpp"
 #include "frames.hpp"
@@ -131,11 +132,13 @@ report run_latency(common_options const& o, latency_options const& l) {
   auto const warmup = std::int64_t{l.warmup_seconds} * ns_per_second;
   auto const start = now_ns() + ns_per_second;  // a second ahead, so every sender is scheduled in time
   auto const storm_start = start + phase;
-  auto const stop = second_phase ? storm_start + phase : storm_start;
+  auto const second_stop = second_phase ? storm_start + phase : storm_start;
+  auto const stop = flooding ? second_stop + phase : second_stop;
   // Each phase leaves out its own warm-up: the storm's first seconds are its logins getting under way.
   for (auto const& c : conns) {
     c->windows = {latency_window{start + warmup, storm_start, {}}};
-    if (second_phase) c->windows.push_back(latency_window{storm_start + warmup, stop, {}});
+    if (second_phase) c->windows.push_back(latency_window{storm_start + warmup, second_stop, {}});
+    if (flooding) c->windows.push_back(latency_window{second_stop + warmup, stop, {}});
   }
   auto readers = start_readers(pool, conns, counts, false);
 
@@ -156,7 +159,7 @@ report run_latency(common_options const& o, latency_options const& l) {
   std::vector<std::future<void>> flooding_done;
   for (std::size_t i = 0; i < flooders.size(); ++i) {
     flooding_done.push_back(pool.spawn(flooders[i]->thread, flood(flooders[i], flood_counts, flood_chats[i],
-                                                                  flood_window, storm_start, stop)));
+                                                                  flood_window, storm_start, second_stop)));
   }
   std::this_thread::sleep_for(std::chrono::nanoseconds(start - now_ns()));
   servers.mark();
@@ -174,7 +177,7 @@ report run_latency(common_options const& o, latency_options const& l) {
     auto const began = now_ns();
     std::vector<std::future<std::uint64_t>> loops;
     if (storm) loops = start_login_loops(pool, servers, storm_users, l.login_storm, stop);
-    std::this_thread::sleep_for(std::chrono::nanoseconds(stop - now_ns()));
+    std::this_thread::sleep_for(std::chrono::nanoseconds(second_stop - now_ns()));
     second_sent = counts->sends.load() - quiet_sent;
     second_acked = counts->acks.load() - quiet_acked;
     second_resources = servers.figures(static_cast<double>(l.seconds));
@@ -184,6 +187,16 @@ report run_latency(common_options const& o, latency_options const& l) {
   // A flooder is usually blocked in a write the server has not read yet: closing ends it.
   for (auto const& f : flooders) asio::post(pool.at(f->thread), [f] { f->ws.close_now(); });
   wait_all(flooding_done);
+  std::uint64_t after_sent = 0;
+  std::uint64_t after_acked = 0;
+  json::object after_resources;
+  if (flooding) {
+    servers.mark();
+    std::this_thread::sleep_for(std::chrono::nanoseconds(stop - now_ns()));
+    after_sent = counts->sends.load() - quiet_sent - second_sent;
+    after_acked = counts->acks.load() - quiet_acked - second_acked;
+    after_resources = servers.figures(static_cast<double>(l.seconds));
+  }
   wait_all(sending);
   auto const expected = counts->sends.load() * g;
   bool drained =
@@ -199,7 +212,14 @@ report run_latency(common_options const& o, latency_options const& l) {
     for (auto& [key, value] : quiet_resources) r[key] = value;
   } else {
     auto second_latency = latency_summary(gather_latencies(conns, 1));
-    auto ratio = p99_ratio(second_latency, quiet_latency);
+    json::object both_quiet;
+    if (flooding) {
+      auto before = gather_latencies(conns, 0);
+      auto after = gather_latencies(conns, 2);
+      before.insert(before.end(), after.begin(), after.end());
+      both_quiet = latency_summary(std::move(before));
+    }
+    auto ratio = p99_ratio(second_latency, flooding ? both_quiet : quiet_latency);
     auto& q = out.section("quiet");
     offered_load(q, l, quiet_sent, quiet_acked);
     q["latency_after_warmup"] = std::move(quiet_latency);
@@ -219,8 +239,15 @@ report run_latency(common_options const& o, latency_options const& l) {
       s["flood_refused_429"] = flood_counts->refused.load();
     }
     for (auto& [key, value] : second_resources) s[key] = value;
+    if (flooding) {
+      auto& a = out.section("quiet_after");
+      offered_load(a, l, after_sent, after_acked);
+      a["latency_after_warmup"] = latency_summary(gather_latencies(conns, 2));
+      for (auto& [key, value] : after_resources) a[key] = value;
+    }
     auto& r = out.section("windi");
     delivery(r, *counts, expected, drained);
+    if (flooding) r["quiet_phases_latency"] = std::move(both_quiet);
     r[storm ? "p99_storm_over_quiet" : "p99_flood_over_quiet"] = std::move(ratio);
   }
   if (counts->deliveries == 0)
