@@ -127,6 +127,10 @@ describe('a database outage [postgresql]', { skip }, () => {
     assert.equal(history[0].id, before.id);
     const login = await api.post('/api/v1/auth/login-json', { json: { username: alice.username, password: alice.password } });
     assert.equal(login.status, 200, `no throttling left over from the outage: ${login.text}`);
+    // The operator reads about the outage once, and about its end, not once per refused request.
+    const warnings = server.log.split('\n').filter((l) => l.includes('cannot connect to PostgreSQL'));
+    assert.equal(warnings.length, 1, server.log.slice(-3000));
+    assert.match(server.log, /connected to PostgreSQL again/);
     onAlice.close();
     onBob.close();
   });

@@ -1,5 +1,6 @@
 #include "store/postgres/pool.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -53,10 +54,16 @@ asio::awaitable<outcome<pool::lease>> pool::acquire(clock::time_point deadline) 
                                             std::min(deadline, clock::now() + connect_budget));
     if (!opened) {
       stats_.connect_failures.inc();
+      if (!unreachable_.exchange(true)) {
+        spdlog::warn(
+            "database: cannot connect to PostgreSQL ({}); requests that need it get 503 until it is back",
+            opened.error().detail);
+      }
       permits_.try_send(boost::system::error_code{});
       co_return opened.error();
     }
     conn = std::move(*opened);
+    if (unreachable_.exchange(false)) spdlog::info("database: connected to PostgreSQL again");
   }
   co_return lease(this, std::move(conn));
 }

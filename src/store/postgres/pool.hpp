@@ -11,6 +11,7 @@
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,8 @@ class pool {
   std::mutex mutex_;
   std::vector<std::unique_ptr<connection>> idle_;  // guarded by mutex_
   pool_stats stats_;
+  // Set by a failed connect, cleared by the next good one: one warning per outage, not one per request.
+  std::atomic<bool> unreachable_{false};
 };
 
 }  // namespace windi::pg
