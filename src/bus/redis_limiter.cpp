@@ -41,6 +41,18 @@ limiter::wait seconds_from_ms(long long ms) {
   return std::chrono::seconds((ms + 999) / 1000);
 }
 
+std::optional<std::pair<long long, long long>> two_integers(std::optional<redis::reply> const& answer) {
+  if (!answer || answer->type != redis::reply::kind::array || answer->elements.size() != 2)
+    return std::nullopt;
+  auto const& a = answer->elements[0];
+  auto const& b = answer->elements[1];
+  if (a.type != redis::reply::kind::integer || b.type != redis::reply::kind::integer) return std::nullopt;
+  return std::pair{a.integer, b.integer};
+}
+
+// The buckets every send, mark-read and typing frame passes: answered without waiting for Redis.
+bool on_hot_path(bucket_kind kind) { return kind != bucket_kind::registration; }
+
 // One connection for every limit of this process, kept open with backoff; a script runs on it within the
 // deadline or not at all.
 class shared_state : public std::enable_shared_from_this<shared_state> {
@@ -90,11 +102,41 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
     });
   }
 
-  // The script's integer answer; nullopt while Redis is unreachable or late.
-  static asio::awaitable<std::optional<long long>> run(std::shared_ptr<shared_state> self,
-                                                       std::vector<std::string> args) {
+  // The script's answer; nullopt while Redis is unreachable or late.
+  static asio::awaitable<std::optional<redis::reply>> run_reply(std::shared_ptr<shared_state> self,
+                                                                std::vector<std::string> args) {
     auto& strand = self->strand_;
     co_return co_await asio::co_spawn(strand, self->run_here(self, std::move(args)), asio::use_awaitable);
+  }
+
+  // The script's integer answer; nullopt while Redis is unreachable or late, or for any other answer.
+  static asio::awaitable<std::optional<long long>> run(std::shared_ptr<shared_state> self,
+                                                       std::vector<std::string> args) {
+    auto answer = co_await run_reply(std::move(self), std::move(args));
+    if (answer && answer->type == redis::reply::kind::integer) co_return answer->integer;
+    co_return std::nullopt;
+  }
+
+  // A hot bucket's take: counted in Redis without waiting for the answer, which then refuses this process's
+  // next takes of `key` for as long as the shared bucket is empty.
+  void take_in_background(std::vector<std::string> args, std::string key) {
+    auto done = [self = shared_from_this(), key = std::move(key)](std::exception_ptr error,
+                                                                  std::optional<redis::reply> answer) {
+      if (error) return;
+      if (auto verdict = two_integers(answer)) self->note_shared_bucket(key, verdict->first, verdict->second);
+    };
+    asio::co_spawn(strand_, run_here(shared_from_this(), std::move(args)), std::move(done));
+  }
+
+  // How long the shared bucket `key` stays empty, as its last answer said; nullopt when it has tokens.
+  std::optional<long long> shared_bucket_empty(std::string const& key) {
+    std::lock_guard guard(verdicts_lock_);
+    auto found = empty_until_.find(key);
+    if (found == empty_until_.end()) return std::nullopt;
+    auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(found->second - steady::now());
+    if (left.count() > 0) return left.count();
+    empty_until_.erase(found);
+    return std::nullopt;
   }
 
  private:
@@ -107,8 +149,24 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
     }
   }
 
-  asio::awaitable<std::optional<long long>> run_here(std::shared_ptr<shared_state> self,
-                                                     std::vector<std::string> args) {
+  using steady = std::chrono::steady_clock;
+
+  void note_shared_bucket(std::string const& key, long long refused_ms, long long next_ms) {
+    auto const empty_for = std::max(refused_ms, next_ms);
+    std::lock_guard guard(verdicts_lock_);
+    if (empty_for <= 0) {
+      empty_until_.erase(key);
+      return;
+    }
+    auto const now = steady::now();
+    // Bounded: a verdict that ran out says nothing any more.
+    if (empty_until_.size() >= 4096)
+      std::erase_if(empty_until_, [now](auto const& v) { return v.second <= now; });
+    empty_until_[key] = now + std::chrono::milliseconds(empty_for);
+  }
+
+  asio::awaitable<std::optional<redis::reply>> run_here(std::shared_ptr<shared_state> self,
+                                                        std::vector<std::string> args) {
     if (!connection_->is_open()) co_return std::nullopt;
     auto answer = co_await connection_->command(std::move(args), deadline_);
     if (!answer) {
@@ -116,11 +174,12 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
       if (connection_->is_open()) connection_->close();
       co_return std::nullopt;
     }
-    if (answer->type == redis::reply::kind::integer) co_return answer->integer;
-    if (answer->type == redis::reply::kind::error)
+    if (answer->type == redis::reply::kind::error) {
       spdlog::warn("limits: Redis refused a script: {}", answer->text);
+      co_return std::nullopt;
+    }
     (void)self;
-    co_return std::nullopt;
+    co_return answer;
   }
 
   asio::awaitable<void> keep_open(std::shared_ptr<shared_state> self) {
@@ -180,6 +239,8 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
   redis::strand strand_;
   asio::steady_timer backoff_timer_, refresh_timer_;
   std::string const refresh_script_;
+  std::mutex verdicts_lock_;
+  std::unordered_map<std::string, steady::time_point> empty_until_;  // guarded by verdicts_lock_
   std::mutex places_lock_;
   std::unordered_map<std::string, std::unordered_set<std::string>> places_;  // guarded by places_lock_
   std::shared_ptr<redis::connection> connection_;  // last: closed while the rest still exists
@@ -206,8 +267,18 @@ class redis_limiter final : public limiter {
 
   asio::awaitable<wait> take(bucket_kind kind, std::string key) override {
     if (auto here = local_.take_now(kind, key)) co_return here;
-    auto ms = co_await shared_state::run(shared_, take_args(kind, key));
-    co_return ms ? seconds_from_ms(*ms) : std::nullopt;
+    auto args = take_args(kind, key);
+    if (!on_hot_path(kind)) {
+      auto answer = co_await shared_state::run_reply(shared_, std::move(args));
+      auto verdict = two_integers(answer);
+      co_return verdict ? seconds_from_ms(verdict->first) : std::nullopt;
+    }
+    // No round trip on the way of a message: the shared budget holds within one (a user whose sends reach
+    // several processes at the same moment may get one more through on each).
+    std::string shared_key = args[3];
+    if (auto empty = shared_->shared_bucket_empty(shared_key)) co_return seconds_from_ms(*empty);
+    shared_->take_in_background(std::move(args), std::move(shared_key));
+    co_return std::nullopt;
   }
 
   asio::awaitable<wait> login_locked(std::string username, std::string address) override {

