@@ -108,7 +108,7 @@ bool answers_ping(std::uint16_t port) {
 
 }  // namespace
 
-redis_process::redis_process() {
+redis_process::redis_process(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
   port_ = probe.local_endpoint().port();
@@ -123,6 +123,10 @@ void redis_process::start() {
   std::string const port = std::to_string(port_);
   std::vector<std::string> args{"redis-server", "--port", port,          "--bind", "127.0.0.1",  "--save", "",
                                 "--appendonly", "no",     "--daemonize", "no",     "--loglevel", "warning"};
+  for (auto arg : extra_args_) {
+    if (auto at = arg.find("{port}"); at != std::string::npos) arg.replace(at, 6, port);
+    args.push_back(std::move(arg));
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -78,7 +78,8 @@ envelope make_envelope(std::vector<user_id> recipients, std::string frame);
 // A redis-server of our own on a free loopback port, to stop and restart without disturbing anyone else.
 class redis_process {
  public:
-  redis_process();
+  // `extra_args` go on redis-server's command line (say, cluster mode).
+  explicit redis_process(std::vector<std::string> extra_args = {});
   ~redis_process();
   void start();
   void stop();
@@ -86,8 +87,10 @@ class redis_process {
   void freeze();
   void thaw();
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  std::uint16_t port() const { return port_; }
 
  private:
+  std::vector<std::string> extra_args_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
 };

@@ -1,0 +1,93 @@
+#include "contract/redis_cluster_support.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <array>
+#include <cstdio>
+#include <random>
+#include <stdexcept>
+
+namespace windi::testing {
+namespace {
+
+std::uint16_t free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
+  return probe.local_endpoint().port();
+}
+
+std::string quoted(std::string const& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+std::string redis_cli(std::vector<std::string> const& args) {
+  std::string command = "redis-cli";
+  for (auto const& a : args) command += " " + quoted(a);
+  command += " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  if (!pipe) throw std::runtime_error("cannot run redis-cli");
+  std::string out;
+  std::array<char, 4096> chunk{};
+  while (auto n = std::fread(chunk.data(), 1, chunk.size(), pipe.get())) out.append(chunk.data(), n);
+  if (::pclose(pipe.release()) != 0) throw std::runtime_error("redis-cli failed: " + out);
+  return out;
+}
+
+redis_cluster::redis_cluster() {
+  dir_ = std::filesystem::temp_directory_path() / ("windi-cluster-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir_);
+  for (int i = 0; i < 6; ++i) {
+    // The cluster bus port is chosen too: the default (port + 10000) may be taken or out of range.
+    nodes_.push_back(std::make_unique<redis_process>(std::vector<std::string>{
+        "--cluster-enabled", "yes", "--cluster-config-file", (dir_ / "nodes-{port}.conf").string(),
+        "--cluster-port", std::to_string(free_port()), "--cluster-node-timeout", "2000", "--dir",
+        dir_.string()}));
+  }
+  std::vector<std::string> create{"--cluster", "create"};
+  for (auto port : ports()) create.push_back("127.0.0.1:" + std::to_string(port));
+  create.insert(create.end(), {"--cluster-replicas", "1", "--cluster-yes"});
+  redis_cli(create);
+  bool ok = eventually(
+      [&] {
+        for (auto port : ports()) {
+          auto info = redis_cli({"-p", std::to_string(port), "cluster", "info"});
+          if (info.find("cluster_state:ok") == std::string::npos) return false;
+        }
+        return true;
+      },
+      30s);
+  if (!ok) throw std::runtime_error("the Redis Cluster did not reach cluster_state:ok");
+}
+
+redis_cluster::~redis_cluster() {
+  nodes_.clear();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+std::vector<std::uint16_t> redis_cluster::ports() const {
+  std::vector<std::uint16_t> out;
+  for (auto const& n : nodes_) out.push_back(n->port());
+  return out;
+}
+
+std::string redis_cluster::urls() const {
+  std::string out;
+  for (auto port : ports())
+    out += (out.empty() ? "" : ",") + std::string("redis://127.0.0.1:") + std::to_string(port);
+  return out;
+}
+
+redis_process& redis_cluster::node_at(std::uint16_t port) {
+  for (auto& n : nodes_) {
+    if (n->port() == port) return *n;
+  }
+  throw std::out_of_range("no cluster node on that port");
+}
+
+}  // namespace windi::testing
