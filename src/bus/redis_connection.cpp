@@ -20,8 +20,6 @@ struct connection::pending {
   std::optional<reply> result;
 };
 
-namespace {
-
 reply convert(redisReply const& r) {
   reply out;
   switch (r.type) {
@@ -47,6 +45,8 @@ reply convert(redisReply const& r) {
   }
   return out;
 }
+
+namespace {
 
 // hiredis wants parallel arrays of pointers and lengths; the strings must outlive the call only.
 template <class Strings>

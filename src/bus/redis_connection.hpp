@@ -46,6 +46,9 @@ struct reply {
   std::vector<reply> elements;
 };
 
+// What hiredis parsed, as a value.
+reply convert(redisReply const& r);
+
 class connection : public std::enable_shared_from_this<connection> {
  public:
   using message_handler = std::function<void(std::string_view payload)>;
