@@ -183,8 +183,8 @@ TEST_P(limiter_contract, buckets_on_the_way_of_a_message_are_shared_within_a_rou
   if (!shared()) GTEST_SKIP() << "one process only";
   limiter& a = add();
   limiter& b = add();
-  // Sends answer at once; the shared count follows a moment later and refuses what comes after it. (The pauses
-  // let each count reach Redis in this order.)
+  // Sends answer at once; the shared count follows a moment later and refuses what comes after it. (The
+  // pauses let each count reach Redis in this order.)
   EXPECT_FALSE(take(a, bucket_kind::send, "8"));
   EXPECT_FALSE(take(a, bucket_kind::send, "8"));
   std::this_thread::sleep_for(200ms);
