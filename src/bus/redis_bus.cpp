@@ -1,13 +1,15 @@
 // The Redis bus. Per process: one connection SUBSCRIBEd to the single channel "<prefix>:events" (never one
-// subscription per user or connection) and one for PUBLISH and presence. Local delivery never depends on
-// Redis: a publish is handed to this process's `deliver` at once, and the echo of our own message coming
-// back from Redis is recognised by its origin id and ignored.
+// subscription per user or connection; a redis::subscriber, which also speaks sharded pub/sub) and one for
+// PUBLISH and presence. Local delivery never depends on Redis: a publish is handed to this process's
+// `deliver` at once, and the echo of our own message coming back from Redis is recognised by its origin id
+// and ignored.
 #include "bus/bus.hpp"
 #include "bus/bus_stats.hpp"
 #include "bus/delivery_target.hpp"
 #include "bus/local_presence.hpp"
 #include "bus/redis_connection.hpp"
 #include "bus/redis_scripts.hpp"
+#include "bus/redis_subscriber.hpp"
 #include "bus/wire.hpp"
 
 #include <spdlog/spdlog.h>
@@ -72,8 +74,10 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
         sub_timer_(strand_),
         pub_timer_(strand_),
         refresh_timer_(strand_),
-        subscriber_(std::make_shared<redis::connection>(strand_, "subscriber")),
-        publisher_(std::make_shared<redis::connection>(strand_, "publisher")) {}
+        subscriber_(std::make_shared<redis::subscriber>(strand_, "subscriber")),
+        publisher_(std::make_shared<redis::connection>(strand_, "publisher")) {
+    subscriber_->on_message([this](std::string_view, std::string_view payload) { on_message(payload); });
+  }
 
   void on_deliver(std::function<void(envelope)> deliver) {
     target_ = std::make_shared<delivery_target>(std::move(deliver));
@@ -297,9 +301,10 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
       redis::endpoint ep = endpoint_;  // a named copy: GCC 12 mishandles aggregate arguments in co_await
       bool up = co_await subscriber_->open(std::move(ep), connect_deadline);
       if (up) {
-        auto handler = [this](std::string_view payload) { on_message(payload); };
-        std::string channel = channel_;
-        up = co_await subscriber_->subscribe(std::move(channel), std::move(handler), connect_deadline);
+        std::vector<std::string> channels(1, channel_);
+        up = co_await subscriber_->subscribe(redis::subscriber::mode::plain, std::move(channels),
+                                             connect_deadline);
+        if (!up) subscriber_->close();
       }
       if (up) {
         backoff = first_backoff;
@@ -406,7 +411,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   redis::strand strand_;
   asio::steady_timer sub_timer_, pub_timer_, refresh_timer_;
   // Last, so that they are closed (and their callbacks run) while everything above still exists.
-  std::shared_ptr<redis::connection> subscriber_;
+  std::shared_ptr<redis::subscriber> subscriber_;
   std::shared_ptr<redis::connection> publisher_;
 };
 
