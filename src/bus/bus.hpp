@@ -51,6 +51,10 @@ struct envelope {
   std::uint64_t publication = 0;
 };
 
+// Whether an envelope travels on its chat's own channel (to the processes that follow the chat) rather than
+// to every process.
+bool routed_by_chat(envelope const& e);
+
 // Stamps an envelope published by this process, so that a connection registered after the publish can tell
 // that the event predates it (it was committed before, so the connection's sync carries it). From any thread.
 std::uint64_t stamp_publication();
@@ -74,6 +78,14 @@ class bus {
   // Never blocks, never throws. This process's own connections get the envelope at once whether or not
   // Redis is up; while Redis is down the cross-process copy is dropped (clients resume from the store).
   virtual void publish(envelope e) = 0;
+
+  // Targeted routing: the changes of a chat (every kind with a change number but the membership ones, plus
+  // read and typing) reach this process only while it follows the chat; membership changes, presence and
+  // credential events reach every process. follow() completes once the subscriptions are confirmed (at once
+  // for the in-process bus, and while Redis is unreachable: they are made when it is back). Each follow of a
+  // chat is undone by one unfollow. From any thread; the awaitable completes on the caller's executor.
+  virtual boost::asio::awaitable<void> follow(std::vector<chat_id> chats) = 0;
+  virtual void unfollow(std::vector<chat_id> chats) = 0;
 
   // Presence across processes: connection counts per user. connected() returns true when this made the user
   // go from 0 to 1 connections overall; disconnected() returns true when it made the user go to 0. A crashed

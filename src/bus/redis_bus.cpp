@@ -23,6 +23,7 @@
 #include <deque>
 #include <mutex>
 #include <random>
+#include <unordered_map>
 
 namespace windi {
 namespace {
@@ -102,8 +103,10 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     if (e.kind == event_kind::presence) stats_.presence_updates.inc();
     if (pub_up_) {
       if (unsent_.fetch_add(1) < max_unsent) {
-        asio::post(strand_,
-                   [self = shared_from_this(), bytes = wire::encode(e, origin_)] { self->send(bytes); });
+        chat_id const by_chat = routed_by_chat(e) ? e.chat : 0;
+        asio::post(strand_, [self = shared_from_this(), bytes = wire::encode(e, origin_), by_chat] {
+          self->send(bytes, by_chat);
+        });
       } else {
         --unsent_;
         count_drop();
@@ -111,6 +114,16 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     }
     asio::post(delivery_,
                [target = target_, e = std::move(e)]() mutable { deliver_to(target, std::move(e)); });
+  }
+
+  asio::awaitable<void> follow(std::shared_ptr<redis_core> self, std::vector<chat_id> chats) {
+    auto& strand = self->strand_;
+    co_await asio::co_spawn(strand, self->follow_here(self, std::move(chats)), asio::use_awaitable);
+  }
+
+  void unfollow(std::vector<chat_id> chats) {
+    asio::post(strand_,
+               [self = shared_from_this(), chats = std::move(chats)] { self->unfollow_here(chats); });
   }
 
   asio::awaitable<bool> connected(std::shared_ptr<redis_core> self, user_id user, std::string id) {
@@ -160,6 +173,58 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     } catch (std::exception const& e) {
       spdlog::error("bus: a Redis task failed: {}", e.what());
     }
+  }
+
+  std::string chat_channel(chat_id chat) const {
+    return options_.key_prefix + ":chat:{" + std::to_string(chat) + "}";
+  }
+
+  // On the strand. Waits for the channels not confirmed yet, those another follow asked for included.
+  asio::awaitable<void> follow_here(std::shared_ptr<redis_core> self, std::vector<chat_id> chats) {
+    std::vector<std::string> unconfirmed;
+    auto const& confirmed = subscriber_->subscribed(redis::subscriber::mode::sharded);
+    for (chat_id chat : chats) {
+      ++followed_[chat];
+      auto channel = chat_channel(chat);
+      if (!confirmed.contains(channel)) unconfirmed.push_back(std::move(channel));
+    }
+    // While Redis is away there is nothing to wait for: the subscriber subscribes every followed chat when
+    // it is back, and clients close the gap with sync.
+    if (!unconfirmed.empty() && subscriber_->is_open()) {
+      co_await subscriber_->subscribe(redis::subscriber::mode::sharded, std::move(unconfirmed),
+                                      connect_deadline);
+    }
+    (void)self;
+  }
+
+  void unfollow_here(std::vector<chat_id> const& chats) {
+    std::vector<std::string> dropped;
+    for (chat_id chat : chats) {
+      auto found = followed_.find(chat);
+      if (found == followed_.end()) continue;
+      if (--found->second > 0) continue;
+      followed_.erase(found);
+      dropped.push_back(chat_channel(chat));
+    }
+    subscriber_->unsubscribe(redis::subscriber::mode::sharded, std::move(dropped));
+  }
+
+  // After a reconnect: every chat followed here, in batches.
+  asio::awaitable<bool> subscribe_followed() {
+    constexpr std::size_t batch = 1000;
+    std::vector<std::string> channels;
+    for (auto const& [chat, count] : followed_) {
+      channels.push_back(chat_channel(chat));
+      if (channels.size() == batch) {
+        bool const ok = co_await subscriber_->subscribe(redis::subscriber::mode::sharded, std::move(channels),
+                                                        connect_deadline);
+        if (!ok) co_return false;
+        channels.clear();
+      }
+    }
+    if (channels.empty()) co_return true;
+    co_return co_await subscriber_->subscribe(redis::subscriber::mode::sharded, std::move(channels),
+                                              connect_deadline);
   }
 
   std::string presence_key(user_id user) const {
@@ -217,17 +282,21 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     co_return answer;
   }
 
-  void send(std::string const& bytes) {
+  // `by_chat`: the chat whose channel carries it (SPUBLISH), or 0 for the channel of every process.
+  void send(std::string const& bytes, chat_id by_chat) {
     --unsent_;
     if (publisher_->unanswered() >= max_unsent) {
       count_drop();
       return;
     }
-    std::vector<std::string_view> args{"PUBLISH", channel_, bytes};
+    std::string const channel = by_chat != 0 ? chat_channel(by_chat) : channel_;
+    std::vector<std::string_view> args{by_chat != 0 ? "SPUBLISH" : "PUBLISH", channel, bytes};
     if (!publisher_->send(args)) {
       count_drop();
       return;
     }
+    // Only what comes back to us: a chat's events do while this process follows the chat.
+    if (by_chat != 0 && !followed_.contains(by_chat)) return;
     if (awaiting_echo_.size() >= max_awaiting_echo) awaiting_echo_.pop_front();
     awaiting_echo_.push_back({std::hash<std::string_view>{}(bytes), std::chrono::steady_clock::now()});
   }
@@ -304,6 +373,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
         std::vector<std::string> channels(1, channel_);
         up = co_await subscriber_->subscribe(redis::subscriber::mode::plain, std::move(channels),
                                              connect_deadline);
+        if (up) up = co_await subscribe_followed();
         if (!up) subscriber_->close();
       }
       if (up) {
@@ -396,6 +466,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     std::chrono::steady_clock::time_point at;
   };
   std::deque<sent_message> awaiting_echo_;                     // on strand_
+  std::unordered_map<chat_id, int> followed_;                  // on strand_: follows per chat
   bool subscribed_before_ = false, published_before_ = false;  // on strand_
   std::shared_ptr<delivery_target> target_;
   local_presence presence_;
@@ -425,6 +496,10 @@ class redis_bus final : public bus, public bus_stats_source {
   void start() override { core_->start(); }
   void stop() override { core_->stop(); }
   void publish(envelope e) override { core_->publish(std::move(e)); }
+  asio::awaitable<void> follow(std::vector<chat_id> chats) override {
+    return core_->follow(core_, std::move(chats));
+  }
+  void unfollow(std::vector<chat_id> chats) override { core_->unfollow(std::move(chats)); }
   // Not coroutines themselves: the id is copied into the core's coroutine before the caller's string can go.
   asio::awaitable<bool> connected(user_id user, std::string const& connection_id) override {
     return core_->connected(core_, user, connection_id);

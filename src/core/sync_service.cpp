@@ -31,6 +31,10 @@ task<outcome<sync_result>> sync_service::sync(user_id me, sync_request request) 
   co_return out;
 }
 
+task<outcome<changes_page>> sync_service::changes_after(chat_id chat, std::int64_t after_change) {
+  co_return co_await db_.changes_since(chat, after_change, limits_.sync_max_messages);
+}
+
 // The store reads the chat's change number before the messages, so every change up to it is in them; the
 // entry then carries that number, and the live events up to it are the ones the answer already covers.
 task<outcome<void>> sync_service::replay_changes(sync_entry& entry, std::int64_t after_change) {

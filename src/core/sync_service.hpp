@@ -14,6 +14,10 @@ class sync_service {
 
   // A chat in neither cursor counts as seen up to change 0. When both name a chat, the change cursor wins.
   task<outcome<sync_result>> sync(user_id me, sync_request request);
+  // What changed in one chat after a change number, as the live events that carried it would have said it:
+  // for a connection that starts following the chat late (its user was just added). At most
+  // sync_max_messages; `truncated` beyond.
+  task<outcome<changes_page>> changes_after(chat_id chat, std::int64_t after_change);
 
  private:
   task<outcome<void>> replay_changes(sync_entry& entry, std::int64_t after_change);

@@ -57,21 +57,82 @@ void session::deliver(envelope const& event) {
   }
   // Once this user is out of a chat, nothing more of it reaches the connection, whatever was published late
   // (an event committed just before the removal can be published after it).
+  bool joined = false;
   if (event.kind == event_kind::member_removed && event.subject == me_.subject) {
     left_chats_.insert(event.chat);
+    if (followed_.erase(event.chat) > 0) services_.events.unfollow({event.chat});
   } else if (event.kind == event_kind::chat_created ||
              (event.kind == event_kind::member_added && event.subject == me_.subject)) {
     left_chats_.erase(event.chat);
+    joined = true;
   } else if (event.chat != 0 && left_chats_.contains(event.chat)) {
     return;
   }
   // A change published by this process before this connection registered, still on its way: committed before,
   // so the sync the client sends on `connected` carries it; sent live as well, it would arrive twice.
   if (event.change > 0 && event.publication != 0 && event.publication <= registered_after_) return;
+  if (auto joining = joining_.find(event.chat); joining != joining_.end()) {
+    joining->second.push_back({event.chat, event.change, event.frame});
+    return;
+  }
+  if (joined && registered_ && !followed_.contains(event.chat)) {
+    // This process may not hear of the chat until it follows it: its events wait, the first being this one.
+    followed_.insert(event.chat);
+    joining_[event.chat].push_back({event.chat, event.change, event.frame});
+    asio::co_spawn(executor_, join_chat(shared_from_this(), event.chat, event.change), asio::detached);
+    return;
+  }
+  pass_on(event.chat, event.change, event.frame);
+}
+
+void session::pass_on(chat_id chat, std::int64_t change, frame_ptr frame) {
   if (syncing_) {
-    held_.push_back({event.chat, event.change, event.frame});
+    held_.push_back({chat, change, std::move(frame)});
   } else {
-    enqueue(event.frame);
+    enqueue(std::move(frame));
+  }
+}
+
+asio::awaitable<void> session::follow_my_chats(std::shared_ptr<session> self) {
+  auto mine = co_await self->services_.chats.list(self->me_.subject);
+  // Not followed, the chats' events do not reach this connection live; the client's sync still brings them.
+  if (!mine) co_return;
+  std::vector<chat_id> fresh;
+  for (auto const& summary : *mine) {
+    if (self->followed_.insert(summary.info.id).second) fresh.push_back(summary.info.id);
+  }
+  co_await self->services_.events.follow(std::move(fresh));
+}
+
+asio::awaitable<void> session::join_chat(std::shared_ptr<session> self, chat_id chat,
+                                         std::int64_t from_change) {
+  std::vector<chat_id> one(1, chat);
+  co_await self->services_.events.follow(std::move(one));
+  auto changed = co_await self->services_.sync.changes_after(chat, from_change);
+  auto held = std::move(self->joining_[chat]);
+  self->joining_.erase(chat);
+  if (!self->followed_.contains(chat)) {
+    // Left the chat, or the connection ended, while the follow was on its way: undo it.
+    std::vector<chat_id> undo(1, chat);
+    self->services_.events.unfollow(std::move(undo));
+    co_return;
+  }
+  if (self->closing_) co_return;
+  // The event that said "joined" first, then what the store has after it, then live events the store's
+  // answer did not cover yet.
+  std::int64_t covered = from_change;
+  if (!held.empty()) self->pass_on(chat, held.front().change, held.front().frame);
+  if (changed && !changed->truncated) {
+    for (auto const& m : changed->messages) {
+      auto frame = m.deleted                 ? message_changed_event("message_deleted", m, 0)
+                   : m.edited_at.has_value() ? message_changed_event("message_edited", m, 0)
+                                             : new_message_event(m, 0);
+      self->pass_on(chat, m.change_seq, std::move(frame));
+    }
+    covered = changed->last_change;
+  }
+  for (std::size_t i = 1; i < held.size(); ++i) {
+    if (held[i].change == 0 || held[i].change > covered) self->pass_on(chat, held[i].change, held[i].frame);
   }
 }
 
@@ -236,6 +297,9 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
     if (ec || !s) return;
     s->end_for_token("token expired");
   });
+  // Before "connected": every change committed after the bus follows the user's chats arrives live, and the
+  // client's sync (sent on "connected") reads the store after that.
+  co_await follow_my_chats(self);
   self->writer_started_ = true;
   self->enqueue(encode_event("connected", {{"user_id", self->me_.subject},
                                            {"username", self->me_.username},
@@ -272,6 +336,10 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   }
 
   services.local.remove(self->me_.subject, self.get());
+  if (!self->followed_.empty()) {
+    services.events.unfollow(std::vector<chat_id>(self->followed_.begin(), self->followed_.end()));
+    self->followed_.clear();
+  }
   self->note_closed(self->close_code());
   self->token_expiry_.cancel();
   self->closing_ = true;

@@ -47,6 +47,7 @@ struct session_limits {
 };
 
 struct session_services {
+  bus& events;  // which chats' events reach this process (follow / unfollow)
   auth_service& auth;
   chat_service& chats;
   message_service& messages;
@@ -110,6 +111,14 @@ class session : public std::enable_shared_from_this<session> {
   std::uint16_t close_code() const;  // once the reader has stopped
   // `covered`: per chat, the change number up to which the sync answer already carried every change.
   void flush_held_after_sync(std::map<chat_id, std::int64_t> const& covered);
+  // Follows the chats of this user that the connection does not follow yet (before it says "connected").
+  static boost::asio::awaitable<void> follow_my_chats(std::shared_ptr<session> self);
+  // The user was added to `chat` (or it was created with them): follow it, then pass on the held events and
+  // what the store says changed after `from_change`.
+  static boost::asio::awaitable<void> join_chat(std::shared_ptr<session> self, chat_id chat,
+                                                std::int64_t from_change);
+  // A live event past the checks of deliver(): held during a sync, else queued.
+  void pass_on(chat_id chat, std::int64_t change, frame_ptr frame);
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::asio::any_io_executor executor_;
@@ -127,8 +136,14 @@ class session : public std::enable_shared_from_this<session> {
     std::int64_t change;
     frame_ptr frame;
   };
-  std::vector<held_event> held_;        // live events that arrive while a sync is being assembled
-  std::set<chat_id> left_chats_;        // chats this user was removed from (or left) while connected
+  std::vector<held_event> held_;  // live events that arrive while a sync is being assembled
+  std::set<chat_id> left_chats_;  // chats this user was removed from (or left) while connected
+  // Chats whose events this connection asked the bus for: its user's when it connected, and those joined
+  // since. Each is unfollowed once when it is left or the connection ends.
+  std::set<chat_id> followed_;
+  // Chats being joined (the user was just added): their live events wait here until the bus follows the
+  // chat and what changed meanwhile was read from the store.
+  std::map<chat_id, std::vector<held_event>> joining_;
   std::uint64_t registered_after_ = 0;  // the latest publication of this process when the session registered
   bool syncing_ = false;
   bool overflowed_ = false;

@@ -240,6 +240,71 @@ TEST_P(bus_contract, presence_never_hangs_on_a_redis_that_stopped_answering) {
   EXPECT_EQ(box.count("while frozen"), 1u);
 }
 
+envelope chat_message(chat_id chat, user_id to, std::string frame) {
+  auto e = make_envelope({to}, std::move(frame));
+  e.chat = chat;
+  e.kind = event_kind::message_created;
+  e.change = 1;
+  return e;
+}
+
+TEST_P(bus_contract, a_chats_events_reach_only_the_processes_that_follow_it) {
+  if (!cross_process()) GTEST_SKIP() << "one process has every chat's events";
+  inbox box_a, box_b;
+  bus& a = add_bus(box_a);
+  bus& b = add_bus(box_b);
+  chat_id const chat = 7;
+  // A signal that reaches every process marks the point up to which b has heard everything of a.
+  auto heard_up_to = [&](std::string const& marker) {
+    auto signal = make_envelope({base_user_}, marker);
+    signal.kind = event_kind::presence;
+    a.publish(std::move(signal));
+    return box_b.wait_for_frame(marker);
+  };
+  a.publish(chat_message(chat, base_user_, "unfollowed"));
+  ASSERT_TRUE(heard_up_to("mark 1"));
+  EXPECT_EQ(box_b.count("unfollowed"), 0u) << "b follows no chat";
+  EXPECT_EQ(box_a.count("unfollowed"), 1u) << "the publisher's own connections get it all the same";
+
+  await_on(runner_, b.follow({chat, chat + 1}));
+  await_on(runner_, b.follow({chat}));
+  a.publish(chat_message(chat, base_user_, "followed"));
+  EXPECT_TRUE(box_b.wait_for_frame("followed")) << "from the moment follow() completed";
+
+  b.unfollow({chat});
+  a.publish(chat_message(chat, base_user_, "followed twice, unfollowed once"));
+  EXPECT_TRUE(box_b.wait_for_frame("followed twice, unfollowed once"));
+
+  b.unfollow({chat, chat + 1});
+  std::this_thread::sleep_for(300ms);  // the unsubscription is not waited for
+  a.publish(chat_message(chat, base_user_, "unfollowed again"));
+  ASSERT_TRUE(heard_up_to("mark 2"));
+  EXPECT_EQ(box_b.count("unfollowed again"), 0u);
+
+  auto joined = chat_message(chat, base_user_, "member added");
+  joined.kind = event_kind::member_added;
+  a.publish(std::move(joined));
+  EXPECT_TRUE(box_b.wait_for_frame("member added")) << "membership changes reach every process";
+}
+
+TEST_P(bus_contract, followed_chats_come_back_after_a_redis_restart) {
+  if (!cross_process()) GTEST_SKIP() << "nothing to restart";
+  redis_process redis;
+  inbox box_a, box_b;
+  bus& a = add_bus(box_a, redis.url());
+  bus& b = add_bus(box_b, redis.url());
+  await_on(runner_, b.follow({11}));
+  redis.stop();
+  redis.start();
+  ASSERT_TRUE(eventually([&] { return a.health().ok && b.health().ok; }, 15s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        a.publish(chat_message(11, base_user_, "after the restart"));
+        return box_b.wait_for_frame("after the restart", 200ms);
+      },
+      15s));
+}
+
 INSTANTIATE_TEST_SUITE_P(backends, bus_contract,
                          ::testing::Values(bus_backend{"local", false}, bus_backend{"redis", true}),
                          [](auto const& info) { return info.param.name; });

@@ -124,6 +124,25 @@ describe('chat events across two server processes through Redis [postgresql]', {
     for (const c of [onA, bobOnB, carolOnB]) c.close();
   });
 
+  it('a member added on one process gets the chat\'s messages from member_added on, even those sent at once', async () => {
+    const [alice, dave] = await apiA.users(2, 'xjoin');
+    const onA = await on(a, alice);
+    const daveOnB = await on(b, dave);
+    const group = await apiA.groupChat(alice, 'joined late', []);
+    await addMember(apiA, alice, group.id, dave);
+    // Sent without waiting: process B may not follow the chat yet when the first of them is published.
+    for (let i = 0; i < 5; i++) onA.send('send_message', { chat_id: group.id, text: `right away ${i}`, client_message_id: `join-${i}` });
+    await daveOnB.waitFor((e) => e.type === 'member_added' && e.data.chat_id === group.id, 'member_added on B');
+    for (let i = 0; i < 5; i++) {
+      await daveOnB.waitFor((e) => e.type === 'new_message' && e.data.client_message_id === `join-${i}`, `message ${i} on B`);
+    }
+    const first = daveOnB.events.findIndex((e) => e.type === 'member_added' && e.data.chat_id === group.id);
+    const firstMessage = daveOnB.events.findIndex((e) => e.type === 'new_message' && e.data.chat_id === group.id);
+    assert.ok(first < firstMessage, 'member_added comes before the chat\'s messages');
+    onA.close();
+    daveOnB.close();
+  });
+
   it('a removed member hears nothing more of the chat, on any connection of either process', async () => {
     const [alice, bob, carol, dave] = await apiA.users(4, 'xpr');
     const group = await apiA.groupChat(alice, 'shrinking', [bob, carol, dave]);
