@@ -86,6 +86,9 @@ class bus {
   // chat is undone by one unfollow. From any thread; the awaitable completes on the caller's executor.
   virtual boost::asio::awaitable<void> follow(std::vector<chat_id> chats) = 0;
   virtual void unfollow(std::vector<chat_id> chats) = 0;
+  // False for a bus that hands every event to every process (the in-process one): following is then free
+  // to skip, and one process pays nothing for it.
+  virtual bool routes_by_chat() const = 0;
 
   // Presence across processes: connection counts per user. connected() returns true when this made the user
   // go from 0 to 1 connections overall; disconnected() returns true when it made the user go to 0. A crashed

@@ -500,6 +500,7 @@ class redis_bus final : public bus, public bus_stats_source {
     return core_->follow(core_, std::move(chats));
   }
   void unfollow(std::vector<chat_id> chats) override { core_->unfollow(std::move(chats)); }
+  bool routes_by_chat() const override { return true; }
   // Not coroutines themselves: the id is copied into the core's coroutine before the caller's string can go.
   asio::awaitable<bool> connected(user_id user, std::string const& connection_id) override {
     return core_->connected(core_, user, connection_id);

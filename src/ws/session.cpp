@@ -75,7 +75,7 @@ void session::deliver(envelope const& event) {
     joining->second.push_back({event.chat, event.change, event.frame});
     return;
   }
-  if (joined && registered_ && !followed_.contains(event.chat)) {
+  if (joined && registered_ && services_.events.routes_by_chat() && !followed_.contains(event.chat)) {
     // This process may not hear of the chat until it follows it: its events wait, the first being this one.
     followed_.insert(event.chat);
     joining_[event.chat].push_back({event.chat, event.change, event.frame});
@@ -94,6 +94,7 @@ void session::pass_on(chat_id chat, std::int64_t change, frame_ptr frame) {
 }
 
 asio::awaitable<void> session::follow_my_chats(std::shared_ptr<session> self) {
+  if (!self->services_.events.routes_by_chat()) co_return;
   auto mine = co_await self->services_.chats.list(self->me_.subject);
   // Not followed, the chats' events do not reach this connection live; the client's sync still brings them.
   if (!mine) co_return;
