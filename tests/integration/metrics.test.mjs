@@ -7,37 +7,7 @@ import net from 'node:net';
 import { it } from 'node:test';
 import { Api, forEachBackend, sleep, startServer, uniqueName } from './harness.mjs';
 import { Client, connectedAs } from './ws_client.mjs';
-
-const METRICS_LINE = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/;
-
-function metricsUrl(server) {
-  const m = server.log.match(METRICS_LINE);
-  assert.ok(m, `no "metrics on" line in the server log:\n${server.log.slice(-3000)}`);
-  return `http://127.0.0.1:${m[1]}/metrics`;
-}
-
-/** The samples of a text-format page: Map of 'name{labels}' -> value. */
-function parseSamples(page) {
-  const samples = new Map();
-  for (const line of page.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    samples.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return samples;
-}
-
-/** The sum of every sample of `name` whose labels include all of `labels` ({key: value}). */
-function total(samples, name, labels = {}) {
-  let sum = 0;
-  for (const [key, value] of samples) {
-    const brace = key.indexOf('{');
-    if ((brace < 0 ? key : key.slice(0, brace)) !== name) continue;
-    const text = brace < 0 ? '' : key.slice(brace);
-    if (Object.entries(labels).every(([k, v]) => text.includes(`${k}="${v}"`))) sum += value;
-  }
-  return sum;
-}
+import { METRICS_LINE, metricsUrl, parseSamples, total } from './metrics_page.mjs';
 
 async function scrape(server) {
   const res = await fetch(metricsUrl(server));
