@@ -49,15 +49,6 @@ std::uint64_t random_origin() {
   return (std::uint64_t{seed()} << 32) ^ seed();
 }
 
-std::optional<std::pair<long long, long long>> two_integers(std::optional<redis::reply> const& answer) {
-  if (!answer || answer->type != redis::reply::kind::array || answer->elements.size() != 2)
-    return std::nullopt;
-  auto const& a = answer->elements[0];
-  auto const& b = answer->elements[1];
-  if (a.type != redis::reply::kind::integer || b.type != redis::reply::kind::integer) return std::nullopt;
-  return std::pair{a.integer, b.integer};
-}
-
 class redis_core : public std::enable_shared_from_this<redis_core> {
  public:
   redis_core(redis::endpoint ep, asio::any_io_executor io, redis_bus_options options)
@@ -130,7 +121,8 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     bool const first_here = presence_.add(user, id);
     auto op = run_command(self, presence_args(connect_script_, user, id, true));
     auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
-    if (auto counts = two_integers(answer)) co_return first_here && counts->first == 1 && counts->second == 1;
+    if (auto counts = redis::two_integers(answer))
+      co_return first_here && counts->first == 1 && counts->second == 1;
     co_return first_here;
   }
 
@@ -138,7 +130,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     auto const here = presence_.remove(user, id);
     auto op = run_command(self, presence_args(disconnect_script_, user, id, false));
     auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
-    if (auto counts = two_integers(answer)) {
+    if (auto counts = redis::two_integers(answer)) {
       co_return here.now_offline && counts->second == 0 && (counts->first == 1 || here.was_present);
     }
     bool const gone_here = here.was_present && here.now_offline;

@@ -46,6 +46,14 @@ reply convert(redisReply const& r) {
   return out;
 }
 
+std::optional<std::pair<long long, long long>> two_integers(std::optional<reply> const& answer) {
+  if (!answer || answer->type != reply::kind::array || answer->elements.size() != 2) return std::nullopt;
+  auto const& a = answer->elements[0];
+  auto const& b = answer->elements[1];
+  if (a.type != reply::kind::integer || b.type != reply::kind::integer) return std::nullopt;
+  return std::pair{a.integer, b.integer};
+}
+
 namespace {
 
 // hiredis wants parallel arrays of pointers and lengths; the strings must outlive the call only.

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 struct redisAsyncContext;
@@ -48,6 +49,8 @@ struct reply {
 
 // What hiredis parsed, as a value.
 reply convert(redisReply const& r);
+// {a, b} from a reply of two integers (what several scripts answer); nullopt for anything else.
+std::optional<std::pair<long long, long long>> two_integers(std::optional<reply> const& answer);
 
 class connection : public std::enable_shared_from_this<connection> {
  public:

@@ -41,15 +41,6 @@ limiter::wait seconds_from_ms(long long ms) {
   return std::chrono::seconds((ms + 999) / 1000);
 }
 
-std::optional<std::pair<long long, long long>> two_integers(std::optional<redis::reply> const& answer) {
-  if (!answer || answer->type != redis::reply::kind::array || answer->elements.size() != 2)
-    return std::nullopt;
-  auto const& a = answer->elements[0];
-  auto const& b = answer->elements[1];
-  if (a.type != redis::reply::kind::integer || b.type != redis::reply::kind::integer) return std::nullopt;
-  return std::pair{a.integer, b.integer};
-}
-
 // The buckets every send, mark-read and typing frame passes: answered without waiting for Redis.
 bool on_hot_path(bucket_kind kind) { return kind != bucket_kind::registration; }
 
@@ -123,7 +114,8 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
     auto done = [self = shared_from_this(), key = std::move(key)](std::exception_ptr error,
                                                                   std::optional<redis::reply> answer) {
       if (error) return;
-      if (auto verdict = two_integers(answer)) self->note_shared_bucket(key, verdict->first, verdict->second);
+      if (auto verdict = redis::two_integers(answer))
+        self->note_shared_bucket(key, verdict->first, verdict->second);
     };
     asio::co_spawn(strand_, run_here(shared_from_this(), std::move(args)), std::move(done));
   }
@@ -270,7 +262,7 @@ class redis_limiter final : public limiter {
     auto args = take_args(kind, key);
     if (!on_hot_path(kind)) {
       auto answer = co_await shared_state::run_reply(shared_, std::move(args));
-      auto verdict = two_integers(answer);
+      auto verdict = redis::two_integers(answer);
       co_return verdict ? seconds_from_ms(verdict->first) : std::nullopt;
     }
     // No round trip on the way of a message: the shared budget holds within one (a user whose sends reach
