@@ -1,15 +1,17 @@
-// The Redis bus. Per process: one connection SUBSCRIBEd to the single channel "<prefix>:events" (never one
-// subscription per user or connection; a redis::subscriber, which also speaks sharded pub/sub) and one for
-// PUBLISH and presence. Local delivery never depends on Redis: a publish is handed to this process's
-// `deliver` at once, and the echo of our own message coming back from Redis is recognised by its origin id
-// and ignored.
+// The Redis bus, on a single node or a Redis Cluster alike. Per process: a redis::client for PUBLISH,
+// SPUBLISH and presence (one connection per master), and redis::channels for what this process hears: the
+// channel
+// "<prefix>:events" of every process, and the sharded channel of each chat it follows (one subscriber
+// connection per master, never one per user or connection). Local delivery never depends on Redis: a
+// publish is handed to this process's `deliver` at once, and the echo of our own message coming back from
+// Redis is recognised by its origin id and ignored.
 #include "bus/bus.hpp"
 #include "bus/bus_stats.hpp"
 #include "bus/delivery_target.hpp"
 #include "bus/local_presence.hpp"
-#include "bus/redis_connection.hpp"
+#include "bus/redis_channels.hpp"
+#include "bus/redis_client.hpp"
 #include "bus/redis_scripts.hpp"
-#include "bus/redis_subscriber.hpp"
 #include "bus/wire.hpp"
 
 #include <spdlog/spdlog.h>
@@ -21,7 +23,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
-#include <mutex>
+#include <map>
 #include <random>
 #include <unordered_map>
 
@@ -32,11 +34,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
-constexpr redis::duration connect_deadline = 2s;
 constexpr redis::duration presence_deadline = 1s;
-constexpr redis::duration ping_deadline = 2s;
-constexpr milliseconds first_backoff{100};
-constexpr milliseconds last_backoff{5000};
 // Cross-process copies queued for the strand, and commands hiredis has not had answered; past either, the
 // copy is dropped (this process still delivers locally; other processes' clients resume from the store).
 constexpr std::size_t max_unsent = 10'000;
@@ -51,9 +49,8 @@ std::uint64_t random_origin() {
 
 class redis_core : public std::enable_shared_from_this<redis_core> {
  public:
-  redis_core(redis::endpoint ep, asio::any_io_executor io, redis_bus_options options)
-      : endpoint_(std::move(ep)),
-        options_(std::move(options)),
+  redis_core(std::vector<redis::endpoint> seeds, asio::any_io_executor io, redis_bus_options options)
+      : options_(std::move(options)),
         channel_(options_.key_prefix + ":events"),
         ttl_ms_(std::to_string(options_.presence_ttl.count())),
         connect_script_(std::string(redis_scripts::now_ms) + redis_scripts::connect),
@@ -63,12 +60,10 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
         origin_(random_origin()),
         delivery_(asio::make_strand(io)),
         strand_(asio::make_strand(io)),
-        sub_timer_(strand_),
-        pub_timer_(strand_),
         refresh_timer_(strand_),
-        subscriber_(std::make_shared<redis::subscriber>(strand_, "subscriber")),
-        publisher_(std::make_shared<redis::connection>(strand_, "publisher")) {
-    subscriber_->on_message([this](std::string_view, std::string_view payload) { on_message(payload); });
+        commands_(std::make_shared<redis::client>(strand_, std::move(seeds), "bus")),
+        channels_(std::make_shared<redis::channels>(strand_, commands_, "bus subscriber")) {
+    channels_->on_message([this](std::string_view, std::string_view payload) { on_message(payload); });
   }
 
   void on_deliver(std::function<void(envelope)> deliver) {
@@ -76,8 +71,23 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   }
 
   void start() {
-    asio::co_spawn(strand_, run_subscriber(shared_from_this()), log_failure);
-    asio::co_spawn(strand_, run_publisher(shared_from_this()), log_failure);
+    std::weak_ptr<redis_core> weak = weak_from_this();
+    // Presence is written again after every reconnect: a restarted Redis lost it.
+    commands_->start([weak] {
+      if (auto self = weak.lock()) {
+        if (self->published_before_) self->stats_.reconnects.inc();
+        self->published_before_ = true;
+        self->refresh_presence();
+      }
+    });
+    std::vector<std::string> everyone(1, channel_);
+    channels_->start(std::move(everyone), [weak] {
+      if (auto self = weak.lock()) {
+        if (self->subscribed_before_) self->stats_.reconnects.inc();
+        self->subscribed_before_ = true;
+        spdlog::info("bus: subscribed to {} on {}", self->channel_, self->commands_->describe());
+      }
+    });
     asio::co_spawn(strand_, run_refresher(shared_from_this()), log_failure);
   }
 
@@ -92,16 +102,14 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     e.publication = stamp_publication();
     stats_.published.inc();
     if (e.kind == event_kind::presence) stats_.presence_updates.inc();
-    if (pub_up_) {
-      if (unsent_.fetch_add(1) < max_unsent) {
-        chat_id const by_chat = routed_by_chat(e) ? e.chat : 0;
-        asio::post(strand_, [self = shared_from_this(), bytes = wire::encode(e, origin_), by_chat] {
-          self->send(bytes, by_chat);
-        });
-      } else {
-        --unsent_;
-        count_drop();
-      }
+    if (unsent_.fetch_add(1) < max_unsent) {
+      chat_id const by_chat = routed_by_chat(e) ? e.chat : 0;
+      asio::post(strand_, [self = shared_from_this(), bytes = wire::encode(e, origin_), by_chat] {
+        self->send(bytes, by_chat);
+      });
+    } else {
+      --unsent_;
+      count_drop();
     }
     asio::post(delivery_,
                [target = target_, e = std::move(e)]() mutable { deliver_to(target, std::move(e)); });
@@ -119,7 +127,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
 
   asio::awaitable<bool> connected(std::shared_ptr<redis_core> self, user_id user, std::string id) {
     bool const first_here = presence_.add(user, id);
-    auto op = run_command(self, presence_args(connect_script_, user, id, true));
+    auto op = self->commands_->command(presence_args(connect_script_, user, id, true), presence_deadline);
     auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
     if (auto counts = redis::two_integers(answer))
       co_return first_here && counts->first == 1 && counts->second == 1;
@@ -128,7 +136,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
 
   asio::awaitable<bool> disconnected(std::shared_ptr<redis_core> self, user_id user, std::string id) {
     auto const here = presence_.remove(user, id);
-    auto op = run_command(self, presence_args(disconnect_script_, user, id, false));
+    auto op = self->commands_->command(presence_args(disconnect_script_, user, id, false), presence_deadline);
     auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
     if (auto counts = redis::two_integers(answer)) {
       co_return here.now_offline && counts->second == 0 && (counts->first == 1 || here.was_present);
@@ -140,9 +148,8 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   asio::awaitable<std::vector<user_id>> online_among(std::shared_ptr<redis_core> self,
                                                      std::vector<user_id> users) {
     if (users.empty()) co_return users;
-    auto op = run_command(self, count_args(users));
-    auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
-    co_return merge_online(users, answer);
+    auto& strand = self->strand_;
+    co_return co_await asio::co_spawn(strand, self->online_here(self, std::move(users)), asio::use_awaitable);
   }
 
   bus_stats const& stats() const { return stats_; }
@@ -150,10 +157,10 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   bus::health_info health() const {
     bus::health_info info;
     info.backend = "redis";
-    info.ok = sub_up_ && pub_up_;
-    std::string const where = endpoint_.host + ":" + std::to_string(endpoint_.port);
-    std::lock_guard lock(mutex_);
-    info.detail = info.ok ? "connected to " + where : "reconnecting to " + where + ": " + last_error_;
+    info.ok = commands_->is_up() && channels_->is_up();
+    std::string const where = commands_->describe();
+    info.detail =
+        info.ok ? "connected to " + where : "reconnecting to " + where + ": " + commands_->last_error();
     return info;
   }
 
@@ -173,20 +180,14 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
 
   // On the strand. Waits for the channels not confirmed yet, those another follow asked for included.
   asio::awaitable<void> follow_here(std::shared_ptr<redis_core> self, std::vector<chat_id> chats) {
-    std::vector<std::string> unconfirmed;
-    auto const& confirmed = subscriber_->subscribed(redis::subscriber::mode::sharded);
+    std::vector<std::string> channels;
     for (chat_id chat : chats) {
       ++followed_[chat];
-      auto channel = chat_channel(chat);
-      if (!confirmed.contains(channel)) unconfirmed.push_back(std::move(channel));
+      channels.push_back(chat_channel(chat));
     }
-    // While Redis is away there is nothing to wait for: the subscriber subscribes every followed chat when
-    // it is back, and clients close the gap with sync.
-    if (!unconfirmed.empty() && subscriber_->is_open()) {
-      co_await subscriber_->subscribe(redis::subscriber::mode::sharded, std::move(unconfirmed),
-                                      connect_deadline);
-    }
-    (void)self;
+    // While Redis is away there is nothing to wait for: every followed chat is subscribed when it is back,
+    // and clients close the gap with sync.
+    co_await self->channels_->add(std::move(channels));
   }
 
   void unfollow_here(std::vector<chat_id> const& chats) {
@@ -198,25 +199,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
       followed_.erase(found);
       dropped.push_back(chat_channel(chat));
     }
-    subscriber_->unsubscribe(redis::subscriber::mode::sharded, std::move(dropped));
-  }
-
-  // After a reconnect: every chat followed here, in batches.
-  asio::awaitable<bool> subscribe_followed() {
-    constexpr std::size_t batch = 1000;
-    std::vector<std::string> channels;
-    for (auto const& [chat, count] : followed_) {
-      channels.push_back(chat_channel(chat));
-      if (channels.size() == batch) {
-        bool const ok = co_await subscriber_->subscribe(redis::subscriber::mode::sharded, std::move(channels),
-                                                        connect_deadline);
-        if (!ok) co_return false;
-        channels.clear();
-      }
-    }
-    if (channels.empty()) co_return true;
-    co_return co_await subscriber_->subscribe(redis::subscriber::mode::sharded, std::move(channels),
-                                              connect_deadline);
+    channels_->remove(std::move(dropped));
   }
 
   std::string presence_key(user_id user) const {
@@ -244,6 +227,26 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     return args;
   }
 
+  // On the strand. One script per slot: a cluster runs a script only on keys of one slot (a single node:
+  // one script for all).
+  asio::awaitable<std::vector<user_id>> online_here(std::shared_ptr<redis_core> self,
+                                                    std::vector<user_id> users) {
+    std::map<int, std::vector<user_id>> by_slot;
+    for (user_id user : users) by_slot[commands_->slot_of(presence_key(user))].push_back(user);
+    std::vector<user_id> online;
+    for (auto const& [slot, group] : by_slot) {
+      auto answer = co_await commands_->command(count_args(group), presence_deadline);
+      auto here = merge_online(group, answer);
+      online.insert(online.end(), here.begin(), here.end());
+    }
+    std::vector<user_id> ordered;
+    for (user_id user : users) {
+      if (std::find(online.begin(), online.end(), user) != online.end()) ordered.push_back(user);
+    }
+    (void)self;
+    co_return ordered;
+  }
+
   // Redis's answer, plus whoever is connected here (Redis may have lost them in a restart until the next
   // refresh); this process's own count alone when Redis did not answer.
   std::vector<user_id> merge_online(std::vector<user_id> const& users,
@@ -261,29 +264,16 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     return online;
   }
 
-  asio::awaitable<std::optional<redis::reply>> run_command(std::shared_ptr<redis_core> self,
-                                                           std::vector<std::string> args) {
-    if (!self->publisher_->is_open()) co_return std::nullopt;
-    auto answer = co_await self->publisher_->command(std::move(args), presence_deadline);
-    // A missed deadline marks the connection broken: the callers after us fall back at once instead of each
-    // waiting out the deadline, and the supervisor reconnects.
-    if (!answer && self->publisher_->is_open()) {
-      spdlog::warn("bus: Redis missed a presence deadline; reconnecting");
-      self->publisher_->close();
-    }
-    co_return answer;
-  }
-
   // `by_chat`: the chat whose channel carries it (SPUBLISH), or 0 for the channel of every process.
   void send(std::string const& bytes, chat_id by_chat) {
     --unsent_;
-    if (publisher_->unanswered() >= max_unsent) {
+    std::string const channel = by_chat != 0 ? chat_channel(by_chat) : channel_;
+    if (commands_->unanswered(channel) >= max_unsent) {
       count_drop();
       return;
     }
-    std::string const channel = by_chat != 0 ? chat_channel(by_chat) : channel_;
     std::vector<std::string_view> args{by_chat != 0 ? "SPUBLISH" : "PUBLISH", channel, bytes};
-    if (!publisher_->send(args)) {
+    if (!commands_->send(args)) {
       count_drop();
       return;
     }
@@ -332,121 +322,32 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     });
   }
 
-  void note_error(char const* which, std::string const& error, bool& complained) {
-    {
-      std::lock_guard lock(mutex_);
-      last_error_ = std::string(which) + ": " + error;
-    }
-    // One warning per outage; the retries every few seconds go to debug.
-    if (!complained) {
-      spdlog::warn("bus: Redis {} unavailable ({}); retrying with backoff", which, error);
-      complained = true;
-    } else {
-      spdlog::debug("bus: Redis {} still unavailable ({})", which, error);
-    }
-  }
-
-  asio::awaitable<bool> pause(asio::steady_timer& timer, redis::duration how_long) {
-    if (stopped_) co_return false;
-    timer.expires_after(how_long);
-    boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    co_return !stopped_;
-  }
-
-  // The supervisors take `self` only to keep the core alive while they run.
-  asio::awaitable<void> run_subscriber(std::shared_ptr<redis_core> self) {
-    redis::duration backoff = first_backoff;
-    bool complained = false;
-    while (!stopped_) {
-      redis::endpoint ep = endpoint_;  // a named copy: GCC 12 mishandles aggregate arguments in co_await
-      bool up = co_await subscriber_->open(std::move(ep), connect_deadline);
-      if (up) {
-        std::vector<std::string> channels(1, channel_);
-        up = co_await subscriber_->subscribe(redis::subscriber::mode::plain, std::move(channels),
-                                             connect_deadline);
-        if (up) up = co_await subscribe_followed();
-        if (!up) subscriber_->close();
-      }
-      if (up) {
-        backoff = first_backoff;
-        complained = false;
-        if (subscribed_before_) stats_.reconnects.inc();
-        subscribed_before_ = true;
-        sub_up_ = true;
-        spdlog::info("bus: subscribed to {} on {}:{}", channel_, endpoint_.host, endpoint_.port);
-        co_await subscriber_->wait_closed();
-        sub_up_ = false;
-      }
-      if (stopped_) break;
-      note_error("subscriber", subscriber_->last_error(), complained);
-      if (!co_await pause(sub_timer_, backoff)) break;
-      backoff = std::min<redis::duration>(backoff * 2, last_backoff);
-    }
-    (void)self;
-  }
-
-  asio::awaitable<void> run_publisher(std::shared_ptr<redis_core> self) {
-    redis::duration backoff = first_backoff;
-    bool complained = false;
-    while (!stopped_) {
-      redis::endpoint ep = endpoint_;
-      if (co_await publisher_->open(std::move(ep), connect_deadline)) {
-        backoff = first_backoff;
-        complained = false;
-        if (published_before_) stats_.reconnects.inc();
-        published_before_ = true;
-        pub_up_ = true;
-        spdlog::info("bus: publishing to {}:{}", endpoint_.host, endpoint_.port);
-        refresh_presence();
-        co_await publisher_->wait_closed();
-        pub_up_ = false;
-      }
-      if (stopped_) break;
-      note_error("publisher", publisher_->last_error(), complained);
-      if (!co_await pause(pub_timer_, backoff)) break;
-      backoff = std::min<redis::duration>(backoff * 2, last_backoff);
-    }
-    (void)self;
-  }
-
-  // Keeps this process's connections alive in Redis, and notices a publisher connection that hangs without
-  // the socket failing (no TCP reset), which would otherwise stall presence until keepalive gives up.
+  // Keeps this process's connections alive in Redis.
   asio::awaitable<void> run_refresher(std::shared_ptr<redis_core> self) {
-    while (co_await pause(refresh_timer_, options_.presence_refresh)) {
-      if (!publisher_->is_open()) continue;
-      auto ping = ping_args();
-      auto answer = co_await publisher_->command(std::move(ping), ping_deadline);
-      if (!answer) {
-        spdlog::warn("bus: Redis did not answer PING; reconnecting");
-        publisher_->close();
-        continue;
-      }
-      refresh_presence();
+    while (!stopped_) {
+      refresh_timer_.expires_after(options_.presence_refresh);
+      boost::system::error_code ec;
+      co_await refresh_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (!stopped_) refresh_presence();
     }
     (void)self;
   }
-
-  static std::vector<std::string> ping_args() { return std::vector<std::string>(1, "PING"); }
 
   void refresh_presence() {
     for (auto const& [user, ids] : presence_.snapshot()) {
       std::string const key = presence_key(user);
       std::vector<std::string_view> args{"EVAL", refresh_script_, "1", key, ttl_ms_};
       args.insert(args.end(), ids.begin(), ids.end());
-      publisher_->send(args);
+      commands_->send(args);
     }
   }
 
   void shut_down() {
-    sub_timer_.cancel();
-    pub_timer_.cancel();
     refresh_timer_.cancel();
-    subscriber_->close();
-    publisher_->close();
+    channels_->stop();
+    commands_->stop();
   }
 
-  redis::endpoint const endpoint_;
   redis_bus_options const options_;
   std::string const channel_;
   std::string const ttl_ms_;
@@ -463,25 +364,22 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   std::shared_ptr<delivery_target> target_;
   local_presence presence_;
   std::atomic<bool> stopped_{false};
-  std::atomic<bool> sub_up_{false}, pub_up_{false};
   std::atomic<std::size_t> unsent_{0};
   std::atomic<std::uint64_t> dropped_{0};
-  mutable std::mutex mutex_;
-  std::string last_error_ = "not started";
   // Serialises deliveries, so `deliver` is never called twice at once and sees each publisher's order.
   asio::strand<asio::any_io_executor> delivery_;
-  // Everything hiredis: both connections, their callbacks, the supervisors and the timers.
+  // Everything Redis: the connections, their callbacks, the supervisors and the timers.
   redis::strand strand_;
-  asio::steady_timer sub_timer_, pub_timer_, refresh_timer_;
+  asio::steady_timer refresh_timer_;
   // Last, so that they are closed (and their callbacks run) while everything above still exists.
-  std::shared_ptr<redis::subscriber> subscriber_;
-  std::shared_ptr<redis::connection> publisher_;
+  std::shared_ptr<redis::client> commands_;
+  std::shared_ptr<redis::channels> channels_;
 };
 
 class redis_bus final : public bus, public bus_stats_source {
  public:
-  redis_bus(redis::endpoint ep, asio::any_io_executor io, redis_bus_options options)
-      : core_(std::make_shared<redis_core>(std::move(ep), std::move(io), std::move(options))) {}
+  redis_bus(std::vector<redis::endpoint> seeds, asio::any_io_executor io, redis_bus_options options)
+      : core_(std::make_shared<redis_core>(std::move(seeds), std::move(io), std::move(options))) {}
   ~redis_bus() override { core_->stop(); }
 
   void on_deliver(std::function<void(envelope)> deliver) override { core_->on_deliver(std::move(deliver)); }
@@ -514,8 +412,8 @@ class redis_bus final : public bus, public bus_stats_source {
 
 std::unique_ptr<bus> make_redis_bus(std::string redis_url, asio::any_io_executor io,
                                     redis_bus_options options) {
-  auto ep = redis::parse_url(redis_url);
-  return std::make_unique<redis_bus>(std::move(ep), std::move(io), std::move(options));
+  auto seeds = redis::parse_seeds(redis_url);
+  return std::make_unique<redis_bus>(std::move(seeds), std::move(io), std::move(options));
 }
 
 }  // namespace windi

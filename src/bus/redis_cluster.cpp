@@ -97,6 +97,13 @@ std::optional<slot_map> slot_map::from_cluster_slots(reply const& answer, node c
   return map;
 }
 
+slot_map slot_map::single(node const& only) {
+  slot_map map;
+  map.nodes_.push_back(only);
+  std::fill(map.owner_.begin(), map.owner_.end(), 0);
+  return map;
+}
+
 std::optional<node> slot_map::master_for(int slot) const {
   if (slot < 0 || slot >= slot_count || owner_[slot] == none) return std::nullopt;
   return nodes_[owner_[slot]];

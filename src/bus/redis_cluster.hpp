@@ -44,6 +44,9 @@ class slot_map {
   // at the address it was asked on). nullopt when the reply is not a CLUSTER SLOTS reply.
   static std::optional<slot_map> from_cluster_slots(reply const& answer, node const& asked);
 
+  // Every slot on one node: a single Redis that is not a cluster.
+  static slot_map single(node const& only);
+
   // nullopt for a slot no master serves (the cluster is incomplete).
   std::optional<node> master_for(int slot) const;
   std::optional<node> master_for_key(std::string_view key) const { return master_for(key_slot(key)); }
@@ -53,6 +56,7 @@ class slot_map {
   std::vector<node> masters() const;
   // Slots served by some master.
   int covered() const;
+  bool operator==(slot_map const&) const = default;
 
  private:
   static constexpr std::uint16_t none = 0xffff;

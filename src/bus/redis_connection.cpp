@@ -233,23 +233,6 @@ bool connection::send(std::vector<std::string_view> const& args) {
   return true;
 }
 
-asio::awaitable<bool> connection::subscribe(std::string channel, message_handler handler, duration deadline) {
-  if (!is_open()) co_return false;
-  handler_ = std::move(handler);
-  subscribed_ = false;
-  auto args = two_args("SUBSCRIBE", std::move(channel));
-  if (submit(context_, &on_message, this, args) != REDIS_OK) co_return false;
-  boost::system::error_code ec;
-  step_signal_.expires_after(deadline);
-  co_await step_signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  if (!subscribed_) {
-    if (is_open()) fail("SUBSCRIBE not confirmed within the deadline");
-    close();
-    co_return false;
-  }
-  co_return true;
-}
-
 void connection::close() {
   ++attempt_;
   resolver_.cancel();
@@ -319,7 +302,6 @@ void connection::forget() {
   ++generation_;
   context_ = nullptr;
   open_ = false;
-  subscribed_ = false;
   step_signal_.cancel();
   closed_signal_.cancel();
 }
@@ -352,21 +334,12 @@ void connection::on_sent(redisAsyncContext*, void* raw_reply, void* privdata) {
   auto* self = static_cast<connection*>(privdata);
   if (self->unanswered_ > 0) --self->unanswered_;
   auto const* r = static_cast<redisReply const*>(raw_reply);
-  if (r != nullptr && r->type == REDIS_REPLY_ERROR) {
-    spdlog::warn("redis {}: command failed: {}", self->name_, std::string_view(r->str, r->len));
-  }
-}
-
-void connection::on_message(redisAsyncContext*, void* raw_reply, void* privdata) {
-  auto* self = static_cast<connection*>(privdata);
-  auto const* r = static_cast<redisReply const*>(raw_reply);
-  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
-  std::string_view const kind(r->element[0]->str, r->element[0]->len);
-  if (kind == "subscribe") {
-    self->subscribed_ = true;
-    self->step_signal_.cancel();
-  } else if (kind == "message" && r->element[2]->type == REDIS_REPLY_STRING && self->handler_) {
-    self->handler_(std::string_view(r->element[2]->str, r->element[2]->len));
+  if (r == nullptr || r->type != REDIS_REPLY_ERROR) return;
+  std::string_view const error(r->str, r->len);
+  if (self->on_error_) {
+    self->on_error_(error);
+  } else {
+    spdlog::warn("redis {}: command failed: {}", self->name_, error);
   }
 }
 

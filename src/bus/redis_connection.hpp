@@ -54,8 +54,6 @@ std::optional<std::pair<long long, long long>> two_integers(std::optional<reply>
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  using message_handler = std::function<void(std::string_view payload)>;
-
   connection(strand s, std::string name);
   connection(connection const&) = delete;
   connection& operator=(connection const&) = delete;
@@ -73,9 +71,8 @@ class connection : public std::enable_shared_from_this<connection> {
   bool send(std::vector<std::string_view> const& args);
   // Commands sent and not answered yet, to bound what waits in hiredis's output buffer.
   std::size_t unanswered() const { return unanswered_; }
-  // SUBSCRIBEs to `channel`; `handler` then gets every message's payload (on the strand) until the
-  // connection is lost. True once Redis confirmed the subscription within `deadline`.
-  boost::asio::awaitable<bool> subscribe(std::string channel, message_handler handler, duration deadline);
+  // Called with the error answer of a command given to send() (by default, logged as a warning).
+  void on_error(std::function<void(std::string_view error)> handler) { on_error_ = std::move(handler); }
   void close();
   std::string const& last_error() const { return last_error_; }
 
@@ -86,7 +83,6 @@ class connection : public std::enable_shared_from_this<connection> {
   static void on_disconnect(redisAsyncContext const* context, int status);
   static void on_reply(redisAsyncContext* context, void* raw_reply, void* privdata);
   static void on_sent(redisAsyncContext* context, void* raw_reply, void* privdata);
-  static void on_message(redisAsyncContext* context, void* raw_reply, void* privdata);
   static void add_read(void* self);
   static void del_read(void* self);
   static void add_write(void* self);
@@ -108,11 +104,10 @@ class connection : public std::enable_shared_from_this<connection> {
   std::optional<boost::asio::posix::stream_descriptor> socket_;
   bool want_read_ = false, read_armed_ = false, want_write_ = false, write_armed_ = false;
   boost::asio::ip::tcp::resolver resolver_;
-  // Cancelled to wake open()/subscribe() (one waiter) and wait_closed() (any number).
+  // Cancelled to wake open() (one waiter) and wait_closed() (any number).
   boost::asio::steady_timer step_signal_;
   boost::asio::steady_timer closed_signal_;
-  bool subscribed_ = false;
-  message_handler handler_;
+  std::function<void(std::string_view)> on_error_;
   std::size_t unanswered_ = 0;
   std::string last_error_;
 };

@@ -1,6 +1,6 @@
 #include "bus/redis_limiter.hpp"
 
-#include "bus/redis_connection.hpp"
+#include "bus/redis_client.hpp"
 #include "bus/redis_limiter_scripts.hpp"
 #include "bus/redis_scripts.hpp"
 
@@ -24,10 +24,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-constexpr redis::duration connect_deadline = 2s;
-constexpr redis::duration first_backoff = 100ms;
-constexpr redis::duration last_backoff = 5s;
-
 std::string lowercase(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -44,33 +40,33 @@ limiter::wait seconds_from_ms(long long ms) {
 // The buckets every send, mark-read and typing frame passes: answered without waiting for Redis.
 bool on_hot_path(bucket_kind kind) { return kind != bucket_kind::registration; }
 
-// One connection for every limit of this process, kept open with backoff; a script runs on it within the
-// deadline or not at all.
+// One redis::client for every limit of this process; a script runs within the deadline or not at all.
 class shared_state : public std::enable_shared_from_this<shared_state> {
  public:
-  shared_state(redis::endpoint ep, asio::any_io_executor io, redis_limiter_options const& options)
-      : endpoint_(std::move(ep)),
-        deadline_(options.deadline),
+  shared_state(std::vector<redis::endpoint> seeds, asio::any_io_executor io,
+               redis_limiter_options const& options)
+      : deadline_(options.deadline),
         place_lifetime_(options.place_lifetime),
         place_refresh_(options.place_refresh),
         strand_(asio::make_strand(io)),
-        backoff_timer_(strand_),
         refresh_timer_(strand_),
         refresh_script_(script(redis_scripts::refresh)),
-        connection_(std::make_shared<redis::connection>(strand_, "limits")) {}
+        commands_(std::make_shared<redis::client>(strand_, std::move(seeds), "limits")) {}
 
   void start() {
-    asio::co_spawn(strand_, keep_open(shared_from_this()), log_failure);
+    std::weak_ptr<shared_state> weak = weak_from_this();
+    commands_->start([weak] {
+      if (auto self = weak.lock()) self->refresh_places();  // Redis may have lost them (a restart)
+    });
     asio::co_spawn(strand_, keep_places(shared_from_this()), log_failure);
   }
-  bool connected() const { return up_; }
+  bool connected() const { return commands_->is_up(); }
 
   void stop() {
     if (stopped_.exchange(true)) return;
     asio::post(strand_, [self = shared_from_this()] {
-      self->backoff_timer_.cancel();
       self->refresh_timer_.cancel();
-      self->connection_->close();
+      self->commands_->stop();
     });
   }
 
@@ -89,7 +85,7 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
     }
     asio::post(strand_, [self = shared_from_this(), key, id] {
       std::vector<std::string_view> args{"ZREM", key, id};
-      self->connection_->send(args);  // while Redis is down the place expires instead
+      self->commands_->send(args);  // while Redis is down the place expires instead
     });
   }
 
@@ -159,48 +155,15 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
 
   asio::awaitable<std::optional<redis::reply>> run_here(std::shared_ptr<shared_state> self,
                                                         std::vector<std::string> args) {
-    if (!connection_->is_open()) co_return std::nullopt;
-    auto answer = co_await connection_->command(std::move(args), deadline_);
-    if (!answer) {
-      // Late: the callers after us decide locally at once instead of each waiting out the deadline.
-      if (connection_->is_open()) connection_->close();
-      co_return std::nullopt;
-    }
+    // Late or unreachable: the process's own limits decide.
+    auto answer = co_await commands_->command(std::move(args), deadline_);
+    if (!answer) co_return std::nullopt;
     if (answer->type == redis::reply::kind::error) {
       spdlog::warn("limits: Redis refused a script: {}", answer->text);
       co_return std::nullopt;
     }
     (void)self;
     co_return answer;
-  }
-
-  asio::awaitable<void> keep_open(std::shared_ptr<shared_state> self) {
-    redis::duration backoff = first_backoff;
-    bool complained = false;
-    while (!stopped_) {
-      redis::endpoint ep = endpoint_;  // a named copy: GCC 12 mishandles aggregate arguments in co_await
-      if (co_await connection_->open(std::move(ep), connect_deadline)) {
-        backoff = first_backoff;
-        if (complained) spdlog::info("limits: shared through Redis again");
-        complained = false;
-        up_ = true;
-        refresh_places();  // Redis may have lost them (a restart)
-        co_await connection_->wait_closed();
-        up_ = false;
-      }
-      if (stopped_) break;
-      if (!complained) {
-        auto const& why = connection_->last_error();
-        spdlog::warn("limits: Redis unavailable ({}); each process limits on its own until it is back",
-                     why.empty() ? "no answer in time" : why);
-        complained = true;
-      }
-      backoff_timer_.expires_after(backoff);
-      boost::system::error_code ec;
-      co_await backoff_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      backoff = std::min(backoff * 2, last_backoff);
-    }
-    (void)self;
   }
 
   asio::awaitable<void> keep_places(std::shared_ptr<shared_state> self) {
@@ -214,34 +177,31 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
   }
 
   void refresh_places() {
-    if (!connection_->is_open()) return;
     std::string const lifetime = std::to_string(place_lifetime_.count());
     std::lock_guard guard(places_lock_);
     for (auto const& [key, ids] : places_) {
       std::vector<std::string_view> args{"EVAL", refresh_script_, "1", key, lifetime};
       args.insert(args.end(), ids.begin(), ids.end());
-      connection_->send(args);
+      commands_->send(args);
     }
   }
 
-  redis::endpoint const endpoint_;
   std::chrono::milliseconds const deadline_, place_lifetime_, place_refresh_;
   std::atomic<bool> stopped_{false};
-  std::atomic<bool> up_{false};
   redis::strand strand_;
-  asio::steady_timer backoff_timer_, refresh_timer_;
+  asio::steady_timer refresh_timer_;
   std::string const refresh_script_;
   std::mutex verdicts_lock_;
   std::unordered_map<std::string, steady::time_point> empty_until_;  // guarded by verdicts_lock_
   std::mutex places_lock_;
   std::unordered_map<std::string, std::unordered_set<std::string>> places_;  // guarded by places_lock_
-  std::shared_ptr<redis::connection> connection_;  // last: closed while the rest still exists
+  std::shared_ptr<redis::client> commands_;  // last: closed while the rest still exists
 };
 
 class redis_limiter final : public limiter {
  public:
-  redis_limiter(redis::endpoint ep, asio::any_io_executor io, limiter_settings const& settings,
-                clock const& clock, redis_limiter_options options)
+  redis_limiter(std::vector<redis::endpoint> seeds, asio::any_io_executor io,
+                limiter_settings const& settings, clock const& clock, redis_limiter_options options)
       : settings_(settings),
         local_(settings, clock),
         prefix_(std::move(options.key_prefix)),
@@ -250,7 +210,7 @@ class redis_limiter final : public limiter {
         failed_script_(script(redis_limiter_scripts::failed)),
         admit_script_(script(redis_limiter_scripts::admit)),
         place_lifetime_(options.place_lifetime),
-        shared_(std::make_shared<shared_state>(std::move(ep), std::move(io), options)) {}
+        shared_(std::make_shared<shared_state>(std::move(seeds), std::move(io), options)) {}
   ~redis_limiter() override { shared_->stop(); }
 
   void start() override { shared_->start(); }
@@ -385,8 +345,9 @@ class redis_limiter final : public limiter {
 std::unique_ptr<limiter> make_redis_limiter(std::string const& redis_url, asio::any_io_executor io,
                                             limiter_settings const& settings, clock const& clock,
                                             redis_limiter_options options) {
-  auto ep = redis::parse_url(redis_url);
-  return std::make_unique<redis_limiter>(std::move(ep), std::move(io), settings, clock, std::move(options));
+  auto seeds = redis::parse_seeds(redis_url);
+  return std::make_unique<redis_limiter>(std::move(seeds), std::move(io), settings, clock,
+                                         std::move(options));
 }
 
 }  // namespace windi

@@ -1,5 +1,7 @@
 #include "bus/redis_subscriber.hpp"
 
+#include "bus/redis_cluster.hpp"
+
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 #include <boost/asio/as_tuple.hpp>
@@ -12,6 +14,8 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
+#include <map>
 
 namespace windi::redis {
 
@@ -243,13 +247,10 @@ void subscriber::dispatch(reply const& r) {
     w->finish(ok);
   };
   if (r.type == reply::kind::error) {
-    // Redis answers in order: an error belongs to the oldest command still waiting.
-    last_error_ = name_ + ": " + r.text;
-    if (!waiters_.empty()) {
-      auto w = waiters_.front();
-      waiters_.pop_front();
-      w->finish(false);
-    }
+    // A refused (S)SUBSCRIBE or (S)UNSUBSCRIBE (say, a MOVED: the slot lives elsewhere now) leaves what this
+    // connection hears unknown, and one subscribe may have sent several commands: start over.
+    fail(r.text);
+    close();
     return;
   }
   if (r.type == reply::kind::status && r.text == "PONG") return finish_first(waiter::kind::ping, true);
@@ -289,8 +290,7 @@ asio::awaitable<bool> subscriber::subscribe(mode m, std::vector<std::string> cha
   w->channels_mode = m;
   w->pending.insert(channels.begin(), channels.end());
   waiters_.push_back(w);
-  channels.insert(channels.begin(), m == mode::plain ? "SUBSCRIBE" : "SSUBSCRIBE");
-  write(channels);
+  write_batched(m == mode::plain ? "SUBSCRIBE" : "SSUBSCRIBE", m, std::move(channels));
   w->timer.expires_after(deadline);
   boost::system::error_code ec;
   co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -305,8 +305,26 @@ asio::awaitable<bool> subscriber::subscribe(mode m, std::vector<std::string> cha
 
 void subscriber::unsubscribe(mode m, std::vector<std::string> channels) {
   if (!open_ || channels.empty()) return;
-  channels.insert(channels.begin(), m == mode::plain ? "UNSUBSCRIBE" : "SUNSUBSCRIBE");
-  write(channels);
+  write_batched(m == mode::plain ? "UNSUBSCRIBE" : "SUNSUBSCRIBE", m, std::move(channels));
+}
+
+void subscriber::write_batched(std::string const& command, mode m, std::vector<std::string> channels) {
+  // A cluster takes the sharded channels of one slot per command.
+  std::map<int, std::vector<std::string>> by_slot;
+  for (auto& channel : channels) {
+    int const slot = m == mode::sharded && one_slot_per_command_ ? cluster::key_slot(channel) : 0;
+    by_slot[slot].push_back(std::move(channel));
+  }
+  constexpr std::size_t most_per_command = 1000;
+  for (auto& [slot, group] : by_slot) {
+    for (std::size_t first = 0; first < group.size(); first += most_per_command) {
+      std::vector<std::string> args(1, command);
+      auto const last = std::min(group.size(), first + most_per_command);
+      std::move(group.begin() + static_cast<std::ptrdiff_t>(first),
+                group.begin() + static_cast<std::ptrdiff_t>(last), std::back_inserter(args));
+      write(args);
+    }
+  }
 }
 
 asio::awaitable<bool> subscriber::ping(duration deadline) {

@@ -42,9 +42,10 @@ class subscriber : public std::enable_shared_from_this<subscriber> {
   bool is_open() const { return open_; }
   // Completes once the connection is lost or closed (at once when it is not open).
   boost::asio::awaitable<void> wait_closed();
-  // Subscribes and waits until Redis confirmed every channel, within `deadline`. False when Redis refused
-  // (say, sharded channels of different slots on a cluster, or a MOVED), did not answer in time, or the
-  // connection was lost; channels confirmed before that stay subscribed.
+  // On a cluster every SSUBSCRIBE names channels of one slot only. Set before subscribing.
+  void one_slot_per_command(bool yes) { one_slot_per_command_ = yes; }
+  // Subscribes and waits until Redis confirmed every channel, within `deadline`. False when the connection
+  // was lost or Redis did not answer in time; when Redis refuses (a MOVED), the connection is closed too.
   boost::asio::awaitable<bool> subscribe(mode m, std::vector<std::string> channels, duration deadline);
   // Without waiting for the confirmation.
   void unsubscribe(mode m, std::vector<std::string> channels);
@@ -59,6 +60,8 @@ class subscriber : public std::enable_shared_from_this<subscriber> {
   struct waiter;
 
   void write(std::vector<std::string> const& args);
+  // One command per slot when one_slot_per_command(), at most 1000 channels each.
+  void write_batched(std::string const& command, mode m, std::vector<std::string> channels);
   boost::asio::awaitable<void> write_queued(std::shared_ptr<subscriber> self);
   boost::asio::awaitable<void> read_replies(std::shared_ptr<subscriber> self);
   // Reads until one whole reply arrived (the handshake, before read_replies runs).
@@ -75,6 +78,7 @@ class subscriber : public std::enable_shared_from_this<subscriber> {
   std::uint64_t generation_ = 0;  // per connection, so that a stale read loop never touches the next one
   std::deque<std::string> outbox_;
   bool writing_ = false;
+  bool one_slot_per_command_ = false;
   message_handler handler_;
   std::set<std::string> plain_, sharded_;
   // Subscribe calls and PINGs waiting for Redis's answer, oldest first (Redis answers in order).

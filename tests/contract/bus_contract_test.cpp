@@ -1,7 +1,10 @@
-// One contract over every bus: the in-process one, and Redis (two bus instances on one Redis stand for two
-// server processes). Redis runs only when WINDI_TEST_REDIS_URL is set (required when CI=true).
+// One contract over every bus: the in-process one, Redis on a single node, and a Redis Cluster of three
+// masters with a replica each (two bus instances stand for two server processes). The Redis ones run only
+// when WINDI_TEST_REDIS_URL is set (required when CI=true).
 #include "bus/bus.hpp"
+#include "bus/redis_cluster.hpp"
 #include "contract/bus_support.hpp"
+#include "contract/redis_cluster_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +20,7 @@ using namespace windi::testing;
 struct bus_backend {
   std::string name;
   bool cross_process = false;  // instances share deliveries and presence
+  bool cluster = false;
 };
 
 void PrintTo(bus_backend const& backend, std::ostream* out) { *out << backend.name; }
@@ -39,12 +43,13 @@ std::uint64_t random_number() {
 class bus_contract : public ::testing::TestWithParam<bus_backend> {
  protected:
   void SetUp() override {
-    if (GetParam().name == "redis") {
+    if (GetParam().cross_process) {
       url_ = redis_url_from_env();
       if (url_.empty()) {
         if (in_ci()) FAIL() << "WINDI_TEST_REDIS_URL must be set in CI";
         GTEST_SKIP() << "WINDI_TEST_REDIS_URL is not set";
       }
+      if (GetParam().cluster) url_ = redis_cluster::shared().urls();
     }
     // A namespace of our own: other tests and servers may share this Redis.
     options_.key_prefix = "windi-test-" + std::to_string(random_number());
@@ -59,7 +64,7 @@ class bus_contract : public ::testing::TestWithParam<bus_backend> {
 
   // A bus instance ("a server process"), started and connected, delivering into `box`.
   bus& add_bus(inbox& box, std::string const& url = {}) {
-    std::unique_ptr<bus> b = GetParam().name == "redis"
+    std::unique_ptr<bus> b = GetParam().cross_process
                                  ? make_redis_bus(url.empty() ? url_ : url, runner_.executor(), options_)
                                  : make_local_bus(runner_.executor());
     b->on_deliver(box.sink());
@@ -70,6 +75,7 @@ class bus_contract : public ::testing::TestWithParam<bus_backend> {
   }
 
   bool cross_process() const { return GetParam().cross_process; }
+  bool single_node() const { return cross_process() && !GetParam().cluster; }
 
   io_runner runner_;
   std::string url_;
@@ -181,7 +187,7 @@ TEST_P(bus_contract, a_crashed_process_users_go_offline_by_themselves) {
 }
 
 TEST_P(bus_contract, survives_a_redis_restart) {
-  if (!cross_process()) GTEST_SKIP() << "only the Redis bus has a connection to lose";
+  if (!single_node()) GTEST_SKIP() << "one Redis node restarting (a cluster: the failover test)";
   redis_process redis;
   inbox box_a, box_b;
   bus& a = add_bus(box_a, redis.url());
@@ -222,7 +228,7 @@ TEST_P(bus_contract, survives_a_redis_restart) {
 }
 
 TEST_P(bus_contract, presence_never_hangs_on_a_redis_that_stopped_answering) {
-  if (!cross_process()) GTEST_SKIP() << "only the Redis bus waits for a server";
+  if (!single_node()) GTEST_SKIP() << "one Redis node hanging";
   redis_process redis;
   inbox box;
   bus& a = add_bus(box, redis.url());
@@ -288,7 +294,7 @@ TEST_P(bus_contract, a_chats_events_reach_only_the_processes_that_follow_it) {
 }
 
 TEST_P(bus_contract, followed_chats_come_back_after_a_redis_restart) {
-  if (!cross_process()) GTEST_SKIP() << "nothing to restart";
+  if (!single_node()) GTEST_SKIP() << "one Redis node restarting (a cluster: the failover test)";
   redis_process redis;
   inbox box_a, box_b;
   bus& a = add_bus(box_a, redis.url());
@@ -305,8 +311,57 @@ TEST_P(bus_contract, followed_chats_come_back_after_a_redis_restart) {
       15s));
 }
 
+TEST_P(bus_contract, a_lost_cluster_master_fails_over_and_fan_out_and_presence_come_back) {
+  if (!GetParam().cluster) GTEST_SKIP() << "a failover needs a cluster";
+  redis_cluster cluster;  // of its own: a master of it dies
+  options_.presence_ttl = 2s;
+  options_.presence_refresh = 500ms;
+  inbox box_a, box_b;
+  bus& a = add_bus(box_a, cluster.urls());
+  bus& b = add_bus(box_b, cluster.urls());
+  // Two chats: the one whose shard dies, and one whose shard lives on.
+  chat_id const doomed = 5, other = 7;
+  int const doomed_slot = redis::cluster::key_slot(std::to_string(doomed));
+  auto const victim = cluster.master_for_slot(doomed_slot);
+  ASSERT_NE(victim, 0);
+  ASSERT_NE(cluster.master_for_slot(redis::cluster::key_slot(std::to_string(other))), victim)
+      << "the chats were chosen to live on different masters";
+  await_on(runner_, b.follow({doomed, other}));
+  EXPECT_TRUE(await_on(runner_, a.connected(base_user_, "conn")));
+  a.publish(chat_message(doomed, base_user_, "before"));
+  ASSERT_TRUE(box_b.wait_for_frame("before"));
+
+  cluster.node_at(victim).stop();
+  ASSERT_TRUE(cluster.failed_over(doomed_slot, victim, 30s)) << "the replica did not take over";
+  // Without anyone's help: both processes find the new master, subscribe again, and fan-out resumes.
+  EXPECT_TRUE(eventually([&] { return a.health().ok && b.health().ok; }, 20s)) << b.health().detail;
+  for (chat_id chat : {doomed, other}) {
+    int round = 0;
+    EXPECT_TRUE(eventually(
+        [&] {
+          std::string const frame = "after " + std::to_string(chat) + " " + std::to_string(round++);
+          a.publish(chat_message(chat, base_user_, frame));
+          return box_b.wait_for_frame(frame, 200ms);
+        },
+        20s))
+        << "chat " << chat;
+  }
+  auto joined = chat_message(doomed, base_user_, "member added after");
+  joined.kind = event_kind::member_added;
+  b.publish(std::move(joined));
+  EXPECT_TRUE(box_a.wait_for_frame("member added after"));
+  // Presence is right again within its expiry: the user connected on a is online, whichever node lost its
+  // key.
+  EXPECT_TRUE(eventually(
+      [&] { return await_on(runner_, b.online_among({base_user_})) == std::vector<user_id>{base_user_}; },
+      5s));
+  EXPECT_FALSE(await_on(runner_, b.connected(base_user_, "elsewhere"))) << "a's connection still counts";
+}
+
 INSTANTIATE_TEST_SUITE_P(backends, bus_contract,
-                         ::testing::Values(bus_backend{"local", false}, bus_backend{"redis", true}),
+                         ::testing::Values(bus_backend{"local", false, false},
+                                           bus_backend{"redis", true, false},
+                                           bus_backend{"cluster", true, true}),
                          [](auto const& info) { return info.param.name; });
 
 }  // namespace

@@ -1,8 +1,9 @@
-// One contract over every limiter: the in-process one, and the one shared through Redis (two instances on
-// one Redis stand for two server processes). Redis runs only when WINDI_TEST_REDIS_URL is set (required when
-// CI=true).
+// One contract over every limiter: the in-process one, and the one shared through Redis, on a single node
+// and on a Redis Cluster (two instances stand for two server processes). Redis runs only when
+// WINDI_TEST_REDIS_URL is set (required when CI=true).
 #include "bus/redis_limiter.hpp"
 #include "contract/bus_support.hpp"
+#include "contract/redis_cluster_support.hpp"
 #include "core/limiter.hpp"
 
 #include <gtest/gtest.h>
@@ -40,6 +41,7 @@ class limiter_contract : public ::testing::TestWithParam<std::string> {
         if (env("CI") == "true") FAIL() << "WINDI_TEST_REDIS_URL must be set in CI";
         GTEST_SKIP() << "WINDI_TEST_REDIS_URL is not set";
       }
+      if (GetParam() == "cluster") url_ = redis_cluster::shared().urls();
     }
     // Keys of our own: other tests and servers may share this Redis.
     options_.key_prefix = "windi-test-" + std::to_string(std::random_device{}());
@@ -51,7 +53,8 @@ class limiter_contract : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(runner_.finish()) << "the io_context still had work after every limiter stopped";
   }
 
-  bool shared() const { return GetParam() == "redis"; }
+  bool shared() const { return GetParam() != "local"; }
+  bool single_node() const { return GetParam() == "redis"; }
 
   // A limiter ("a server process"), connected.
   limiter& add(std::string const& url = {}, bool wait_connected = true) {
@@ -214,7 +217,7 @@ TEST_P(limiter_contract, the_places_of_a_process_that_died_expire_by_themselves)
 }
 
 TEST_P(limiter_contract, without_redis_each_process_still_limits_and_answers_at_once) {
-  if (!shared()) GTEST_SKIP() << "nothing to lose";
+  if (!single_node()) GTEST_SKIP() << "one Redis node stopping";
   redis_process redis;
   redis.start();
   limiter& l = add(redis.url());
@@ -231,7 +234,7 @@ TEST_P(limiter_contract, without_redis_each_process_still_limits_and_answers_at_
 }
 
 TEST_P(limiter_contract, a_hung_redis_costs_at_most_the_deadline) {
-  if (!shared()) GTEST_SKIP() << "nothing to hang";
+  if (!single_node()) GTEST_SKIP() << "one Redis node hanging";
   redis_process redis;
   redis.start();
   limiter& l = add(redis.url());
@@ -242,7 +245,7 @@ TEST_P(limiter_contract, a_hung_redis_costs_at_most_the_deadline) {
   redis.thaw();
 }
 
-INSTANTIATE_TEST_SUITE_P(backends, limiter_contract, ::testing::Values("local", "redis"),
+INSTANTIATE_TEST_SUITE_P(backends, limiter_contract, ::testing::Values("local", "redis", "cluster"),
                          [](auto const& info) { return info.param; });
 
 }  // namespace

@@ -5,7 +5,9 @@
 
 #include <array>
 #include <cstdio>
+#include <iterator>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace windi::testing {
@@ -57,11 +59,17 @@ redis_cluster::redis_cluster() {
         for (auto port : ports()) {
           auto info = redis_cli({"-p", std::to_string(port), "cluster", "info"});
           if (info.find("cluster_state:ok") == std::string::npos) return false;
+          // A replica that never synced with its master refuses to replace it (its data are "too old").
+          auto replication = redis_cli({"-p", std::to_string(port), "info", "replication"});
+          if (replication.find("role:slave") != std::string::npos &&
+              replication.find("master_link_status:up") == std::string::npos)
+            return false;
         }
         return true;
       },
       30s);
-  if (!ok) throw std::runtime_error("the Redis Cluster did not reach cluster_state:ok");
+  if (!ok)
+    throw std::runtime_error("the Redis Cluster did not reach cluster_state:ok with every replica in sync");
 }
 
 redis_cluster::~redis_cluster() {
@@ -81,6 +89,53 @@ std::string redis_cluster::urls() const {
   for (auto port : ports())
     out += (out.empty() ? "" : ",") + std::string("redis://127.0.0.1:") + std::to_string(port);
   return out;
+}
+
+std::uint16_t redis_cluster::master_for_slot(int slot) const {
+  for (auto port : ports()) {
+    std::string nodes;
+    try {
+      nodes = redis_cli({"-p", std::to_string(port), "cluster", "nodes"});
+    } catch (std::exception const&) {
+      continue;  // a node that is down
+    }
+    // <id> <ip:port@cport> <flags> <master> <ping> <pong> <epoch> <link> <slot ranges...>
+    std::istringstream lines(nodes);
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream fields(line);
+      std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+      if (f.size() < 9 || f[2].find("master") == std::string::npos || f[2].find("fail") != std::string::npos)
+        continue;
+      for (std::size_t i = 8; i < f.size(); ++i) {
+        if (f[i].starts_with("[")) continue;  // a slot being migrated
+        auto const dash = f[i].find('-');
+        int const first = std::stoi(f[i].substr(0, dash));
+        int const last = dash == std::string::npos ? first : std::stoi(f[i].substr(dash + 1));
+        if (slot < first || slot > last) continue;
+        auto const colon = f[1].find(':');
+        auto const at = f[1].find('@');
+        return static_cast<std::uint16_t>(std::stoi(f[1].substr(colon + 1, at - colon - 1)));
+      }
+    }
+    // No answer from this node (it may be the one that died): ask the next.
+  }
+  return 0;
+}
+
+bool redis_cluster::failed_over(int slot, std::uint16_t not_port, std::chrono::milliseconds timeout) const {
+  return eventually(
+      [&] {
+        auto const now = master_for_slot(slot);
+        if (now == 0 || now == not_port) return false;
+        auto info = redis_cli({"-p", std::to_string(now), "cluster", "info"});
+        return info.find("cluster_state:ok") != std::string::npos;
+      },
+      timeout);
+}
+
+redis_cluster& redis_cluster::shared() {
+  static redis_cluster cluster;
+  return cluster;
 }
 
 redis_process& redis_cluster::node_at(std::uint16_t port) {

@@ -3,6 +3,7 @@
 // `redis-cli --cluster create`, as the cluster tests need it.
 #include "contract/bus_support.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -22,6 +23,13 @@ class redis_cluster {
   // "redis://127.0.0.1:p1,redis://127.0.0.1:p2,..." (every node a seed).
   std::string urls() const;
   redis_process& node_at(std::uint16_t port);
+  // The port of the master serving `slot` now, as the cluster's own CLUSTER NODES says; 0 for none.
+  std::uint16_t master_for_slot(int slot) const;
+  // Waits until every live node says cluster_state:ok and `slot` is served by a master other than
+  // `not_port`. False when that does not happen within `timeout`.
+  bool failed_over(int slot, std::uint16_t not_port, std::chrono::milliseconds timeout) const;
+  // The one cluster a test binary shares, made on first use (the tests that kill nodes make their own).
+  static redis_cluster& shared();
 
  private:
   std::filesystem::path dir_;
