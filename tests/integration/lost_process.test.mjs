@@ -1,0 +1,601 @@
+// A lost server process. Three processes share one PostgreSQL and one Redis; the test places every user's
+// one WebSocket connection round-robin over them, keeps every user sending (each send with its own
+// client_message_id), and kills one process with SIGKILL in the middle of that traffic (never restarted).
+// The users of the dead process reconnect round-robin to the two survivors, resume by change number from
+// what they had, and resend every send that was never acknowledged, with the same client_message_id.
+//
+// What it proves, once the traffic has stopped:
+//   - every send is acknowledged exactly once, and every acknowledged message is in the history of its chat
+//     exactly once, with the acknowledged id: nothing lost, nothing stored twice (ids and client_message_ids
+//     unique), and every send resent after the crash (some of them committed by the dead process before it
+//     could answer, some never received by it) is stored once; a send the dead process did acknowledge,
+//     sent once more through a survivor, is answered as a duplicate of the stored message;
+//   - every connection gets each message at most once live, a resume (sync from the device's cursor) carries
+//     only what is after the cursor, and no live event repeats what a device already had; a device ends with
+//     exactly the history of each of its chats. A device on a surviving process may miss live what the dead
+//     process committed and never published (the bus is a hint; the store is the truth): such a hole must be a
+//     message sent through the dead process, and the device's sync from its gapless cursor fills it.
+//
+// Presence, as the server defines it: a user is online while some connection of theirs is counted in
+// Redis (`<prefix>:presence:<user>`, connection ids scored by expiry; src/bus/redis_scripts.hpp). A
+// crashed process removes nothing: its connections stay counted until their expiry, at most
+// presence_ttl = 30 s after the last refresh (every 10 s), so 20 to 30 s after the kill. There is no
+// setting to shorten it (src/bus/bus.hpp redis_bus_options, not among the keys of src/config/settings.cpp),
+// and no process announces the expiry: no user_status "offline" is ever published for a user of a crashed
+// process, so "offline" can only be observed in the online_user_ids of a sync answer. Hence two kinds of
+// users of the dead process:
+//   - "prompt" users reconnect at once, long before their old connection expires. They are never shown
+//     offline (some connection of theirs always counts) and their return announces nothing (it is not
+//     their first connection). The test asserts they are in every online list and never announced offline.
+//   - "late" users come back only after a watcher sees them gone from online_user_ids (a phone that lost the
+//     network with the process). Their first connection afterwards is announced: every member connected at
+//     that time gets user_status "online" for them, and the online list has them again.
+// The watcher is a user with a private chat (no messages) with each of them, so that presence is visible to
+// it while its own message stream stays empty. Because of the 30 s expiry this test takes about 45 s.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Api, startServer, sleep } from './harness.mjs';
+import { RedisServer } from './redis_server.mjs';
+import { Client, waitOn } from './ws_client.mjs';
+import { fullHistory } from './chat_events.mjs';
+
+const pgUrl = process.env.WINDI_TEST_POSTGRES_URL;
+const skip = pgUrl ? false : 'WINDI_TEST_POSTGRES_URL is not set (eval "$(scripts/services start)")';
+if (!pgUrl && process.env.CI === 'true') throw new Error('CI=true requires WINDI_TEST_POSTGRES_URL');
+
+const PROCESSES = 3;
+const USERS = 12; // four per process
+const DEAD = 2; // the process killed
+const SEND_EVERY_MS = 300; // per user, on average
+const WINDOW = 4; // unacknowledged sends a user lets pile up before it waits
+const BURST = 20; // sends of each user of the dead process just before the kill, to have some in flight
+const PRESENCE_EXPIRY_MS = 30_000; // bus.hpp presence_ttl: a crashed process's connections count this long
+const WAIT_MS = 20_000; // generous: the machine is small and busy
+
+async function until(what, fn, timeoutMs = WAIT_MS, everyMs = 100, detail = () => '') {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms ${detail()}`);
+    await sleep(everyMs);
+  }
+}
+
+const sorted = (ids) => [...ids].sort((x, y) => x - y);
+const allSends = new Map(); // cmid -> send, of every device
+
+/**
+ * One user's device: one WebSocket connection at a time, the messages it has (from live events and sync
+ * answers), per chat the change numbers it saw, and its sends with their acknowledgements.
+ */
+class Device {
+  constructor(name, user) {
+    this.name = name;
+    this.user = user;
+    this.conn = null; // {server, client, cursorsSent: [], syncs: []}
+    this.connections = [];
+    this.online = false; // connected and resumed: sends go out
+    this.expectLoss = false; // on the process that is killed
+    this.have = new Map(); // chat -> Map(id -> {change, cmid, sender, how})
+    this.seen = new Map(); // chat -> Set of change numbers seen
+    this.base = new Map(); // chat -> its last_change when the device first saw it
+    this.sent = new Map(); // cmid -> {cmid, chat_id, text, via: [process names]}
+    this.pending = new Map(); // cmid -> the send, until acknowledged
+    this.acks = new Map(); // cmid -> [message_sent data]
+    this.retried = new Set(); // cmids resent after the connection was lost
+    this.inFlightAtKill = new Set();
+    this.reconfirm = null; // a send the dead process acknowledged, resent once more after the resume
+    this.onAck = null;
+    this.problems = [];
+    this.overlaps = 0; // sync messages the device had already: above its cursor, so asked for
+    this.count = 0;
+    this.waiters = [];
+    this.resumed = null;
+    this.finished = false;
+  }
+
+  wake() {
+    for (const w of [...this.waiters]) w();
+  }
+
+  async connect(server) {
+    const client = await Client.open(server.baseUrl, { token: this.user.token });
+    const conn = { server, client, cursorsSent: [], syncs: [] };
+    const onmessage = client.ws.onmessage;
+    client.ws.onmessage = (e) => {
+      onmessage(e);
+      this.receive(conn, client.events.at(-1));
+      this.wake();
+    };
+    const onclose = client.ws.onclose;
+    client.ws.onclose = (e) => {
+      onclose(e);
+      this.lost(conn, e);
+      this.wake();
+    };
+    await client.waitFor((e) => e.type === 'connected', `${this.name}: connected on ${server.name}`, WAIT_MS);
+    this.conn = conn;
+    this.connections.push(conn);
+    return this.sync();
+  }
+
+  /** The highest change number of `chat` up to which the device saw every change. */
+  cursor(chat) {
+    const seen = this.seen.get(chat);
+    let c = this.base.get(chat);
+    while (seen.has(c + 1)) c++;
+    return c;
+  }
+
+  /** Sends sync with the device's cursors; resolves with the answer (applied as it arrived). */
+  sync() {
+    const conn = this.conn;
+    const cursors = {};
+    for (const chat of this.seen.keys()) cursors[chat] = this.cursor(chat);
+    const before = conn.syncs.length;
+    conn.cursorsSent.push(cursors);
+    conn.client.send('sync', { changes: cursors });
+    return waitOn(
+      this,
+      () => {
+        if (conn.syncs.length > before) return conn.syncs[before];
+        if (conn.client.closed) throw new Error(`${this.name}: closed while syncing`);
+        return undefined;
+      },
+      () => new Error(`${this.name}: no sync answer on ${conn.server.name} within ${WAIT_MS} ms`),
+      WAIT_MS,
+    );
+  }
+
+  chat(chat) {
+    if (!this.have.has(chat)) {
+      this.have.set(chat, new Map());
+      this.seen.set(chat, new Set());
+      this.base.set(chat, 0);
+    }
+    return this.have.get(chat);
+  }
+
+  keep(m, how) {
+    this.chat(m.chat_id).set(m.id, { change: m.change_seq, cmid: m.client_message_id, sender: m.sender_id, how, at: Date.now() });
+    this.seen.get(m.chat_id).add(m.change_seq);
+  }
+
+  receive(conn, ev) {
+    const where = `${this.name} on ${conn.server.name}`;
+    switch (ev.type) {
+      case 'new_message': {
+        const m = ev.data;
+        const had = this.chat(m.chat_id).get(m.id);
+        if (had) {
+          const s = allSends.get(m.client_message_id);
+          const last = conn.syncs.at(-1);
+          const entry = last?.data.chats.find((c) => c.chat_id === m.chat_id);
+          this.problems.push(
+            `${where}: message ${m.id} (change ${m.change_seq} of chat ${m.chat_id}, sent through ${s?.via}) arrived live again ` +
+              `(had it from ${had.how}, ${Date.now() - had.at} ms before; the last sync answer on this connection came ` +
+              `${last ? Date.now() - last.at : '-'} ms before with last_change ${entry?.last_change} for the chat)`,
+          );
+        } else {
+          this.keep(m, `live on ${conn.server.name}`);
+        }
+        break;
+      }
+      case 'message_sent': {
+        const cmid = ev.data.client_message_id;
+        if (!this.sent.has(cmid)) this.problems.push(`${where}: an acknowledgement of an unknown send ${cmid}`);
+        if (!this.acks.has(cmid)) this.acks.set(cmid, []);
+        this.acks.get(cmid).push(ev.data);
+        this.pending.delete(cmid);
+        this.onAck?.(ev.data);
+        break;
+      }
+      case 'sync':
+        ev.at = Date.now();
+        this.applySync(conn, ev);
+        conn.syncs.push(ev);
+        break;
+      case 'error':
+        this.problems.push(`${where}: error frame ${JSON.stringify(ev.data)}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  applySync(conn, ev) {
+    const where = `${this.name} on ${conn.server.name}`;
+    const cursors = conn.cursorsSent.shift() ?? {};
+    for (const entry of ev.data.chats) {
+      const chat = entry.chat_id;
+      const known = chat in cursors;
+      if (entry.resync_required) this.problems.push(`${where}: resync_required for chat ${chat}`);
+      const have = this.chat(chat);
+      for (const m of entry.messages) {
+        if (known && m.change_seq <= cursors[chat]) {
+          this.problems.push(`${where}: sync of chat ${chat} from ${cursors[chat]} carried change ${m.change_seq}`);
+        }
+        if (have.has(m.id)) this.overlaps++;
+        else this.keep(m, `sync on ${conn.server.name}`);
+      }
+      // The first answer for a chat: every change up to its last_change is what the device starts from.
+      if (!known) this.base.set(chat, entry.last_change);
+    }
+  }
+
+  sendNew(chatId, label = '') {
+    const n = ++this.count;
+    const s = { cmid: `${this.user.username}:${n}`, chat_id: chatId, text: `${this.name} ${label}#${n}`, via: [] };
+    this.sent.set(s.cmid, s);
+    allSends.set(s.cmid, s);
+    this.pending.set(s.cmid, s);
+    this.transmit(s);
+  }
+
+  transmit(s) {
+    s.via.push(this.conn.server.name);
+    this.conn.client.send('send_message', { chat_id: s.chat_id, text: s.text, client_message_id: s.cmid });
+  }
+
+  /** Sends now and then while `traffic.on` (and until closed), at most WINDOW unacknowledged, only while connected. */
+  runTraffic(chats, traffic) {
+    this.traffic = (async () => {
+      while (traffic.on && !this.finished) {
+        if (this.online && this.pending.size < WINDOW) this.sendNew(chats[Math.floor(Math.random() * chats.length)]);
+        await sleep(SEND_EVERY_MS * (0.5 + Math.random()));
+      }
+    })();
+  }
+
+  lost(conn, e) {
+    if (conn !== this.conn || this.finished) return;
+    this.online = false;
+    if (!this.expectLoss) {
+      this.problems.push(`${this.name}: connection to ${conn.server.name} closed (${e.code} ${e.reason})`);
+      return;
+    }
+    this.resumed = this.resume();
+    this.resumed.catch(() => {}); // awaited by the test
+  }
+
+  /** Back on a surviving process: resume from the cursors, then resend what was never acknowledged. */
+  async resume() {
+    await this.mayReturn;
+    for (let attempt = 1; ; attempt++) {
+      const target = this.placement();
+      try {
+        await this.connect(target);
+        break;
+      } catch (err) {
+        if (attempt >= 5 || this.finished) throw err;
+        await sleep(200 * attempt);
+      }
+    }
+    for (const s of [...this.pending.values()]) {
+      this.retried.add(s.cmid);
+      this.transmit(s);
+    }
+    if (this.reconfirm) {
+      const s = this.sent.get(this.reconfirm);
+      this.pending.set(s.cmid, s);
+      this.transmit(s);
+    }
+    this.online = true;
+  }
+
+  /** The messages of `history` (one chat) the device does not have. */
+  missing(chat, history) {
+    const have = this.have.get(chat) ?? new Map();
+    return history.filter((m) => !have.has(m.id));
+  }
+
+  statusEvents(userId, status, fromConnection = 0, fromEvent = 0) {
+    const out = [];
+    this.connections.forEach((c, i) => {
+      if (i < fromConnection) return;
+      const events = i === fromConnection ? c.client.events.slice(fromEvent) : c.client.events;
+      for (const e of events) {
+        if (e.type === 'user_status' && e.data.user_id === userId && e.data.status === status) out.push(e);
+      }
+    });
+    return out;
+  }
+
+  close() {
+    this.finished = true;
+    for (const c of this.connections) if (!c.client.closed) c.client.close();
+  }
+}
+
+describe('a server process lost under traffic [postgresql]', { skip }, () => {
+  const redis = new RedisServer();
+  const servers = [];
+  const devices = [];
+
+  before(async () => {
+    await redis.start();
+    const backend = { name: 'postgresql', kind: 'postgresql', fresh: false, url: pgUrl };
+    // A resume after the crash replays everything since the device's cursor in one answer.
+    const env = { REDIS_URL: redis.url, WS_SYNC_MAX_MESSAGES: '100000' };
+    for (let i = 0; i < PROCESSES; i++) {
+      const server = await startServer(backend, { env, secretKey: servers[0]?.secretKey });
+      server.name = `process ${i}`;
+      servers.push(server);
+    }
+  });
+  after(async () => {
+    for (const d of devices) d.close();
+    for (const s of servers) await s.stop();
+    await redis.stop();
+  });
+
+  it('its users reconnect to the others and resume: nothing lost, nothing twice, offline and online again', { timeout: 240_000 }, async (t) => {
+    const started = Date.now();
+    const api = [new Api(servers[0]), new Api(servers[1])]; // REST only through survivors
+    const people = await api[0].users(USERS + 1, 'lost');
+    const watcherUser = people.pop();
+    const group = await api[0].groupChat(people[0], 'everyone', people.slice(1));
+    const pairs = [];
+    for (let i = 0; i < USERS; i++) pairs.push(await api[i % 2].privateChat(people[i], people[(i + 1) % USERS]));
+    for (let i = 0; i < USERS; i++) await api[i % 2].privateChat(watcherUser, people[i]);
+
+    // Round-robin placement: user i on process i % 3; the watcher, the 13th, on process 0.
+    const users = people.map((u, i) => new Device(`user ${i}`, u));
+    const watcher = new Device('watcher', watcherUser);
+    devices.push(...users, watcher);
+    await Promise.all([...users, watcher].map((d, i) => d.connect(servers[i % PROCESSES])));
+    for (const d of [...users, watcher]) d.online = true;
+    const onDead = users.filter((_, i) => i % PROCESSES === DEAD);
+    const prompt = onDead.slice(0, onDead.length / 2);
+    const late = onDead.slice(onDead.length / 2);
+    const stayed = users.filter((d) => !onDead.includes(d));
+    const survivors = servers.filter((_, i) => i !== DEAD);
+    let next = 0;
+    const placement = () => survivors[next++ % survivors.length];
+    let letLateReturn;
+    const lateGate = new Promise((resolve) => {
+      letLateReturn = resolve;
+    });
+    for (const d of onDead) {
+      d.expectLoss = true;
+      d.placement = placement;
+      d.mayReturn = late.includes(d) ? lateGate : Promise.resolve();
+    }
+
+    const onlineNow = async () => new Set((await watcher.sync()).data.online_user_ids);
+    const allIds = users.map((d) => d.user.id);
+    await until('the watcher sees everyone online', async () => {
+      const online = await onlineNow();
+      return allIds.every((id) => online.has(id));
+    });
+
+    // Traffic: each user to the group and to its two private chats.
+    const traffic = { on: true };
+    for (const [i, d] of users.entries()) {
+      d.runTraffic([group.id, pairs[i].id, pairs[(i + USERS - 1) % USERS].id], traffic);
+    }
+    await sleep(3000);
+
+    // Sends in flight on the process to be killed: a burst from each of its users, and at the first
+    // acknowledgement of any of them (the process is committing the bursts: some committed and not answered
+    // yet, some not read yet), three more each, then SIGKILL at once.
+    const firstBurstAck = new Promise((resolve) => {
+      for (const d of onDead) d.onAck = (ack) => ack.text.includes(' burst #') && resolve();
+    });
+    for (const d of onDead) for (let i = 0; i < BURST; i++) d.sendNew(group.id, 'burst ');
+    let noAck;
+    await Promise.race([
+      firstBurstAck,
+      new Promise((_, reject) => {
+        noAck = setTimeout(() => reject(new Error('the doomed process acknowledged none of the burst')), WAIT_MS);
+      }),
+    ]);
+    clearTimeout(noAck);
+    for (const d of onDead) {
+      d.onAck = null;
+      for (let i = 0; i < 3; i++) d.sendNew(pairs[users.indexOf(d)].id, 'last ');
+      d.inFlightAtKill = new Set(d.pending.keys());
+      // Also resent after the resume, though acknowledged: a message the dead process stored is recognised
+      // by another process as the same send, whatever the race above left in flight.
+      d.reconfirm = [...d.sent.keys()].filter((cmid) => d.acks.has(cmid)).at(-1);
+      assert.ok(d.reconfirm, `${d.name} had a send acknowledged by the doomed process`);
+    }
+    const killedAt = Date.now();
+    const status = await servers[DEAD].signalAndWait('SIGKILL', WAIT_MS);
+    assert.equal(status?.signal, 'SIGKILL', `${servers[DEAD].name} killed`);
+
+    // Until the late users may come back: the survivors and the prompt users stay in every online list;
+    // the late users drop out once their dead connections expire.
+    const polls = [];
+    await until(
+      'the late users show offline once the dead process\'s connections expire',
+      async () => {
+        const online = await onlineNow();
+        polls.push({ after: Date.now() - killedAt, online });
+        return late.every((d) => !online.has(d.user.id));
+      },
+      PRESENCE_EXPIRY_MS + WAIT_MS,
+      500,
+      () => `(last online list: ${JSON.stringify([...(polls.at(-1)?.online ?? [])])}, late: ${late.map((d) => d.user.id)})`,
+    );
+    const offlineAfter = polls.at(-1).after;
+    for (const p of polls) {
+      for (const d of [...stayed, ...prompt]) {
+        assert.ok(p.online.has(d.user.id), `${d.name} is online ${p.after} ms after the kill`);
+      }
+    }
+    for (const d of onDead) assert.ok(d.resumed, `${d.name} noticed the loss of its connection`);
+    await Promise.all(prompt.map((d) => d.resumed));
+    for (const d of prompt) {
+      assert.notEqual(d.conn.server, servers[DEAD], `${d.name} moved to a survivor`);
+      assert.equal(d.connections.length, 2);
+    }
+
+    // The late users come back; everyone connected then hears it.
+    const listeners = [watcher, ...stayed, ...prompt];
+    const marks = new Map(listeners.map((d) => [d, [d.connections.length - 1, d.conn.client.events.length]]));
+    letLateReturn();
+    await Promise.all(late.map((d) => d.resumed));
+    for (const d of late) assert.equal(d.connections.length, 2, `${d.name} reconnected once`);
+    await until(
+      'every connected member hears the late users online again',
+      () => listeners.every((l) => late.every((d) => l.statusEvents(d.user.id, 'online', ...marks.get(l)).length > 0)),
+      WAIT_MS,
+      100,
+      () => listeners.map((l) => `${l.name}: ${late.map((d) => l.statusEvents(d.user.id, 'online', ...marks.get(l)).length)}`).join(', '),
+    );
+    await until('the late users are in the online list again', async () => {
+      const online = await onlineNow();
+      return allIds.every((id) => online.has(id));
+    });
+    for (const l of listeners) {
+      for (const d of prompt) {
+        assert.deepEqual(l.statusEvents(d.user.id, 'offline'), [], `${l.name} never heard ${d.name} (back at once) offline`);
+      }
+    }
+    const lateOfflineEvents = late.map((d) => watcher.statusEvents(d.user.id, 'offline').length);
+
+    // A little more traffic with everyone back, then stop and let every send be acknowledged.
+    await sleep(2000);
+    traffic.on = false;
+    await Promise.all(users.map((d) => d.traffic));
+    const problems = () => devices.flatMap((d) => d.problems);
+    await until(
+      'every send acknowledged',
+      () => users.every((d) => d.pending.size === 0) || problems().length > 0,
+      WAIT_MS * 2,
+      100,
+      () => users.map((d) => `${d.name}: ${[...d.pending.keys()].slice(0, 5)}`).join('; '),
+    );
+    assert.deepEqual(problems(), [], 'no device saw anything wrong during the traffic');
+    for (const s of survivors) assert.equal(s.exitStatus, null, `${s.name} is still running`);
+
+    // The histories, each read by every member through a surviving process.
+    const chatsOf = new Map(); // chat -> member devices
+    for (const d of users) {
+      for (const chat of d.have.keys()) {
+        if (!chatsOf.has(chat)) chatsOf.set(chat, []);
+        chatsOf.get(chat).push(d);
+      }
+    }
+    const histories = new Map();
+    const sentTo = new Map(); // chat -> Map(cmid -> send, device)
+    for (const d of users) {
+      for (const s of d.sent.values()) {
+        if (!sentTo.has(s.chat_id)) sentTo.set(s.chat_id, new Map());
+        sentTo.get(s.chat_id).set(s.cmid, { ...s, device: d });
+      }
+    }
+    let stored = 0;
+    for (const [chat, members] of chatsOf) {
+      const expected = sentTo.get(chat) ?? new Map();
+      for (const [k, member] of members.entries()) {
+        const history = await fullHistory(api[k % 2], member.user, chat);
+        const ids = history.map((m) => m.id);
+        assert.equal(new Set(ids).size, ids.length, `chat ${chat}: no message twice in ${member.name}'s history`);
+        const cmids = history.map((m) => m.client_message_id);
+        assert.equal(new Set(cmids).size, cmids.length, `chat ${chat}: no client_message_id stored twice`);
+        for (const m of history) {
+          const s = expected.get(m.client_message_id);
+          assert.ok(s, `chat ${chat}: message ${m.id} (${m.client_message_id}) is one the test sent`);
+          assert.equal(m.sender_id, s.device.user.id, `message ${m.id}: its sender`);
+          assert.equal(m.text, s.text, `message ${m.id}: its text`);
+        }
+        assert.equal(history.length, expected.size, `chat ${chat}: every send stored, once (${member.name})`);
+        if (histories.has(chat)) {
+          assert.deepEqual(ids, histories.get(chat).map((m) => m.id), `chat ${chat}: every member reads the same history`);
+        } else {
+          histories.set(chat, history);
+          stored += history.length;
+        }
+      }
+    }
+    const storedByCmid = new Map([...histories.values()].flat().map((m) => [m.client_message_id, m]));
+    let acknowledged = 0;
+    for (const d of users) {
+      for (const s of d.sent.values()) {
+        const acks = d.acks.get(s.cmid) ?? [];
+        if (s.cmid === d.reconfirm) {
+          assert.equal(acks.length, 2, `${d.name}: ${s.cmid}, sent again on purpose, answered twice`);
+          assert.equal(acks[1].duplicate, true, `${d.name}: ${s.cmid} sent again is a duplicate`);
+          assert.equal(acks[1].id, acks[0].id, `${d.name}: ${s.cmid} sent again answers the stored message`);
+          assert.deepEqual(s.via, [servers[DEAD].name, s.via[1]]);
+        } else {
+          assert.equal(acks.length, 1, `${d.name}: ${s.cmid} acknowledged once (sent through ${s.via})`);
+        }
+        const m = storedByCmid.get(s.cmid);
+        assert.ok(m, `${d.name}: acknowledged ${s.cmid} is stored`);
+        assert.equal(acks[0].id, m.id, `${d.name}: ${s.cmid} acknowledged with the id it is stored under`);
+        assert.equal(acks[0].chat_id, s.chat_id);
+        acknowledged++;
+      }
+    }
+
+    // The sends resent after the crash: each stored once, under one id.
+    const retried = onDead.flatMap((d) => [...d.retried].map((cmid) => ({ d, cmid })));
+    assert.ok(retried.length > 0, 'some sends were in flight when the process died, and were resent');
+    for (const d of onDead) {
+      for (const cmid of d.inFlightAtKill) {
+        const answeredBeforeClose = !d.retried.has(cmid);
+        assert.ok(d.retried.has(cmid) || d.acks.get(cmid)?.[0]?.duplicate === false, `${d.name}: ${cmid} resent or answered`);
+        if (answeredBeforeClose) assert.ok(d.sent.get(cmid).via.length === 1);
+      }
+    }
+    let alreadyStored = 0;
+    for (const { d, cmid } of retried) {
+      const s = d.sent.get(cmid);
+      assert.equal(s.via[0], servers[DEAD].name, `${d.name}: ${cmid} was first sent to the dead process`);
+      assert.equal(s.via.length, 2, `${d.name}: ${cmid} resent once`);
+      assert.ok(survivors.some((x) => x.name === s.via[1]), `${d.name}: ${cmid} resent to a survivor`);
+      if (d.acks.get(cmid)[0].duplicate) alreadyStored++;
+    }
+
+    // Every device's stream: a device may lack only what the dead process committed and never published.
+    // That includes a commit the dead process had sent to PostgreSQL before it died and PostgreSQL finished
+    // after, possibly after a resumed device's sync. A hole in the change numbers is how the device knows:
+    // its sync from the gapless cursor fills it.
+    const throughDead = new Set(
+      users.flatMap((d) => [...d.sent.values()].filter((s) => s.via.includes(servers[DEAD].name)).map((s) => s.cmid)),
+    );
+    const unexplained = () => {
+      const out = [];
+      for (const [chat, members] of chatsOf) {
+        for (const d of members) {
+          for (const m of d.missing(chat, histories.get(chat))) {
+            if (!throughDead.has(m.client_message_id)) {
+              out.push(`${d.name}: chat ${chat} message ${m.id} (${m.client_message_id}, sent through ${allSends.get(m.client_message_id)?.via})`);
+            }
+          }
+        }
+      }
+      return out;
+    };
+    await until('live deliveries settle', () => unexplained().length === 0, WAIT_MS, 200, () => unexplained().slice(0, 10).join('; '));
+    const holes = { stayed: 0, resumed: 0 };
+    for (const d of users) {
+      const gaps = [...chatsOf].filter(([chat, members]) => members.includes(d) && d.missing(chat, histories.get(chat)).length > 0);
+      if (gaps.length === 0) continue;
+      holes[onDead.includes(d) ? 'resumed' : 'stayed'] += gaps.reduce((n, [chat]) => n + d.missing(chat, histories.get(chat)).length, 0);
+      await d.sync(); // the gapless cursor sits below the hole
+    }
+    for (const [chat, members] of chatsOf) {
+      const ids = sorted(histories.get(chat).map((m) => m.id));
+      for (const d of members) {
+        assert.deepEqual(sorted(d.have.get(chat).keys()), ids, `${d.name} has exactly the history of chat ${chat}`);
+      }
+    }
+    for (const chat of watcher.have.keys()) assert.equal(watcher.have.get(chat).size, 0, 'no messages to the watcher');
+    assert.deepEqual(problems(), [], 'no device saw anything wrong');
+
+    t.diagnostic(
+      `${stored} messages stored, ${acknowledged} acknowledged; killed ${Math.round((killedAt - started) / 1000)} s in; ` +
+        `late users offline ${offlineAfter} ms after the kill (user_status offline heard for them: ${lateOfflineEvents}); ` +
+        `${retried.length} sends resent, ${alreadyStored} of them already stored by the dead process; ` +
+        `messages the dead process committed and never published, filled by a sync: ${holes.stayed} on devices that ` +
+        `stayed, ${holes.resumed} on devices that resumed; ` +
+        `${devices.reduce((n, d) => n + d.overlaps, 0)} sync messages a device already had; ` +
+        `${Math.round((Date.now() - started) / 1000)} s in all`,
+    );
+  });
+});
