@@ -197,15 +197,10 @@ boost::asio::awaitable<void> session::sync(json::object const& data) {
 }
 
 void session::flush_held_after_sync(std::map<chat_id, std::int64_t> const& covered) {
+  for (auto const& [chat, change] : covered) mark_synced(chat, change);
   auto held = std::move(held_);
   held_.clear();
-  for (auto& event : held) {
-    if (event.change > 0) {
-      auto it = covered.find(event.chat);
-      if (it != covered.end() && event.change <= it->second) continue;  // the answer already carried it
-    }
-    enqueue(std::move(event.frame));
-  }
+  for (auto& event : held) pass_on(event.chat, event.change, std::move(event.frame));
 }
 
 }  // namespace windi::ws

@@ -85,7 +85,18 @@ void session::deliver(envelope const& event) {
   pass_on(event.chat, event.change, event.frame);
 }
 
+void session::mark_synced(chat_id chat, std::int64_t change) {
+  auto& floor = synced_up_to_[chat];
+  floor = std::max(floor, change);
+}
+
 void session::pass_on(chat_id chat, std::int64_t change, frame_ptr frame) {
+  if (change > 0) {
+    // The answer to a sync or a catch-up carried it already; this live copy came late (another process
+    // published it after the store was read).
+    auto floor = synced_up_to_.find(chat);
+    if (floor != synced_up_to_.end() && change <= floor->second) return;
+  }
   if (syncing_) {
     held_.push_back({chat, change, std::move(frame)});
   } else {
@@ -132,9 +143,8 @@ asio::awaitable<void> session::join_chat(std::shared_ptr<session> self, chat_id 
     }
     covered = changed->last_change;
   }
-  for (std::size_t i = 1; i < held.size(); ++i) {
-    if (held[i].change == 0 || held[i].change > covered) self->pass_on(chat, held[i].change, held[i].frame);
-  }
+  self->mark_synced(chat, covered);
+  for (std::size_t i = 1; i < held.size(); ++i) self->pass_on(chat, held[i].change, held[i].frame);
 }
 
 void session::shutdown() { asio::co_spawn(executor_, drain_and_close(shared_from_this()), asio::detached); }

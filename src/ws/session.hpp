@@ -111,6 +111,8 @@ class session : public std::enable_shared_from_this<session> {
   std::uint16_t close_code() const;  // once the reader has stopped
   // `covered`: per chat, the change number up to which the sync answer already carried every change.
   void flush_held_after_sync(std::map<chat_id, std::int64_t> const& covered);
+  // Every change of `chat` up to `change` reached the client in an answer: live copies of them are dropped.
+  void mark_synced(chat_id chat, std::int64_t change);
   // Follows the chats of this user that the connection does not follow yet (before it says "connected").
   static boost::asio::awaitable<void> follow_my_chats(std::shared_ptr<session> self);
   // The user was added to `chat` (or it was created with them): follow it, then pass on the held events and
@@ -136,7 +138,8 @@ class session : public std::enable_shared_from_this<session> {
     std::int64_t change;
     frame_ptr frame;
   };
-  std::vector<held_event> held_;  // live events that arrive while a sync is being assembled
+  std::vector<held_event> held_;                  // live events that arrive while a sync is being assembled
+  std::map<chat_id, std::int64_t> synced_up_to_;  // per chat, what the last sync or catch-up carried
   std::set<chat_id> left_chats_;  // chats this user was removed from (or left) while connected
   // Chats whose events this connection asked the bus for: its user's when it connected, and those joined
   // since. Each is unfollowed once when it is left or the connection ends.

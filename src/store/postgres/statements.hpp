@@ -157,10 +157,13 @@ inline constexpr statement history_before{
 inline constexpr statement history_after{
     "history_after", WINDI_PAGE("v.chat_id = $1 AND v.seq > $2 ORDER BY v.seq LIMIT $3", "p.seq")};
 
-// Read after chat_last_change, in a later snapshot: every change up to that number is in these rows.
+// Read after chat_last_change ($4), in a later snapshot: every change up to that number is in these rows.
+// Changes committed in between are left out: they are newer than the number the caller is told it has
+// seen, so they reach it live, and once only.
 inline constexpr statement changes_since{
     "changes_since",
-    WINDI_PAGE("v.chat_id = $1 AND v.change_seq > $2 ORDER BY v.change_seq LIMIT $3", "p.change_seq")};
+    WINDI_PAGE("v.chat_id = $1 AND v.change_seq > $2 AND v.change_seq <= $4 ORDER BY v.change_seq LIMIT $3",
+               "p.change_seq")};
 
 inline constexpr statement chat_last_change{"chat_last_change",
                                             "SELECT last_change FROM chats WHERE id = $1"};

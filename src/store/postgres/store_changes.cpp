@@ -55,7 +55,7 @@ task<outcome<changes_page>> postgres_store::changes_since(chat_id chat, std::int
                                                           int limit) {
   auto c = co_await begin();
   if (!c) co_return c.error();
-  // The number first, the rows after it: whatever committed in between only makes the rows newer.
+  // The number first, the rows up to it after: what committed in between is newer than the page says.
   auto last = co_await query(*c, sql::chat_last_change, params(chat), "changes_since");
   if (!last) co_return last.error();
   if (last->rows() == 0) co_return fail(errc::not_found, "Chat not found");
@@ -63,7 +63,8 @@ task<outcome<changes_page>> postgres_store::changes_since(chat_id chat, std::int
   page.last_change = last->int64(0, 0);
   if (after_change >= page.last_change) co_return page;
   int const most = std::max(limit, 0);
-  auto r = co_await query(*c, sql::changes_since, params(chat, after_change, most + 1), "changes_since");
+  auto r = co_await query(*c, sql::changes_since, params(chat, after_change, most + 1, page.last_change),
+                          "changes_since");
   if (!r) co_return r.error();
   if (r->rows() > most) {
     page.truncated = true;
