@@ -9,6 +9,8 @@
 #include "ws/upgrade_checks.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <future>
@@ -75,6 +77,9 @@ int serve(settings const& cfg) {
     // Before the sessions look: they check their tokens against what the store says now.
     if (e.kind == event_kind::credentials_changed) rt.auth.forget_credentials(e.subject);
     sessions.deliver(std::move(e));
+  });
+  rt.events->on_gone_offline([&rt](std::vector<user_id> users) {
+    asio::co_spawn(rt.runner.io, rt.presence.gone_offline(std::move(users)), asio::detached);
   });
   rt.events->start();
 

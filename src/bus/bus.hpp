@@ -98,6 +98,11 @@ class bus {
   virtual boost::asio::awaitable<bool> disconnected(user_id user, std::string const& connection_id) = 0;
   // Of these users, those online now (in the order given).
   virtual boost::asio::awaitable<std::vector<user_id>> online_among(std::vector<user_id> users) = 0;
+  // Set before start(). Called with users whose last connections were on a server process that stopped
+  // without saying goodbye (killed, crashed) and who are offline now: one surviving process finds them once
+  // those connections expired, so that their contacts hear of it. On an I/O thread; must be quick. The
+  // in-process bus has no other process and never calls it.
+  virtual void on_gone_offline(std::function<void(std::vector<user_id>)> handler) = 0;
 
   struct health_info {
     std::string backend;  // "local" or "redis"

@@ -58,6 +58,7 @@ class local_bus final : public bus, public bus_stats_source {
   asio::awaitable<void> follow(std::vector<chat_id>) override { co_return; }
   void unfollow(std::vector<chat_id>) override {}
   bool routes_by_chat() const override { return false; }
+  void on_gone_offline(std::function<void(std::vector<user_id>)>) override {}
   health_info health() const override { return {"local", true, "in-process"}; }
   bus_stats const& stats() const override { return stats_; }
 

@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <random>
@@ -57,13 +58,25 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
         disconnect_script_(std::string(redis_scripts::now_ms) + redis_scripts::disconnect),
         refresh_script_(std::string(redis_scripts::now_ms) + redis_scripts::refresh),
         count_script_(std::string(redis_scripts::now_ms) + redis_scripts::count),
+        register_script_(std::string(redis_scripts::now_ms) + redis_scripts::register_process),
+        claim_script_(std::string(redis_scripts::now_ms) + redis_scripts::claim_lost_processes),
+        replace_users_script_(redis_scripts::replace_users),
         origin_(random_origin()),
+        process_id_(std::to_string(origin_)),
+        processes_key_(options_.key_prefix + ":processes"),
+        // A process outlives its connections in the registry, so that when it is found lost they are gone.
+        process_lifetime_ms_(std::to_string((options_.presence_ttl + std::chrono::seconds(1)).count())),
+        users_lifetime_ms_(std::to_string((options_.presence_ttl * 3).count())),
         delivery_(asio::make_strand(io)),
         strand_(asio::make_strand(io)),
         refresh_timer_(strand_),
         commands_(std::make_shared<redis::client>(strand_, std::move(seeds), "bus")),
         channels_(std::make_shared<redis::channels>(strand_, commands_, "bus subscriber")) {
     channels_->on_message([this](std::string_view, std::string_view payload) { on_message(payload); });
+  }
+
+  void on_gone_offline(std::function<void(std::vector<user_id>)> handler) {
+    gone_offline_ = std::move(handler);
   }
 
   void on_deliver(std::function<void(envelope)> deliver) {
@@ -127,6 +140,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
 
   asio::awaitable<bool> connected(std::shared_ptr<redis_core> self, user_id user, std::string id) {
     bool const first_here = presence_.add(user, id);
+    if (first_here) note_user_here(user, true);
     auto op = self->commands_->command(presence_args(connect_script_, user, id, true), presence_deadline);
     auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
     if (auto counts = redis::two_integers(answer))
@@ -136,6 +150,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
 
   asio::awaitable<bool> disconnected(std::shared_ptr<redis_core> self, user_id user, std::string id) {
     auto const here = presence_.remove(user, id);
+    if (here.was_present && here.now_offline) note_user_here(user, false);
     auto op = self->commands_->command(presence_args(disconnect_script_, user, id, false), presence_deadline);
     auto answer = co_await asio::co_spawn(strand_, std::move(op), asio::use_awaitable);
     if (auto counts = redis::two_integers(answer)) {
@@ -328,18 +343,86 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
       refresh_timer_.expires_after(options_.presence_refresh);
       boost::system::error_code ec;
       co_await refresh_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (!stopped_) refresh_presence();
+      if (stopped_) break;
+      refresh_presence();
+      co_await reap_lost_processes();
     }
     (void)self;
   }
 
+  std::string users_key(std::string_view process) const {
+    return options_.key_prefix + ":process:{" + std::string(process) + "}:users";
+  }
+
+  // Which users have connections here, for whoever reaps this process if it is lost.
+  void note_user_here(user_id user, bool here) {
+    asio::post(strand_, [self = shared_from_this(), user, here] {
+      std::string const key = self->users_key(self->process_id_);
+      std::string const member = std::to_string(user);
+      std::vector<std::string_view> args{here ? "SADD" : "SREM", key, member};
+      self->commands_->send(args);
+    });
+  }
+
+  // On the strand. Claims the processes that stopped refreshing their place in the registry (each is
+  // claimed by one survivor only) and announces those of their users who are connected nowhere now.
+  asio::awaitable<void> reap_lost_processes() {
+    auto claimed = co_await commands_->command(claim_args(), presence_deadline);
+    if (!claimed || claimed->type != redis::reply::kind::array) co_return;
+    for (auto const& lost : claimed->elements) {
+      if (lost.type != redis::reply::kind::string || lost.text == process_id_) continue;
+      auto members = co_await commands_->command(members_args(users_key(lost.text)), presence_deadline);
+      if (!members || members->type != redis::reply::kind::array) continue;
+      std::vector<user_id> users;
+      for (auto const& m : members->elements) {
+        if (m.type == redis::reply::kind::string) users.push_back(std::strtoll(m.text.c_str(), nullptr, 10));
+      }
+      std::string const key = users_key(lost.text);
+      std::vector<std::string_view> forget{"DEL", key};
+      commands_->send(forget);
+      if (users.empty()) continue;
+      auto online = co_await online_here(shared_from_this(), users);
+      std::erase_if(users,
+                    [&](user_id u) { return std::find(online.begin(), online.end(), u) != online.end(); });
+      spdlog::info("bus: a server process stopped without saying goodbye; {} of its users are offline now",
+                   users.size());
+      if (!users.empty() && gone_offline_) gone_offline_(std::move(users));
+    }
+  }
+
+  std::vector<std::string> claim_args() const {
+    std::vector<std::string> args;
+    args.push_back("EVAL");
+    args.push_back(claim_script_);
+    args.push_back("1");
+    args.push_back(processes_key_);
+    return args;
+  }
+
+  static std::vector<std::string> members_args(std::string key) {
+    std::vector<std::string> args;
+    args.push_back("SMEMBERS");
+    args.push_back(std::move(key));
+    return args;
+  }
+
   void refresh_presence() {
+    std::vector<std::string> users;
     for (auto const& [user, ids] : presence_.snapshot()) {
       std::string const key = presence_key(user);
       std::vector<std::string_view> args{"EVAL", refresh_script_, "1", key, ttl_ms_};
       args.insert(args.end(), ids.begin(), ids.end());
       commands_->send(args);
+      users.push_back(std::to_string(user));
     }
+    // After the connections: the registry says this process lives on, and whom it serves.
+    std::string const key = users_key(process_id_);
+    std::vector<std::string_view> replace{"EVAL", replace_users_script_, "1", key, users_lifetime_ms_};
+    replace.insert(replace.end(), users.begin(), users.end());
+    commands_->send(replace);
+    std::vector<std::string_view> alive{"EVAL",         register_script_, "1",
+                                        processes_key_, process_id_,      process_lifetime_ms_};
+    commands_->send(alive);
   }
 
   void shut_down() {
@@ -352,7 +435,10 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   std::string const channel_;
   std::string const ttl_ms_;
   std::string const connect_script_, disconnect_script_, refresh_script_, count_script_;
+  std::string const register_script_, claim_script_, replace_users_script_;
   std::uint64_t const origin_;  // tags our messages, to recognise their echo
+  std::string const process_id_, processes_key_, process_lifetime_ms_, users_lifetime_ms_;
+  std::function<void(std::vector<user_id>)> gone_offline_;
   bus_stats stats_;
   struct sent_message {
     std::size_t hash;
@@ -383,6 +469,9 @@ class redis_bus final : public bus, public bus_stats_source {
   ~redis_bus() override { core_->stop(); }
 
   void on_deliver(std::function<void(envelope)> deliver) override { core_->on_deliver(std::move(deliver)); }
+  void on_gone_offline(std::function<void(std::vector<user_id>)> handler) override {
+    core_->on_gone_offline(std::move(handler));
+  }
   void start() override { core_->start(); }
   void stop() override { core_->stop(); }
   void publish(envelope e) override { core_->publish(std::move(e)); }

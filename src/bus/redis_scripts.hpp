@@ -33,6 +33,28 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return #ARGV - 1
 )lua";
 
+// The registry of live server processes: KEYS[1] a sorted set of process ids scored by the time they expire
+// unless refreshed; ARGV[1] this process's id, ARGV[2] lifetime in ms.
+inline constexpr char const* register_process = R"lua(
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return 1
+)lua";
+
+// KEYS[1] the registry. Removes and returns the processes that expired: whoever gets one reaps it, once.
+inline constexpr char const* claim_lost_processes = R"lua(
+local lost = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+if #lost > 0 then redis.call('ZREM', KEYS[1], unpack(lost)) end
+return lost
+)lua";
+
+// KEYS[1] a process's set of users with connections there; ARGV[1] its lifetime in ms, ARGV[2..] the users.
+inline constexpr char const* replace_users = R"lua(
+redis.call('DEL', KEYS[1])
+if #ARGV > 1 then redis.call('SADD', KEYS[1], unpack(ARGV, 2)) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return #ARGV - 1
+)lua";
+
 // KEYS: presence keys. Returns the number of live connections of each.
 inline constexpr char const* count = R"lua(
 local counts = {}

@@ -21,6 +21,13 @@ task<void> presence_service::disconnected(user_id user, std::string const& usern
   co_return;
 }
 
+task<void> presence_service::gone_offline(std::vector<user_id> users) {
+  for (user_id user : users) {
+    auto found = co_await db_.get_user(user);
+    if (found) co_await announce(user, found->username, false);
+  }
+}
+
 task<std::vector<user_id>> presence_service::online_among(std::vector<user_id> users) {
   co_return co_await events_.online_among(std::move(users));
 }

@@ -15,6 +15,8 @@ class presence_service {
   presence_service(store& db, bus& events, clock const& clock) : db_(db), events_(events), clock_(clock) {}
   task<void> connected(user_id user, std::string const& username, std::string const& connection_id);
   task<void> disconnected(user_id user, std::string const& username, std::string const& connection_id);
+  // Users the bus found offline after the process holding their last connections was lost.
+  task<void> gone_offline(std::vector<user_id> users);
   // Of these users, those online now.
   task<std::vector<user_id>> online_among(std::vector<user_id> users);
 

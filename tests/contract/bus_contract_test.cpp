@@ -8,7 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <mutex>
 #include <ostream>
 #include <random>
 
@@ -68,6 +70,10 @@ class bus_contract : public ::testing::TestWithParam<bus_backend> {
                                  ? make_redis_bus(url.empty() ? url_ : url, runner_.executor(), options_)
                                  : make_local_bus(runner_.executor());
     b->on_deliver(box.sink());
+    b->on_gone_offline([this](std::vector<user_id> users) {
+      std::lock_guard lock(gone_mutex_);
+      gone_offline_.insert(gone_offline_.end(), users.begin(), users.end());
+    });
     b->start();
     EXPECT_TRUE(eventually([&] { return b->health().ok; })) << b->health().detail;
     buses_.push_back(std::move(b));
@@ -75,6 +81,10 @@ class bus_contract : public ::testing::TestWithParam<bus_backend> {
   }
 
   bool cross_process() const { return GetParam().cross_process; }
+  std::size_t times_gone_offline(user_id user) {
+    std::lock_guard lock(gone_mutex_);
+    return std::count(gone_offline_.begin(), gone_offline_.end(), user);
+  }
   bool single_node() const { return cross_process() && !GetParam().cluster; }
 
   io_runner runner_;
@@ -82,6 +92,8 @@ class bus_contract : public ::testing::TestWithParam<bus_backend> {
   redis_bus_options options_;
   user_id base_user_ = 0;
   std::vector<std::unique_ptr<bus>> buses_;
+  std::mutex gone_mutex_;
+  std::vector<user_id> gone_offline_;  // every bus's on_gone_offline, together
 };
 
 TEST_P(bus_contract, delivers_every_envelope_with_its_chat_change_audience_and_exact_bytes) {
@@ -180,9 +192,17 @@ TEST_P(bus_contract, a_crashed_process_users_go_offline_by_themselves) {
   // Refreshed while its process lives: still online well past one lifetime.
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(await_on(runner_, b.online_among({user})), std::vector<user_id>{user});
+  user_id const elsewhere_too = base_user_ + 1;  // also connected on b: never offline
+  EXPECT_TRUE(await_on(runner_, a.connected(elsewhere_too, "conn")));
+  EXPECT_TRUE(await_on(runner_, b.connected(elsewhere_too, "conn")) == false);
   // A stopped bus no longer refreshes, as if its process had crashed without saying goodbye.
   a.stop();
   EXPECT_TRUE(eventually([&] { return await_on(runner_, b.online_among({user})).empty(); }, 3s));
+  // The survivor finds the lost process and says who went offline with it, once.
+  EXPECT_TRUE(eventually([&] { return times_gone_offline(user) == 1; }, 5s));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(times_gone_offline(user), 1u);
+  EXPECT_EQ(times_gone_offline(elsewhere_too), 0u) << "still connected on b";
   EXPECT_TRUE(await_on(runner_, b.connected(user, "elsewhere")));
 }
 

@@ -20,16 +20,17 @@
 // Redis (`<prefix>:presence:<user>`, connection ids scored by expiry; src/bus/redis_scripts.hpp). A
 // crashed process removes nothing: its connections stay counted until their expiry, at most
 // presence_ttl = 30 s after the last refresh (every 10 s), so 20 to 30 s after the kill. There is no
-// setting to shorten it (src/bus/bus.hpp redis_bus_options, not among the keys of src/config/settings.cpp),
-// and no process announces the expiry: no user_status "offline" is ever published for a user of a crashed
-// process, so "offline" can only be observed in the online_user_ids of a sync answer. Hence two kinds of
-// users of the dead process:
+// setting to shorten it (src/bus/bus.hpp redis_bus_options, not among the keys of src/config/settings.cpp).
+// The dead process also stops refreshing its place in the registry of live processes; a survivor claims it
+// once it expired (a second after its connections) at its next refresh, and announces user_status "offline"
+// for those of its users connected nowhere else. Hence two kinds of users of the dead process:
 //   - "prompt" users reconnect at once, long before their old connection expires. They are never shown
 //     offline (some connection of theirs always counts) and their return announces nothing (it is not
 //     their first connection). The test asserts they are in every online list and never announced offline.
-//   - "late" users come back only after a watcher sees them gone from online_user_ids (a phone that lost the
-//     network with the process). Their first connection afterwards is announced: every member connected at
-//     that time gets user_status "online" for them, and the online list has them again.
+//   - "late" users come back only after a watcher sees them gone from online_user_ids and hears them go
+//     offline (a phone that lost the network with the process). Their first connection afterwards is
+//     announced: every member connected at that time gets user_status "online" for them, and the online list
+//     has them again.
 // The watcher is a user with a private chat (no messages) with each of them, so that presence is visible to
 // it while its own message stream stays empty. Because of the 30 s expiry this test takes about 45 s.
 
@@ -52,6 +53,8 @@ const WINDOW = 4; // unacknowledged sends a user lets pile up before it waits
 const BURST = 20; // sends of each user of the dead process just before the kill, to have some in flight
 const PRESENCE_EXPIRY_MS = 30_000; // bus.hpp presence_ttl: a crashed process's connections count this long
 const WAIT_MS = 20_000; // generous: the machine is small and busy
+// After the connections expired: the registry entry a second later, then a survivor's next refresh (10 s).
+const PRESENCE_REAP_MS = 11_000 + WAIT_MS;
 
 async function until(what, fn, timeoutMs = WAIT_MS, everyMs = 100, detail = () => '') {
   const deadline = Date.now() + timeoutMs;
@@ -420,6 +423,15 @@ describe('a server process lost under traffic [postgresql]', { skip }, () => {
       () => `(last online list: ${JSON.stringify([...(polls.at(-1)?.online ?? [])])}, late: ${late.map((d) => d.user.id)})`,
     );
     const offlineAfter = polls.at(-1).after;
+    // A survivor reaps the dead process and says so: the watcher hears each late user go offline, once.
+    await until(
+      'the watcher hears the late users go offline',
+      () => late.every((d) => watcher.statusEvents(d.user.id, 'offline').length > 0),
+      PRESENCE_REAP_MS,
+      200,
+      () => `(offline events: ${late.map((d) => watcher.statusEvents(d.user.id, 'offline').length)})`,
+    );
+    const heardOfflineAfter = Date.now() - killedAt;
     for (const p of polls) {
       for (const d of [...stayed, ...prompt]) {
         assert.ok(p.online.has(d.user.id), `${d.name} is online ${p.after} ms after the kill`);
@@ -454,7 +466,9 @@ describe('a server process lost under traffic [postgresql]', { skip }, () => {
         assert.deepEqual(l.statusEvents(d.user.id, 'offline'), [], `${l.name} never heard ${d.name} (back at once) offline`);
       }
     }
-    const lateOfflineEvents = late.map((d) => watcher.statusEvents(d.user.id, 'offline').length);
+    for (const d of late) {
+      assert.equal(watcher.statusEvents(d.user.id, 'offline').length, 1, `the watcher heard ${d.name} offline once`);
+    }
 
     // A little more traffic with everyone back, then stop and let every send be acknowledged.
     await sleep(2000);
@@ -590,7 +604,7 @@ describe('a server process lost under traffic [postgresql]', { skip }, () => {
 
     t.diagnostic(
       `${stored} messages stored, ${acknowledged} acknowledged; killed ${Math.round((killedAt - started) / 1000)} s in; ` +
-        `late users offline ${offlineAfter} ms after the kill (user_status offline heard for them: ${lateOfflineEvents}); ` +
+        `late users offline ${offlineAfter} ms after the kill (user_status offline heard ${heardOfflineAfter} ms after it); ` +
         `${retried.length} sends resent, ${alreadyStored} of them already stored by the dead process; ` +
         `messages the dead process committed and never published, filled by a sync: ${holes.stayed} on devices that ` +
         `stayed, ${holes.resumed} on devices that resumed; ` +
