@@ -30,10 +30,11 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::IsMember({"sqlite", "postgres"}));
     s->add_option("--postgres-url", common.postgres_url, "DATABASE_URL for --backend postgres");
-    s->add_option("--redis-url", common.redis_url, "REDIS_URL (needed for --processes 2)");
+    s->add_option("--redis-url", common.redis_url,
+                  "REDIS_URL for the servers, passed on as given (needed for --processes > 1)");
     s->add_option("--processes", common.processes, "windi processes")
         ->capture_default_str()
-        ->check(CLI::Range(1, 2));
+        ->check(CLI::Range(1, 4));
     s->add_option("--server-threads", common.server_threads, "windi serve --threads (default: one per core)");
     s->add_option("--json", common.json_path, "Also write the figures to this JSON file");
     s->add_flag("--keep-logs", common.keep_logs, "Keep the work folder (server logs, SQLite database)");
