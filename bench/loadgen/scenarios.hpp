@@ -68,4 +68,15 @@ struct login_options {
 };
 report run_login(common_options const& o, login_options const& l);
 
+struct spread_options {
+  int users = 400;
+  int chat_size = 10;
+  int rate = 400;  // messages per second, all users together
+  int seconds = 10;
+  int drain_seconds = 15;
+  // With more than one process: the same workload on one process first, in the same run.
+  bool baseline = true;
+};
+report run_spread(common_options const& o, spread_options const& s);
+
 }  // namespace windi::loadgen
