@@ -132,6 +132,8 @@ int main(int argc, char** argv) {
   spread->add_option("--chat-size", spr.chat_size)->capture_default_str()->check(CLI::Range(2, 1000));
   spread->add_option("--rate", spr.rate, "Messages per second, all users together")->capture_default_str();
   spread->add_option("--seconds", spr.seconds)->capture_default_str();
+  spread->add_option("--warmup", spr.warmup_seconds, "Seconds of the same load before, not counted")
+      ->capture_default_str();
   spread->add_option("--drain", spr.drain_seconds, "Seconds to wait for late deliveries")
       ->capture_default_str();
   bool no_one_process = false;

@@ -3,8 +3,9 @@
 // events it received from Redis and the frames it handed to its own sockets (its own counters, read from
 // /metrics before and after), against what it should hear (the messages of the chats with a member on it) and
 // what a firehose would hand it (every message sent through another process). Across processes: deliveries
-// per server CPU-second. With N > 1 the same workload runs on one process first, in the same run, so the
-// ratio compares two measurements of the same machine minutes apart.
+// per server CPU-second, over a phase that follows a warm-up of the same load and its drain, so that every
+// count covers exactly the messages of the phase. With N > 1 the same workload runs on one process first, in
+// the same run, so the ratio compares two measurements of the same machine minutes apart.
 #include "connections.hpp"
 #include "frames.hpp"
 #include "metrics_page.hpp"
@@ -56,6 +57,33 @@ std::uint64_t whole(double v) { return static_cast<std::uint64_t>(v + 0.5); }
 
 double per(double amount, double seconds) { return seconds > 0 ? amount / seconds : 0; }
 
+struct sent_phase {
+  std::int64_t start_ns = 0;
+  bool drained = false;  // every delivery and ack of everything sent so far arrived within --drain
+};
+
+// Each connection sends one message every `period_ns` (at a random phase) for `seconds`, into its chat
+// (`chat_of_conn`); then the deliveries and acks of everything sent so far are awaited.
+sent_phase send_and_drain(client_pool& pool, std::vector<connection_ptr> const& conns,
+                          std::shared_ptr<totals> const& counts,
+                          std::vector<std::int64_t> const& chat_of_conn, std::int64_t period_ns, int seconds,
+                          spread_options const& s, std::mt19937_64& random) {
+  sent_phase out;
+  out.start_ns = now_ns() + ns_per_second / 5;  // ahead, so that every sender is scheduled in time
+  auto const stop = out.start_ns + std::int64_t{seconds} * ns_per_second;
+  std::uniform_int_distribution<std::int64_t> phase_of(0, period_ns - 1);
+  std::vector<std::future<void>> sending;
+  for (std::size_t i = 0; i < conns.size(); ++i) {
+    sending.push_back(pool.spawn(conns[i]->thread, paced_sender(conns[i], counts, chat_of_conn[i], period_ns,
+                                                                out.start_ns + phase_of(random), stop)));
+  }
+  wait_all(sending);
+  auto const expected = counts->sends.load() * static_cast<std::uint64_t>(s.chat_size);
+  out.drained = wait_until([&] { return counts->deliveries >= expected && counts->acks >= counts->sends; },
+                           std::chrono::seconds(s.drain_seconds));
+  return out;
+}
+
 struct phase_result {
   json::object figures;
   double deliveries_per_cpu_second = 0;
@@ -83,34 +111,31 @@ phase_result run_phase(client_pool& pool, common_options const& o, work_dir cons
   // Presence (each user's first connection) and the processes' subscriptions to their chats settle first.
   std::this_thread::sleep_for(std::chrono::seconds(1));
 
+  auto const period = static_cast<std::int64_t>(1e9 * static_cast<double>(online) / s.rate);
+  std::vector<std::int64_t> chat_of_conn;
+  for (std::size_t u = 0; u < online; ++u) chat_of_conn.push_back(chats[layout.chat_of_user[u]]);
+  std::mt19937_64 random(42);
+  // The warm-up's own deliveries have all arrived before the counters are read: nothing of it is counted.
+  if (s.warmup_seconds > 0)
+    send_and_drain(pool, conns, counts, chat_of_conn, period, s.warmup_seconds, s, random);
+  std::vector<std::uint64_t> acked_before(online, 0);
+  for (std::size_t u = 0; u < online; ++u) acked_before[u] = conns[u]->acked;
+  auto const sends_before = counts->sends.load();
+  auto const deliveries_before = counts->deliveries.load();
+
   auto const before = read_all(pool, servers);
   servers.mark();
   auto const own_cpu_before = sample_process(::getpid()).cpu_seconds;
-  auto const period = static_cast<std::int64_t>(1e9 * static_cast<double>(online) / s.rate);
-  auto const start = now_ns() + ns_per_second / 5;
-  auto const stop = start + std::int64_t{s.seconds} * ns_per_second;
-  std::mt19937_64 random(42);
-  std::uniform_int_distribution<std::int64_t> phase_of(0, period - 1);
-  std::vector<std::future<void>> sending;
-  for (std::size_t u = 0; u < online; ++u) {
-    auto const chat = chats[layout.chat_of_user[u]];
-    sending.push_back(pool.spawn(
-        conns[u]->thread, paced_sender(conns[u], counts, chat, period, start + phase_of(random), stop)));
-  }
-  wait_all(sending);
-  auto const expected = counts->sends.load() * static_cast<std::uint64_t>(s.chat_size);
-  bool const drained =
-      wait_until([&] { return counts->deliveries >= expected && counts->acks >= counts->sends; },
-                 std::chrono::seconds(s.drain_seconds));
+  auto const measured = send_and_drain(pool, conns, counts, chat_of_conn, period, s.seconds, s, random);
   // From the first send to the last delivery (or the end of the wait): the CPU figures cover the same span.
-  auto const seconds = static_cast<double>(now_ns() - start) / 1e9;
+  auto const seconds = static_cast<double>(now_ns() - measured.start_ns) / 1e9;
   auto const after = read_all(pool, servers);
   auto resources = servers.figures(seconds);
   auto const own_cpu = sample_process(::getpid()).cpu_seconds - own_cpu_before;
   close_all(pool, conns, counts, readers);
 
   std::vector<std::uint64_t> acked_by_user(online, 0);
-  for (std::size_t u = 0; u < online; ++u) acked_by_user[u] = conns[u]->acked;
+  for (std::size_t u = 0; u < online; ++u) acked_by_user[u] = conns[u]->acked - acked_before[u];
   auto const shares = shares_of(layout, acked_by_user);
 
   phase_result out;
@@ -148,12 +173,13 @@ phase_result run_phase(client_pool& pool, common_options const& o, work_dir cons
   for (auto a : acked_by_user) acked += a;
   // The totals sit at the top of the section, where report::server_died looks for a "<name>_died" figure.
   auto& t = out.figures;
-  t["sent"] = counts->sends.load();
+  auto const sent = counts->sends.load() - sends_before;
+  t["sent"] = sent;
   t["acked"] = acked;
-  t["sent_per_second"] = rounded(per(static_cast<double>(counts->sends), s.seconds), 0);
-  t["client_deliveries"] = counts->deliveries.load();
-  t["expected_deliveries"] = expected;
-  t["all_delivered"] = drained;
+  t["sent_per_second"] = rounded(per(static_cast<double>(sent), s.seconds), 0);
+  t["client_deliveries"] = counts->deliveries.load() - deliveries_before;
+  t["expected_deliveries"] = sent * static_cast<std::uint64_t>(s.chat_size);
+  t["all_delivered"] = measured.drained;
   t["dropped_connections"] = counts->dropped.load();
   t["delivered_to_sockets"] = whole(delivered);
   t["received_from_redis"] = received_total;
@@ -174,14 +200,10 @@ report run_spread(common_options const& o, spread_options const& s) {
   report out;
   out.scenario = "spread";
   bool const baseline = s.baseline && o.processes > 1;
-  out.config = {{"users", s.users},
-                {"chat_size", s.chat_size},
-                {"rate", s.rate},
-                {"seconds", s.seconds},
-                {"backend", o.backend},
-                {"processes", o.processes},
-                {"baseline_one_process", baseline},
-                {"client_threads", o.threads}};
+  out.config = {
+      {"users", s.users},         {"chat_size", s.chat_size},           {"rate", s.rate},
+      {"seconds", s.seconds},     {"warmup_seconds", s.warmup_seconds}, {"backend", o.backend},
+      {"processes", o.processes}, {"baseline_one_process", baseline},   {"client_threads", o.threads}};
   if (s.users < s.chat_size || s.chat_size < 2 || s.rate < 1 || s.seconds < 1)
     throw std::runtime_error(
         "spread: needs --chat-size >= 2, --users >= --chat-size, --rate and --seconds >= 1");

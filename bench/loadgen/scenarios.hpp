@@ -73,6 +73,9 @@ struct spread_options {
   int chat_size = 10;
   int rate = 400;  // messages per second, all users together
   int seconds = 10;
+  // Sent before the measured phase and not counted: each process opens its database connections and fills
+  // its caches on its first messages, a cost four processes pay four times and no steady load pays at all.
+  int warmup_seconds = 3;
   int drain_seconds = 15;
   // With more than one process: the same workload on one process first, in the same run.
   bool baseline = true;
