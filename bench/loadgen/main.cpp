@@ -30,10 +30,11 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::IsMember({"sqlite", "postgres"}));
     s->add_option("--postgres-url", common.postgres_url, "DATABASE_URL for --backend postgres");
-    s->add_option("--redis-url", common.redis_url, "REDIS_URL (needed for --processes 2)");
+    s->add_option("--redis-url", common.redis_url,
+                  "REDIS_URL for the servers, passed on as given (needed for --processes > 1)");
     s->add_option("--processes", common.processes, "windi processes")
         ->capture_default_str()
-        ->check(CLI::Range(1, 2));
+        ->check(CLI::Range(1, 4));
     s->add_option("--server-threads", common.server_threads, "windi serve --threads (default: one per core)");
     s->add_option("--json", common.json_path, "Also write the figures to this JSON file");
     s->add_flag("--keep-logs", common.keep_logs, "Keep the work folder (server logs, SQLite database)");
@@ -124,9 +125,26 @@ int main(int argc, char** argv) {
   login->add_option("--seconds", log.seconds)->capture_default_str();
   add_common(login);
 
+  spread_options spr;
+  auto* spread = cli.add_subcommand(
+      "spread", "Chats on at most two of N processes; per process events from Redis vs its chats' events");
+  spread->add_option("--users", spr.users)->capture_default_str();
+  spread->add_option("--chat-size", spr.chat_size)->capture_default_str()->check(CLI::Range(2, 1000));
+  spread->add_option("--rate", spr.rate, "Messages per second, all users together")->capture_default_str();
+  spread->add_option("--seconds", spr.seconds)->capture_default_str();
+  spread->add_option("--warmup", spr.warmup_seconds, "Seconds of the same load before, not counted")
+      ->capture_default_str();
+  spread->add_option("--drain", spr.drain_seconds, "Seconds to wait for late deliveries")
+      ->capture_default_str();
+  bool no_one_process = false;
+  spread->add_flag("--no-baseline", no_one_process,
+                   "With --processes > 1, skip the same workload on one process first");
+  add_common(spread);
+
   CLI11_PARSE(cli, argc, argv);
   fan.ceiling = !no_ceiling;
   per.baseline = !no_baseline;
+  spr.baseline = !no_one_process;
   try {
     report result;
     if (fanout->parsed()) result = run_fanout(common, fan);
@@ -135,6 +153,7 @@ int main(int argc, char** argv) {
     if (connections->parsed()) result = run_connections(common, con);
     if (history->parsed()) result = run_history(common, his);
     if (login->parsed()) result = run_login(common, log);
+    if (spread->parsed()) result = run_spread(common, spr);
     result.print();
     if (!common.json_path.empty()) result.write_json(common.json_path);
     if (result.server_died()) {

@@ -10,8 +10,8 @@ struct common_options {
   std::string ceiling_bin;         // default: "windi-ceiling" beside windi-loadgen
   std::string backend = "sqlite";  // sqlite | postgres
   std::string postgres_url;
-  std::string redis_url;
-  int processes = 1;       // windi processes (2 needs postgres and redis)
+  std::string redis_url;   // REDIS_URL for the servers, passed on as given
+  int processes = 1;       // windi processes, 1 to 4 (more than one needs postgres and redis)
   int server_threads = 0;  // windi serve --threads (0: its default, one per core)
   std::string json_path;   // --json: also write the figures here
   bool keep_logs = false;  // keep the work folder with the server logs (and SQLite database)

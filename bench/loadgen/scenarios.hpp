@@ -68,4 +68,18 @@ struct login_options {
 };
 report run_login(common_options const& o, login_options const& l);
 
+struct spread_options {
+  int users = 400;
+  int chat_size = 10;
+  int rate = 400;  // messages per second, all users together
+  int seconds = 10;
+  // Sent before the measured phase and not counted: each process opens its database connections and fills
+  // its caches on its first messages, a cost four processes pay four times and no steady load pays at all.
+  int warmup_seconds = 3;
+  int drain_seconds = 15;
+  // With more than one process: the same workload on one process first, in the same run.
+  bool baseline = true;
+};
+report run_spread(common_options const& o, spread_options const& s);
+
 }  // namespace windi::loadgen

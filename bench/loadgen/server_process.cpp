@@ -67,8 +67,7 @@ server_process::server_process(process_spec spec, std::chrono::seconds timeout) 
   std::regex const listening(R"(listening on http://[^:\s]+:(\d+))");
   auto const deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream log(log_path_);
-    std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    auto const text = log_text();
     std::smatch m;
     if (std::regex_search(text, m, listening)) {
       port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
@@ -112,9 +111,30 @@ void server_process::stop() {
   pid_ = -1;
 }
 
-std::string server_process::log_tail() const {
+std::uint16_t server_process::metrics_port(std::chrono::seconds timeout) {
+  if (metrics_port_ != 0) return metrics_port_;
+  std::regex const metrics(R"(metrics on http://[^\s]+:(\d+)/metrics)");
+  auto const deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto const text = log_text();
+    std::smatch m;
+    if (std::regex_search(text, m, metrics)) {
+      metrics_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+      return metrics_port_;
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw std::runtime_error(spec_.name + " logged no metrics address; log:\n" + log_tail());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::string server_process::log_text() const {
   std::ifstream log(log_path_);
-  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  return std::string((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+}
+
+std::string server_process::log_tail() const {
+  auto text = log_text();
   return text.size() > 3000 ? text.substr(text.size() - 3000) : text;
 }
 

@@ -31,6 +31,9 @@ class server_process {
   server_process& operator=(server_process const&) = delete;
 
   std::uint16_t port() const { return port_; }
+  // The port of the metrics listener (windi with METRICS_ADDR=HOST:0), from the line it logs after
+  // "listening on"; waits up to `timeout` for it and throws without it.
+  std::uint16_t metrics_port(std::chrono::seconds timeout = std::chrono::seconds(10));
   pid_t pid() const { return pid_; }
   std::string const& name() const { return spec_.name; }
   std::string const& log_path() const { return log_path_; }
@@ -43,12 +46,14 @@ class server_process {
 
  private:
   std::string log_tail() const;
+  std::string log_text() const;
 
   process_spec spec_;
   std::string log_path_;
   pid_t pid_ = -1;
   std::string exit_status_;
   std::uint16_t port_ = 0;
+  std::uint16_t metrics_port_ = 0;
 };
 
 }  // namespace windi::loadgen

@@ -65,7 +65,8 @@ server_set server_set::windi(common_options const& o, work_dir const& dir, bool 
   if (o.backend == "postgres" && o.postgres_url.empty())
     throw std::runtime_error("--backend postgres needs --postgres-url");
   if (o.processes > 1 && (o.backend != "postgres" || o.redis_url.empty())) {
-    throw std::runtime_error("--processes 2 needs --backend postgres and --redis-url");
+    throw std::runtime_error("--processes " + std::to_string(o.processes) +
+                             " needs --backend postgres and --redis-url");
   }
   process_spec spec;
   spec.binary = o.server_bin.empty() ? beside_self("windi") : o.server_bin;
@@ -89,7 +90,11 @@ server_set server_set::windi(common_options const& o, work_dir const& dir, bool 
       // Every simulated connection comes from this one address, some users with several.
       {"WS_MAX_CONNECTIONS_PER_ADDRESS", "100000000"},
       {"WS_MAX_CONNECTIONS_PER_USER", "100000000"},
-      {"TRUSTED_PROXIES", ""}};
+      {"TRUSTED_PROXIES", ""},
+      // Each process its own free port: the default one would go to the first process only (and clash with
+      // any other windi on the machine); the port is read back from the log.
+      {"METRICS_ADDR", "127.0.0.1:0"}};
+  // As given: what it means (one node, or several seeds of a cluster) is the server's business.
   if (!o.redis_url.empty()) spec.env["REDIS_URL"] = o.redis_url;
   set_password_cost(spec, fast_passwords);
   spec.unset_env = {"HOST",

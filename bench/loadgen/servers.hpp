@@ -1,5 +1,5 @@
 #pragma once
-// The servers under test for one scenario: one or two windi processes on the chosen backend, or the ceiling
+// The servers under test for one scenario: one to four windi processes on the chosen backend, or the ceiling
 // server; plus the resource figures the report puts beside the load figures.
 #include "client/endpoint.hpp"
 #include "options.hpp"
