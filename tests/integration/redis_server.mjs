@@ -18,26 +18,40 @@ function ping(port) {
 
 export class RedisServer {
   constructor() {
-    this.port = 20000 + Math.floor(Math.random() * 20000);
+    this.port = RedisServer.randomPort();
+  }
+  static randomPort() {
+    return 20000 + Math.floor(Math.random() * 12000); // below Linux's ephemeral ports (32768 and up)
   }
   get url() {
     return `redis://127.0.0.1:${this.port}`;
   }
   async start() {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    for (let i = 0; i < 100; i++) {
-      if (await ping(this.port)) return;
-      await sleep(50);
+    // A port another process took makes our redis-server exit at once, while the PING may reach theirs: a port
+    // counts only when our child answers on it and is still running.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      });
+      this.child = child;
+      this.exited = new Promise((r) => child.once('exit', r));
+      for (let i = 0; i < 100 && child.exitCode === null && child.signalCode === null; i++) {
+        if (await ping(this.port)) {
+          await sleep(50);
+          if (child.exitCode === null && child.signalCode === null) return;
+          break;
+        }
+        await sleep(50);
+      }
+      await this.stop();
+      this.port = RedisServer.randomPort();
     }
     throw new Error('redis-server did not start');
   }
   async stop() {
     if (!this.child) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGKILL');
-    await exited;
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
     this.child = null;
   }
 }
