@@ -101,7 +101,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
         spdlog::info("bus: subscribed to {} on {}", self->channel_, self->commands_->describe());
       }
     });
-    asio::co_spawn(strand_, run_refresher(shared_from_this()), log_failure);
+    asio::co_spawn(strand_, run_refresher(shared_from_this()), redis::log_failure{"bus presence refresh"});
   }
 
   void stop() {
@@ -180,15 +180,6 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   }
 
  private:
-  static void log_failure(std::exception_ptr error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (std::exception const& e) {
-      spdlog::error("bus: a Redis task failed: {}", e.what());
-    }
-  }
-
   std::string chat_channel(chat_id chat) const {
     return options_.key_prefix + ":chat:{" + std::to_string(chat) + "}";
   }

@@ -19,15 +19,6 @@ constexpr duration subscribe_deadline = 2s;
 constexpr duration first_backoff = 100ms;
 constexpr duration last_backoff = 5s;
 
-void log_failure(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (std::exception const& e) {
-    spdlog::error("redis: a subscription task failed: {}", e.what());
-  }
-}
-
 }  // namespace
 
 channels::channels(strand s, std::shared_ptr<client> commands, std::string name)
@@ -36,7 +27,7 @@ channels::channels(strand s, std::shared_ptr<client> commands, std::string name)
 void channels::start(std::vector<std::string> plain, std::function<void()> on_subscribed) {
   plain_ = std::move(plain);
   on_subscribed_ = std::move(on_subscribed);
-  asio::co_spawn(strand_, run(shared_from_this()), log_failure);
+  asio::co_spawn(strand_, run(shared_from_this()), log_failure{"subscription"});
 }
 
 void channels::stop() {

@@ -40,15 +40,6 @@ std::vector<std::string> words(std::string_view a, std::string_view b = {}) {
   return out;
 }
 
-void log_failure(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (std::exception const& e) {
-    spdlog::error("redis: a connection task failed: {}", e.what());
-  }
-}
-
 }  // namespace
 
 std::vector<endpoint> parse_seeds(std::string const& urls) {
@@ -75,7 +66,7 @@ client::client(strand s, std::vector<endpoint> seeds, std::string name)
 
 void client::start(std::function<void()> on_connected) {
   on_connected_ = std::move(on_connected);
-  asio::co_spawn(strand_, run(shared_from_this()), log_failure);
+  asio::co_spawn(strand_, run(shared_from_this()), log_failure{"connection"});
 }
 
 void client::stop() {

@@ -20,6 +20,15 @@ struct connection::pending {
   std::optional<reply> result;
 };
 
+void log_failure::operator()(std::exception_ptr error) const {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (std::exception const& e) {
+    spdlog::error("redis: the {} task failed: {}", task, e.what());
+  }
+}
+
 reply convert(redisReply const& r) {
   reply out;
   switch (r.type) {

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,6 +46,13 @@ struct reply {
   long long integer = 0;
   std::string text;
   std::vector<reply> elements;
+};
+
+// The completion handler of a background task (co_spawn): an exception escaping it is a bug, logged with the
+// task's name instead of lost.
+struct log_failure {
+  char const* task;
+  void operator()(std::exception_ptr error) const;
 };
 
 // What hiredis parsed, as a value.

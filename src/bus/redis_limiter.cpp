@@ -58,7 +58,7 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
     commands_->start([weak] {
       if (auto self = weak.lock()) self->refresh_places();  // Redis may have lost them (a restart)
     });
-    asio::co_spawn(strand_, keep_places(shared_from_this()), log_failure);
+    asio::co_spawn(strand_, keep_places(shared_from_this()), redis::log_failure{"limits refresh"});
   }
   bool connected() const { return commands_->is_up(); }
 
@@ -128,15 +128,6 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
   }
 
  private:
-  static void log_failure(std::exception_ptr error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (std::exception const& e) {
-      spdlog::error("limits: a Redis task failed: {}", e.what());
-    }
-  }
-
   using steady = std::chrono::steady_clock;
 
   void note_shared_bucket(std::string const& key, long long refused_ms, long long next_ms) {
