@@ -46,7 +46,10 @@ export function crc16(bytes) {
   return crc;
 }
 
-/** The slot of a key or channel: CRC16 of its hash tag (the text inside the first non-empty "{...}"), else of the whole key, mod 16384. */
+/**
+ * The slot of a key or channel: CRC16 of its hash tag (the text inside the first non-empty "{...}"), else of the
+ * whole key, mod 16384 (CLUSTER KEYSLOT).
+ */
 export function keySlot(key) {
   let part = key;
   const open = key.indexOf('{');
