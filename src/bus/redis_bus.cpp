@@ -307,7 +307,8 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   void count_drop() {
     stats_.dropped.inc();
     if (dropped_.fetch_add(1) % 1000 == 0) {
-      spdlog::warn("bus: Redis is not keeping up; cross-process copies dropped so far: {}", dropped_.load());
+      spdlog::warn("bus: Redis is unreachable or not keeping up; cross-process copies dropped so far: {}",
+                   dropped_.load());
     }
   }
 

@@ -200,7 +200,7 @@ asio::awaitable<bool> client::discover() {
     auto answer = co_await c->command(words("CLUSTER", "SLOTS"), probe_deadline);
     if (!answer) {
       c->close();
-      note_error(address(n) + ": no answer to CLUSTER SLOTS in time");
+      note_error(address(n) + ": no answer to CLUSTER SLOTS");
       continue;
     }
     if (answer->type == reply::kind::error) {
@@ -340,7 +340,16 @@ asio::awaitable<std::optional<reply>> client::command(std::vector<std::string> a
 
 bool client::send(std::vector<std::string_view> const& args) {
   auto c = connection_for(routing_key(args));
+  // A cluster forwards a plain PUBLISH to every node, so any master will do while the channel's own is away.
+  if ((!c || !c->is_open()) && cluster_ && !args.empty() && args[0] == "PUBLISH") c = any_open_master();
   return c && c->send(args);
+}
+
+std::shared_ptr<connection> client::any_open_master() const {
+  for (auto const& entry : connections_) {
+    if (entry.second->is_open()) return entry.second;
+  }
+  return nullptr;
 }
 
 std::size_t client::unanswered(std::string_view key) const {

@@ -94,6 +94,7 @@ class client : public std::enable_shared_from_this<client> {
   // `resting`: nothing is amiss, so suspect() may cut the sleep short (never a backoff).
   boost::asio::awaitable<void> sleep(duration how_long, bool resting);
   std::shared_ptr<connection> connection_for(std::string_view key) const;
+  std::shared_ptr<connection> any_open_master() const;
   std::shared_ptr<connection> connection_to(cluster::node const& n);
   void adopt(cluster::slot_map map, bool cluster);
   void moved(int slot, cluster::node const& to);

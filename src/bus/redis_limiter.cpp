@@ -150,9 +150,15 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
     auto answer = co_await commands_->command(std::move(args), deadline_);
     if (!answer) co_return std::nullopt;
     if (answer->type == redis::reply::kind::error) {
-      spdlog::warn("limits: Redis refused a script: {}", answer->text);
+      // Once per kind of refusal: a cluster that is down refuses every check until it is back.
+      if (answer->text != last_refusal_) {
+        spdlog::warn("limits: Redis refused a script ({}); the process's own limits decide meanwhile",
+                     answer->text);
+        last_refusal_ = answer->text;
+      }
       co_return std::nullopt;
     }
+    last_refusal_.clear();
     (void)self;
     co_return answer;
   }
@@ -179,6 +185,7 @@ class shared_state : public std::enable_shared_from_this<shared_state> {
 
   std::chrono::milliseconds const deadline_, place_lifetime_, place_refresh_;
   std::atomic<bool> stopped_{false};
+  std::string last_refusal_;  // on strand_
   redis::strand strand_;
   asio::steady_timer refresh_timer_;
   std::string const refresh_script_;
