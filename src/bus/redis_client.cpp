@@ -204,7 +204,11 @@ asio::awaitable<bool> client::discover() {
       continue;
     }
     if (answer->type == reply::kind::error) {
-      if (answer->text.find("cluster support disabled") != std::string::npos) {
+      // A node that is no cluster says so; one that may not run CLUSTER (an ACL, a renamed command) is taken
+      // for a single node too when it is the only one named.
+      bool const transient = answer->text.starts_with("CLUSTERDOWN") || answer->text.starts_with("LOADING");
+      if (answer->text.find("cluster support disabled") != std::string::npos ||
+          (seeds_.size() == 1 && !transient)) {
         adopt(cluster::slot_map::single(n), false);
         co_return true;
       }

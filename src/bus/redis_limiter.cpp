@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -23,12 +22,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string script(char const* body) { return std::string(redis_scripts::now_ms) + body; }
 
@@ -272,7 +265,7 @@ class redis_limiter final : public limiter {
     return prefix_ + ":login:{" + std::string(address) + "}";
   }
   std::string account_key(std::string_view username, std::string_view address) const {
-    return address_key(address) + ":" + lowercase(username);
+    return address_key(address) + ":" + login_account(username);
   }
 
   // Argument lists are built outside coroutines: GCC 12 mishandles initializer lists inside them.

@@ -12,23 +12,23 @@ constexpr micros micros_per_second = 1'000'000;
 // ever.
 constexpr micros sweep_interval = 60 * micros_per_second;
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 std::chrono::seconds seconds_until(micros until, micros now) {
   return std::chrono::seconds((until - now + micros_per_second - 1) / micros_per_second);
 }
 
 // Separated by a byte no username or address contains.
 std::string account_key(std::string_view username, std::string_view address) {
-  return "a\x1f" + lowercase(username) + "\x1f" + std::string(address);
+  return "a\x1f" + login_account(username) + "\x1f" + std::string(address);
 }
 std::string address_key(std::string_view address) { return "i\x1f" + std::string(address); }
 
 }  // namespace
+
+std::string login_account(std::string_view username) {
+  std::string out(username);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
 
 failure too_many_requests(std::string detail, std::chrono::seconds retry_after) {
   return failure{errc::rate_limited,

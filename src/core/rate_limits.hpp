@@ -80,4 +80,8 @@ class token_buckets {
 // The failure a refused request gets: 429 with Retry-After.
 failure too_many_requests(std::string detail, std::chrono::seconds retry_after);
 
+// The account a login attempt counts against, whichever process limits it: the username with case ignored, as
+// login itself ignores it.
+std::string login_account(std::string_view username);
+
 }  // namespace windi

@@ -48,7 +48,9 @@ redis_cluster::redis_cluster() {
     nodes_.push_back(std::make_unique<redis_process>(std::vector<std::string>{
         "--cluster-enabled", "yes", "--cluster-config-file", (dir_ / "nodes-{port}.conf").string(),
         "--cluster-port", std::to_string(free_port()), "--cluster-node-timeout", "2000", "--dir",
-        dir_.string()}));
+        dir_.string(),
+        // A master otherwise waits 5 s before it sends its replica the first copy of its data.
+        "--repl-diskless-sync-delay", "0"}));
   }
   std::vector<std::string> create{"--cluster", "create"};
   for (auto port : ports()) create.push_back("127.0.0.1:" + std::to_string(port));
