@@ -8,6 +8,10 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
 
 extern char** environ;
 
@@ -92,6 +96,12 @@ envelope make_envelope(std::vector<user_id> recipients, std::string frame) {
 
 namespace {
 
+std::uint16_t free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
+  return probe.local_endpoint().port();
+}
+
 bool answers_ping(std::uint16_t port) {
   try {
     boost::asio::io_context io;
@@ -109,38 +119,67 @@ bool answers_ping(std::uint16_t port) {
 }  // namespace
 
 redis_process::redis_process(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
-  port_ = probe.local_endpoint().port();
-  probe.close();
-  start();
+  // A port probed free may be taken again before redis-server binds it (or the cluster bus port may
+  // collide with the node's own): a node that exits at once is started again on fresh ports.
+  for (int attempt = 1;; ++attempt) {
+    port_ = free_port();
+    args_ = {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",  "--save", "",
+             "--appendonly", "no",     "--daemonize",         "no",     "--loglevel", "warning"};
+    for (auto arg : extra_args_) {
+      if (auto at = arg.find("{port}"); at != std::string::npos) arg.replace(at, 6, std::to_string(port_));
+      if (arg == "{free_port}") arg = std::to_string(free_port());
+      args_.push_back(std::move(arg));
+    }
+    if (launch()) return;
+    if (attempt == 5) throw std::runtime_error("redis-server did not start: " + output_);
+  }
 }
 
 redis_process::~redis_process() { stop(); }
 
 void redis_process::start() {
   if (pid_ > 0) return;
-  std::string const port = std::to_string(port_);
-  std::vector<std::string> args{"redis-server", "--port", port,          "--bind", "127.0.0.1",  "--save", "",
-                                "--appendonly", "no",     "--daemonize", "no",     "--loglevel", "warning"};
-  for (auto arg : extra_args_) {
-    if (auto at = arg.find("{port}"); at != std::string::npos) arg.replace(at, 6, port);
-    args.push_back(std::move(arg));
-  }
+  if (!launch()) throw std::runtime_error("redis-server did not start again: " + output_);
+}
+
+bool redis_process::launch() {
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args_) argv.push_back(a.data());
   argv.push_back(nullptr);
+  auto const log = std::filesystem::temp_directory_path() / ("windi-redis-" + std::to_string(port_) + ".log");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   int const rc = posix_spawnp(&pid_, "redis-server", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     pid_ = -1;
     throw std::runtime_error("cannot start redis-server");
   }
-  if (!eventually([this] { return answers_ping(port_); }, 10s))
-    throw std::runtime_error("redis-server did not start");
+  bool exited = false;
+  bool const up = eventually(
+      [&] {
+        int status = 0;
+        exited = ::waitpid(pid_, &status, WNOHANG) == pid_;
+        return exited || answers_ping(port_);
+      },
+      10s);
+  if (up && !exited) {
+    // The PING may have reached another process's server on a port ours failed to bind: ours must still run.
+    std::this_thread::sleep_for(50ms);
+    int status = 0;
+    exited = ::waitpid(pid_, &status, WNOHANG) == pid_;
+  }
+  if (up && !exited) {
+    std::filesystem::remove(log);
+    return true;
+  }
+  if (!exited) stop();
+  pid_ = -1;
+  std::ifstream in(log);
+  output_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::filesystem::remove(log);
+  return false;
 }
 
 void redis_process::stop() {

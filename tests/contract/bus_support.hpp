@@ -78,7 +78,8 @@ envelope make_envelope(std::vector<user_id> recipients, std::string frame);
 // A redis-server of our own on a free loopback port, to stop and restart without disturbing anyone else.
 class redis_process {
  public:
-  // `extra_args` go on redis-server's command line (say, cluster mode).
+  // `extra_args` go on redis-server's command line (say, cluster mode); in them "{port}" is replaced by
+  // the node's port and an argument "{free_port}" by another free port.
   explicit redis_process(std::vector<std::string> extra_args = {});
   ~redis_process();
   void start();
@@ -90,7 +91,12 @@ class redis_process {
   std::uint16_t port() const { return port_; }
 
  private:
+  // Starts redis-server with args_ and waits until it answers; false if it exited first.
+  bool launch();
+
   std::vector<std::string> extra_args_;
+  std::vector<std::string> args_;  // the command line of the last start, kept for a restart
+  std::string output_;             // what the last failed start printed
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
 };

@@ -13,12 +13,6 @@
 namespace windi::testing {
 namespace {
 
-std::uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
-  return probe.local_endpoint().port();
-}
-
 std::string quoted(std::string const& arg) {
   std::string out = "'";
   for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -47,8 +41,7 @@ redis_cluster::redis_cluster() {
     // The cluster bus port is chosen too: the default (port + 10000) may be taken or out of range.
     nodes_.push_back(std::make_unique<redis_process>(std::vector<std::string>{
         "--cluster-enabled", "yes", "--cluster-config-file", (dir_ / "nodes-{port}.conf").string(),
-        "--cluster-port", std::to_string(free_port()), "--cluster-node-timeout", "2000", "--dir",
-        dir_.string(),
+        "--cluster-port", "{free_port}", "--cluster-node-timeout", "2000", "--dir", dir_.string(),
         // A master otherwise waits 5 s before it sends its replica the first copy of its data.
         "--repl-diskless-sync-delay", "0"}));
   }
