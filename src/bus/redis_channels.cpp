@@ -16,8 +16,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr duration subscribe_deadline = 2s;
-constexpr duration first_backoff = 100ms;
-constexpr duration last_backoff = 5s;
 
 }  // namespace
 

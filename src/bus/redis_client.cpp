@@ -18,8 +18,6 @@ namespace {
 
 constexpr duration connect_deadline = 2s;
 constexpr duration probe_deadline = 2s;
-constexpr duration first_backoff = 100ms;
-constexpr duration last_backoff = 5s;
 // How often, with nothing amiss, every connection is pinged (a connection can hang without its socket
 // failing) and a cluster's slot map is read again (a failover elsewhere shows up here).
 constexpr duration checkup_interval = 5s;

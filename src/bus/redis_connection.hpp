@@ -48,6 +48,11 @@ struct reply {
   std::vector<reply> elements;
 };
 
+// How long a lost connection waits before its next attempt: doubling from the first to the last, so that an
+// outage costs Redis a few connection attempts per second at first and one every few seconds later.
+inline constexpr duration first_backoff = std::chrono::milliseconds(100);
+inline constexpr duration last_backoff = std::chrono::seconds(5);
+
 // The completion handler of a background task (co_spawn): an exception escaping it is a bug, logged with the
 // task's name instead of lost.
 struct log_failure {
