@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { track } from '../support/children.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
@@ -24,17 +25,6 @@ const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 const STARTUP_DEADLINE_MS = 30_000;
 
 export const DEMO_PASSWORD = 'password123';
-
-const live = new Set();
-process.on('exit', () => {
-  for (const child of live) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
 
 /** One windi server process on its own temporary SQLite database; restartable on the same port. */
 export class Server {
@@ -87,15 +77,12 @@ export class Server {
       env: this.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.child = child;
-    live.add(child);
+    this.child = track(child);
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
-        live.delete(child);
         resolve({ code, signal });
       });
       child.on('error', (err) => {
-        live.delete(child);
         resolve({ code: null, signal: null, error: err.message });
       });
     });

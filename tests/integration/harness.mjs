@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { track } from '../support/children.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WINDI_BIN = path.resolve(REPO_ROOT, process.env.WINDI_BIN || 'build/dev/windi');
@@ -97,17 +98,6 @@ export function forEachBackend(title, body, { start = true } = {}) {
 // ---------------------------------------------------------------------------------------------------------
 // Server processes
 
-const live = new Set();
-process.on('exit', () => {
-  for (const child of live) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
 export function randomSecret() {
   return randomBytes(36).toString('base64url'); // 48 characters
 }
@@ -187,11 +177,9 @@ export class ServerProcess {
       env: this.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.child = child;
-    live.add(child);
+    this.child = track(child);
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
-        live.delete(child);
         this.exitStatus = { code, signal };
         resolve(this.exitStatus);
       });

@@ -19,22 +19,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { track } from '../support/children.mjs';
 import { sleep } from './harness.mjs';
 
 const START_DEADLINE_MS = 30_000;
 const FAILOVER_DEADLINE_MS = 30_000;
 const CLI_TIMEOUT_MS = 5_000;
-
-const live = new Set();
-process.on('exit', () => {
-  for (const child of live) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
 
 /** CRC-16/XMODEM (polynomial 0x1021, initial value 0), the checksum Redis Cluster hashes keys with. */
 export function crc16(bytes) {
@@ -173,17 +163,14 @@ export class RedisCluster {
       '--dir', this.dir,
       '--logfile', path.join(this.dir, `redis-${port}.log`),
     ];
-    const child = spawn('redis-server', args, { stdio: 'ignore' });
-    live.add(child);
+    const child = track(spawn('redis-server', args, { stdio: 'ignore' }));
     const node = { port, busPort, child, exitStatus: null };
     node.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
-        live.delete(child);
         node.exitStatus = { code, signal };
         resolve(node.exitStatus);
       });
       child.once('error', (err) => {
-        live.delete(child);
         node.exitStatus = { error: err.message };
         resolve(node.exitStatus);
       });
