@@ -38,8 +38,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Api, startServer, sleep } from './harness.mjs';
 import { RedisServer } from './redis_server.mjs';
-import { Client, waitOn } from './ws_client.mjs';
 import { fullHistory } from './chat_events.mjs';
+import {
+  ResumingDevice,
+  assertAcknowledged,
+  assertHaveHistories,
+  assertHistory,
+  membersByChat,
+  sendsByChat,
+} from './resuming_device.mjs';
 
 const pgUrl = process.env.WINDI_TEST_POSTGRES_URL;
 const skip = pgUrl ? false : 'WINDI_TEST_POSTGRES_URL is not set (eval "$(scripts/services start)")';
@@ -48,8 +55,6 @@ if (!pgUrl && process.env.CI === 'true') throw new Error('CI=true requires WINDI
 const PROCESSES = 3;
 const USERS = 12; // four per process
 const DEAD = 2; // the process killed
-const SEND_EVERY_MS = 300; // per user, on average
-const WINDOW = 4; // unacknowledged sends a user lets pile up before it waits
 const BURST = 20; // sends of each user of the dead process just before the kill, to have some in flight
 const PRESENCE_EXPIRY_MS = 30_000; // bus.hpp presence_ttl: a crashed process's connections count this long
 const WAIT_MS = 20_000; // generous: the machine is small and busy
@@ -65,249 +70,42 @@ async function until(what, fn, timeoutMs = WAIT_MS, everyMs = 100, detail = () =
   }
 }
 
-const sorted = (ids) => [...ids].sort((x, y) => x - y);
 const allSends = new Map(); // cmid -> send, of every device
 
 /**
- * One user's device: one WebSocket connection at a time, the messages it has (from live events and sync
- * answers), per chat the change numbers it saw, and its sends with their acknowledgements.
+ * A device that may be on the process to be killed (`expectLoss`): then losing its connection is no problem;
+ * it resumes on a survivor, and sends `reconfirm` once more along with what was never acknowledged.
  */
-class Device {
+class Device extends ResumingDevice {
   constructor(name, user) {
-    this.name = name;
-    this.user = user;
-    this.conn = null; // {server, client, cursorsSent: [], syncs: []}
-    this.connections = [];
-    this.online = false; // connected and resumed: sends go out
+    super(name, user, { sends: allSends });
     this.expectLoss = false; // on the process that is killed
-    this.have = new Map(); // chat -> Map(id -> {change, cmid, sender, how})
-    this.seen = new Map(); // chat -> Set of change numbers seen
-    this.base = new Map(); // chat -> its last_change when the device first saw it
-    this.sent = new Map(); // cmid -> {cmid, chat_id, text, via: [process names]}
-    this.pending = new Map(); // cmid -> the send, until acknowledged
-    this.acks = new Map(); // cmid -> [message_sent data]
-    this.retried = new Set(); // cmids resent after the connection was lost
     this.inFlightAtKill = new Set();
     this.reconfirm = null; // a send the dead process acknowledged, resent once more after the resume
-    this.onAck = null;
-    this.problems = [];
-    this.overlaps = 0; // sync messages the device had already: above its cursor, so asked for
-    this.count = 0;
-    this.waiters = [];
-    this.resumed = null;
-    this.finished = false;
-  }
-
-  wake() {
-    for (const w of [...this.waiters]) w();
-  }
-
-  async connect(server) {
-    const client = await Client.open(server.baseUrl, { token: this.user.token });
-    const conn = { server, client, cursorsSent: [], syncs: [] };
-    const onmessage = client.ws.onmessage;
-    client.ws.onmessage = (e) => {
-      onmessage(e);
-      this.receive(conn, client.events.at(-1));
-      this.wake();
-    };
-    const onclose = client.ws.onclose;
-    client.ws.onclose = (e) => {
-      onclose(e);
-      this.lost(conn, e);
-      this.wake();
-    };
-    await client.waitFor((e) => e.type === 'connected', `${this.name}: connected on ${server.name}`, WAIT_MS);
-    this.conn = conn;
-    this.connections.push(conn);
-    return this.sync();
-  }
-
-  /** The highest change number of `chat` up to which the device saw every change. */
-  cursor(chat) {
-    const seen = this.seen.get(chat);
-    let c = this.base.get(chat);
-    while (seen.has(c + 1)) c++;
-    return c;
-  }
-
-  /** Sends sync with the device's cursors; resolves with the answer (applied as it arrived). */
-  sync() {
-    const conn = this.conn;
-    const cursors = {};
-    for (const chat of this.seen.keys()) cursors[chat] = this.cursor(chat);
-    const before = conn.syncs.length;
-    conn.cursorsSent.push(cursors);
-    conn.client.send('sync', { changes: cursors });
-    return waitOn(
-      this,
-      () => {
-        if (conn.syncs.length > before) return conn.syncs[before];
-        if (conn.client.closed) throw new Error(`${this.name}: closed while syncing`);
-        return undefined;
-      },
-      () => new Error(`${this.name}: no sync answer on ${conn.server.name} within ${WAIT_MS} ms`),
-      WAIT_MS,
-    );
-  }
-
-  chat(chat) {
-    if (!this.have.has(chat)) {
-      this.have.set(chat, new Map());
-      this.seen.set(chat, new Set());
-      this.base.set(chat, 0);
-    }
-    return this.have.get(chat);
-  }
-
-  keep(m, how) {
-    this.chat(m.chat_id).set(m.id, { change: m.change_seq, cmid: m.client_message_id, sender: m.sender_id, how, at: Date.now() });
-    this.seen.get(m.chat_id).add(m.change_seq);
-  }
-
-  receive(conn, ev) {
-    const where = `${this.name} on ${conn.server.name}`;
-    switch (ev.type) {
-      case 'new_message': {
-        const m = ev.data;
-        const had = this.chat(m.chat_id).get(m.id);
-        if (had) {
-          const s = allSends.get(m.client_message_id);
-          const last = conn.syncs.at(-1);
-          const entry = last?.data.chats.find((c) => c.chat_id === m.chat_id);
-          this.problems.push(
-            `${where}: message ${m.id} (change ${m.change_seq} of chat ${m.chat_id}, sent through ${s?.via}) arrived live again ` +
-              `(had it from ${had.how}, ${Date.now() - had.at} ms before; the last sync answer on this connection came ` +
-              `${last ? Date.now() - last.at : '-'} ms before with last_change ${entry?.last_change} for the chat)`,
-          );
-        } else {
-          this.keep(m, `live on ${conn.server.name}`);
-        }
-        break;
-      }
-      case 'message_sent': {
-        const cmid = ev.data.client_message_id;
-        if (!this.sent.has(cmid)) this.problems.push(`${where}: an acknowledgement of an unknown send ${cmid}`);
-        if (!this.acks.has(cmid)) this.acks.set(cmid, []);
-        this.acks.get(cmid).push(ev.data);
-        this.pending.delete(cmid);
-        this.onAck?.(ev.data);
-        break;
-      }
-      case 'sync':
-        ev.at = Date.now();
-        this.applySync(conn, ev);
-        conn.syncs.push(ev);
-        break;
-      case 'error':
-        this.problems.push(`${where}: error frame ${JSON.stringify(ev.data)}`);
-        break;
-      default:
-        break;
-    }
-  }
-
-  applySync(conn, ev) {
-    const where = `${this.name} on ${conn.server.name}`;
-    const cursors = conn.cursorsSent.shift() ?? {};
-    for (const entry of ev.data.chats) {
-      const chat = entry.chat_id;
-      const known = chat in cursors;
-      if (entry.resync_required) this.problems.push(`${where}: resync_required for chat ${chat}`);
-      const have = this.chat(chat);
-      for (const m of entry.messages) {
-        if (known && m.change_seq <= cursors[chat]) {
-          this.problems.push(`${where}: sync of chat ${chat} from ${cursors[chat]} carried change ${m.change_seq}`);
-        }
-        if (have.has(m.id)) this.overlaps++;
-        else this.keep(m, `sync on ${conn.server.name}`);
-      }
-      // The first answer for a chat: every change up to its last_change is what the device starts from.
-      if (!known) this.base.set(chat, entry.last_change);
-    }
-  }
-
-  sendNew(chatId, label = '') {
-    const n = ++this.count;
-    const s = { cmid: `${this.user.username}:${n}`, chat_id: chatId, text: `${this.name} ${label}#${n}`, via: [] };
-    this.sent.set(s.cmid, s);
-    allSends.set(s.cmid, s);
-    this.pending.set(s.cmid, s);
-    this.transmit(s);
-  }
-
-  transmit(s) {
-    s.via.push(this.conn.server.name);
-    this.conn.client.send('send_message', { chat_id: s.chat_id, text: s.text, client_message_id: s.cmid });
-  }
-
-  /** Sends now and then while `traffic.on` (and until closed), at most WINDOW unacknowledged, only while connected. */
-  runTraffic(chats, traffic) {
-    this.traffic = (async () => {
-      while (traffic.on && !this.finished) {
-        if (this.online && this.pending.size < WINDOW) this.sendNew(chats[Math.floor(Math.random() * chats.length)]);
-        await sleep(SEND_EVERY_MS * (0.5 + Math.random()));
-      }
-    })();
+    this.placement = null; // () => the survivor to resume on (set by the test)
+    this.mayReturn = Promise.resolve(); // the resume waits for it (the late users' gate)
+    this.resumed = null; // the resume, once the connection was lost
   }
 
   lost(conn, e) {
-    if (conn !== this.conn || this.finished) return;
-    this.online = false;
     if (!this.expectLoss) {
-      this.problems.push(`${this.name}: connection to ${conn.server.name} closed (${e.code} ${e.reason})`);
+      super.lost(conn, e);
       return;
     }
-    this.resumed = this.resume();
+    this.resumed = (async () => {
+      await this.mayReturn;
+      await this.resume(this.placement);
+    })();
     this.resumed.catch(() => {}); // awaited by the test
   }
 
-  /** Back on a surviving process: resume from the cursors, then resend what was never acknowledged. */
-  async resume() {
-    await this.mayReturn;
-    for (let attempt = 1; ; attempt++) {
-      const target = this.placement();
-      try {
-        await this.connect(target);
-        break;
-      } catch (err) {
-        if (attempt >= 5 || this.finished) throw err;
-        await sleep(200 * attempt);
-      }
-    }
-    for (const s of [...this.pending.values()]) {
-      this.retried.add(s.cmid);
-      this.transmit(s);
-    }
+  resendPending() {
+    super.resendPending();
     if (this.reconfirm) {
       const s = this.sent.get(this.reconfirm);
       this.pending.set(s.cmid, s);
       this.transmit(s);
     }
-    this.online = true;
-  }
-
-  /** The messages of `history` (one chat) the device does not have. */
-  missing(chat, history) {
-    const have = this.have.get(chat) ?? new Map();
-    return history.filter((m) => !have.has(m.id));
-  }
-
-  statusEvents(userId, status, fromConnection = 0, fromEvent = 0) {
-    const out = [];
-    this.connections.forEach((c, i) => {
-      if (i < fromConnection) return;
-      const events = i === fromConnection ? c.client.events.slice(fromEvent) : c.client.events;
-      for (const e of events) {
-        if (e.type === 'user_status' && e.data.user_id === userId && e.data.status === status) out.push(e);
-      }
-    });
-    return out;
-  }
-
-  close() {
-    this.finished = true;
-    for (const c of this.connections) if (!c.client.closed) c.client.close();
   }
 }
 
@@ -446,16 +244,16 @@ describe('a server process lost under traffic [postgresql]', { skip }, () => {
 
     // The late users come back; everyone connected then hears it.
     const listeners = [watcher, ...stayed, ...prompt];
-    const marks = new Map(listeners.map((d) => [d, [d.connections.length - 1, d.conn.client.events.length]]));
+    const marks = new Map(listeners.map((d) => [d, d.mark()]));
     letLateReturn();
     await Promise.all(late.map((d) => d.resumed));
     for (const d of late) assert.equal(d.connections.length, 2, `${d.name} reconnected once`);
     await until(
       'every connected member hears the late users online again',
-      () => listeners.every((l) => late.every((d) => l.statusEvents(d.user.id, 'online', ...marks.get(l)).length > 0)),
+      () => listeners.every((l) => late.every((d) => l.statusEvents(d.user.id, 'online', marks.get(l)).length > 0)),
       WAIT_MS,
       100,
-      () => listeners.map((l) => `${l.name}: ${late.map((d) => l.statusEvents(d.user.id, 'online', ...marks.get(l)).length)}`).join(', '),
+      () => listeners.map((l) => `${l.name}: ${late.map((d) => l.statusEvents(d.user.id, 'online', marks.get(l)).length)}`).join(', '),
     );
     await until('the late users are in the online list again', async () => {
       const online = await onlineNow();
@@ -486,37 +284,15 @@ describe('a server process lost under traffic [postgresql]', { skip }, () => {
     for (const s of survivors) assert.equal(s.exitStatus, null, `${s.name} is still running`);
 
     // The histories, each read by every member through a surviving process.
-    const chatsOf = new Map(); // chat -> member devices
-    for (const d of users) {
-      for (const chat of d.have.keys()) {
-        if (!chatsOf.has(chat)) chatsOf.set(chat, []);
-        chatsOf.get(chat).push(d);
-      }
-    }
+    const chatsOf = membersByChat(users); // chat -> member devices
+    const sentTo = sendsByChat(users);
     const histories = new Map();
-    const sentTo = new Map(); // chat -> Map(cmid -> send, device)
-    for (const d of users) {
-      for (const s of d.sent.values()) {
-        if (!sentTo.has(s.chat_id)) sentTo.set(s.chat_id, new Map());
-        sentTo.get(s.chat_id).set(s.cmid, { ...s, device: d });
-      }
-    }
     let stored = 0;
     for (const [chat, members] of chatsOf) {
-      const expected = sentTo.get(chat) ?? new Map();
       for (const [k, member] of members.entries()) {
         const history = await fullHistory(api[k % 2], member.user, chat);
         const ids = history.map((m) => m.id);
-        assert.equal(new Set(ids).size, ids.length, `chat ${chat}: no message twice in ${member.name}'s history`);
-        const cmids = history.map((m) => m.client_message_id);
-        assert.equal(new Set(cmids).size, cmids.length, `chat ${chat}: no client_message_id stored twice`);
-        for (const m of history) {
-          const s = expected.get(m.client_message_id);
-          assert.ok(s, `chat ${chat}: message ${m.id} (${m.client_message_id}) is one the test sent`);
-          assert.equal(m.sender_id, s.device.user.id, `message ${m.id}: its sender`);
-          assert.equal(m.text, s.text, `message ${m.id}: its text`);
-        }
-        assert.equal(history.length, expected.size, `chat ${chat}: every send stored, once (${member.name})`);
+        assertHistory(chat, history, sentTo.get(chat), member.name);
         if (histories.has(chat)) {
           assert.deepEqual(ids, histories.get(chat).map((m) => m.id), `chat ${chat}: every member reads the same history`);
         } else {
@@ -525,26 +301,16 @@ describe('a server process lost under traffic [postgresql]', { skip }, () => {
         }
       }
     }
-    const storedByCmid = new Map([...histories.values()].flat().map((m) => [m.client_message_id, m]));
-    let acknowledged = 0;
-    for (const d of users) {
-      for (const s of d.sent.values()) {
-        const acks = d.acks.get(s.cmid) ?? [];
-        if (s.cmid === d.reconfirm) {
-          assert.equal(acks.length, 2, `${d.name}: ${s.cmid}, sent again on purpose, answered twice`);
-          assert.equal(acks[1].duplicate, true, `${d.name}: ${s.cmid} sent again is a duplicate`);
-          assert.equal(acks[1].id, acks[0].id, `${d.name}: ${s.cmid} sent again answers the stored message`);
-          assert.deepEqual(s.via, [servers[DEAD].name, s.via[1]]);
-        } else {
-          assert.equal(acks.length, 1, `${d.name}: ${s.cmid} acknowledged once (sent through ${s.via})`);
-        }
-        const m = storedByCmid.get(s.cmid);
-        assert.ok(m, `${d.name}: acknowledged ${s.cmid} is stored`);
-        assert.equal(acks[0].id, m.id, `${d.name}: ${s.cmid} acknowledged with the id it is stored under`);
-        assert.equal(acks[0].chat_id, s.chat_id);
-        acknowledged++;
+    const { acknowledged } = assertAcknowledged(users, histories, (d, s, acks) => {
+      if (s.cmid === d.reconfirm) {
+        assert.equal(acks.length, 2, `${d.name}: ${s.cmid}, sent again on purpose, answered twice`);
+        assert.equal(acks[1].duplicate, true, `${d.name}: ${s.cmid} sent again is a duplicate`);
+        assert.equal(acks[1].id, acks[0].id, `${d.name}: ${s.cmid} sent again answers the stored message`);
+        assert.deepEqual(s.via, [servers[DEAD].name, s.via[1]]);
+      } else {
+        assert.equal(acks.length, 1, `${d.name}: ${s.cmid} acknowledged once (sent through ${s.via})`);
       }
-    }
+    });
 
     // The sends resent after the crash: each stored once, under one id.
     const retried = onDead.flatMap((d) => [...d.retried].map((cmid) => ({ d, cmid })));
@@ -593,12 +359,7 @@ describe('a server process lost under traffic [postgresql]', { skip }, () => {
       holes[onDead.includes(d) ? 'resumed' : 'stayed'] += gaps.reduce((n, [chat]) => n + d.missing(chat, histories.get(chat)).length, 0);
       await d.sync(); // the gapless cursor sits below the hole
     }
-    for (const [chat, members] of chatsOf) {
-      const ids = sorted(histories.get(chat).map((m) => m.id));
-      for (const d of members) {
-        assert.deepEqual(sorted(d.have.get(chat).keys()), ids, `${d.name} has exactly the history of chat ${chat}`);
-      }
-    }
+    assertHaveHistories(chatsOf, histories);
     for (const chat of watcher.have.keys()) assert.equal(watcher.have.get(chat).size, 0, 'no messages to the watcher');
     assert.deepEqual(problems(), [], 'no device saw anything wrong');
 
