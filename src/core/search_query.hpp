@@ -10,6 +10,7 @@
 // word. Words are split on punctuation (as the stores' tokenizers split the text), so "e-mail" is the phrase
 // "e mail" and "hello," is "hello". Only an empty or over-long query is refused.
 #include "core/error.hpp"
+#include "core/types.hpp"
 
 #include <optional>
 #include <string>
@@ -36,6 +37,27 @@ struct search_query {
   search_terms terms;
   std::optional<std::string> from;  // a username
   std::optional<std::string> in;    // a chat name or id
+};
+
+// What a store searches: the terms, in the chats `user` is a member of now.
+struct search_request {
+  user_id user = 0;
+  search_terms terms{};
+  std::vector<chat_id> chats{};        // only these chats (empty: every chat of the user)
+  std::optional<user_id> sender{};     // only this sender's messages
+  std::optional<message_id> before{};  // only messages with a smaller id: the next page
+  int limit = 20;
+};
+
+// A snippet marks each matched word with these two characters (private-use code points U+E000, U+E001),
+// which no tokenizer counts as part of a word.
+inline constexpr std::string_view search_hit_open = "\xEE\x80\x80";
+inline constexpr std::string_view search_hit_close = "\xEE\x80\x81";
+
+struct search_hit {
+  message found;          // as history shows it now
+  std::string chat_name;  // a private chat's is the other member's username
+  std::string snippet;    // the text around the matches (the whole text when short), matches marked
 };
 
 // errc::validation (field "q") for a query with nothing to find or longer than max_search_query_bytes.

@@ -97,6 +97,9 @@ class group_commit_store final : public store {
     co_return page;
   }
   task<outcome<message>> get_message(message_id id) override { return inner_->get_message(id); }
+  task<outcome<std::vector<search_hit>>> search_messages(search_request q) override {
+    return inner_->search_messages(std::move(q));
+  }
   task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) override {
     return inner_->mark_read(chat, reader, up_to_seq);
   }

@@ -3,6 +3,7 @@
 // tests/contract/store_contract_test.cpp. Each call is one transaction: the store never leaves one open.
 // Calls may be made from any thread; the returned awaitable completes on the caller's executor.
 #include "core/error.hpp"
+#include "core/search_query.hpp"
 #include "core/types.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -121,6 +122,14 @@ class store {
   // Advances the member's read watermark to min(up_to_seq, chat.last_seq); never moves it back.
   // errc::forbidden when not a member.
   virtual task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) = 0;
+
+  // --- search
+  // The messages matching q.terms (every required term, the prefix as the start of a word, no excluded term)
+  // in the chats q.user is a member of now, newest (highest id) first, at most q.limit. Words match in any of
+  // their forms (English and Russian stems), ignoring case and accents. A deleted message never matches; an
+  // edited one matches by its current text only. The index is kept in step by the transaction that stores,
+  // edits or deletes a message.
+  virtual task<outcome<std::vector<search_hit>>> search_messages(search_request q) = 0;
 
   // --- operations
   // Applies the pending numbered migrations (migrations/<backend>/NNNN_name.sql) in order, each in its own

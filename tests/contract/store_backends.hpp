@@ -5,6 +5,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct store_backend {
   std::string name;
   open_empty_store open_empty;
 };
+
+// Names the backend in test names and failure messages instead of dumping the parameter's bytes.
+inline void PrintTo(store_backend const& backend, std::ostream* os) { *os << backend.name; }
 
 inline std::vector<store_backend> store_backends() {
   return {{"sqlite", &open_empty_sqlite_store}, {"postgres", &open_empty_postgres_store}};

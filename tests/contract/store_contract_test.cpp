@@ -21,9 +21,6 @@
 
 namespace windi::testing {
 
-// Names the backend in failure messages instead of dumping the parameter's bytes.
-void PrintTo(store_backend const& backend, std::ostream* os) { *os << backend.name; }
-
 namespace {
 
 // --- users

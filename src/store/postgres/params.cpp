@@ -12,6 +12,21 @@ params& params::add_array(std::span<std::int64_t const> values) {
   return add(std::move(literal));
 }
 
+params& params::add_array(std::span<std::string const> values) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) literal += ',';
+    literal += '"';
+    for (char ch : values[i]) {
+      if (ch == '"' || ch == '\\') literal += '\\';
+      literal += ch;
+    }
+    literal += '"';
+  }
+  literal += '}';
+  return add(std::move(literal));
+}
+
 std::vector<char const*> params::pointers() const {
   std::vector<char const*> out;
   out.reserve(values_.size());

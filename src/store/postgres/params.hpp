@@ -34,8 +34,15 @@ class params {
     values_.push_back(std::move(value));
     return *this;
   }
+  // NULL when empty.
+  params& add(std::optional<std::int64_t> value) {
+    return add(value ? std::optional<std::string>(std::to_string(*value)) : std::nullopt);
+  }
   // A bigint[] literal, for `= ANY($n::bigint[])`.
   params& add_array(std::span<std::int64_t const> values);
+  // A text[] literal: every element quoted, so any text (commas, quotes, braces, backslashes) stays one
+  // element.
+  params& add_array(std::span<std::string const> values);
 
   int size() const { return static_cast<int>(values_.size()); }
   // Pointers into this object for PQsendQueryPrepared; valid while it is neither modified nor destroyed.

@@ -47,6 +47,9 @@ class postgres_store final : public store {
   task<outcome<message>> get_message(message_id id) override;
   task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) override;
 
+  // One statement: the matches picked through the text index, then the page's rows, chat names and snippets.
+  task<outcome<std::vector<search_hit>>> search_messages(search_request q) override;
+
   task<outcome<int>> migrate() override;
   pool_stats const* connection_pool_stats() const override { return &pool_.stats(); }
   task<store_health> health() override;

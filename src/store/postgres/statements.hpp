@@ -172,6 +172,36 @@ inline constexpr statement chat_last_change{"chat_last_change",
 
 inline constexpr statement mark_read{"mark_read", "SELECT * FROM windi_mark_read($1, $2, $3)"};
 
+// --- search
+
+// $1 the searcher, $2 the required terms (each a word, or a phrase's words separated by spaces), $3 the
+// excluded terms, $4 the prefix (or NULL), $5 only these chats (empty: all), $6 only this sender (or NULL),
+// $7 only ids below (or NULL), $8 the limit. The matches are picked by windi_search_ids
+// (migrations/postgres/0007), which plans its query for the actual words and chats; then, for that page only,
+// each message as the page statements above read it (newest first), its reactions, its chat's name as the
+// searcher sees it (a private chat's is the other member's username, from the chat's key "<min id>:<max id>",
+// so it stays after they leave) and its snippet, marked from the message's stored search vector.
+inline constexpr statement search_messages{"search_messages", R"sql(
+  WITH found AS MATERIALIZED (
+    SELECT f.id FROM windi_search_ids($1::bigint, windi_search_query($2::text[], $3::text[], $4::text),
+                                      $5::bigint[], $6::bigint, $7::bigint, $8::int) AS f(id)),
+  page AS MATERIALIZED (
+    SELECT v.* FROM windi_message_view v WHERE v.id = ANY (ARRAY(SELECT f.id FROM found f))),
+  reactions AS MATERIALIZED (
+    SELECT jsonb_object_agg(x.message_id, x.reactions) AS by_id
+      FROM (SELECT array_agg(p0.id) AS ids FROM page p0) k, LATERAL windi_reactions(k.ids) x),
+  marks AS MATERIALIZED (SELECT windi_search_marks($2::text[], $4::text) AS q)
+  SELECT p.*, r.by_id -> p.id::text,
+         (SELECT CASE WHEN c.kind = 'group' THEN c.name
+                      ELSE (SELECT u.username FROM users u
+                             WHERE u.id = CASE WHEN split_part(c.private_key, ':', 1)::bigint = $1::bigint
+                                               THEN split_part(c.private_key, ':', 2)::bigint
+                                               ELSE split_part(c.private_key, ':', 1)::bigint END) END
+            FROM chats c WHERE c.id = p.chat_id),
+         windi_search_snippet(p.text, (SELECT m.search FROM messages m WHERE m.id = p.id), k.q)
+    FROM page p, reactions r, marks k
+   ORDER BY p.id DESC)sql"};
+
 // --- operations
 
 inline constexpr statement ping{"ping", "SELECT 1"};

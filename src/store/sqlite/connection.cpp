@@ -1,5 +1,7 @@
 #include "store/sqlite/connection.hpp"
 
+#include "store/sqlite/search_tokenizer.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -89,6 +91,7 @@ connection::connection(std::string const& path) {
     throw sqlite_error(rc, message);
   }
   sqlite3_extended_result_codes(db_, 1);
+  register_search_tokenizer(db_);
   // busy_timeout first: switching to WAL itself needs a lock another process may hold.
   exec(
       "PRAGMA busy_timeout = 5000;"

@@ -52,6 +52,9 @@ outcome<message_change> set_reaction(connection& db, message_id id, user_id user
                                      bool present, int max_distinct, micros now);
 outcome<changes_page> changes_since(connection& db, chat_id chat, std::int64_t after_change, int limit);
 
+// search.cpp
+outcome<std::vector<search_hit>> search_messages(connection& db, search_request const& q);
+
 // schema.cpp
 outcome<int> migrate(connection& db, micros now);
 // Gives every user without a username key (registered before keys existed) its key.

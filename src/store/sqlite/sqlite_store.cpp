@@ -169,6 +169,10 @@ class sqlite_store final : public store {
   task<outcome<std::vector<message>>> history(history_query q) override {
     return call<std::vector<message>>("history", [q](connection& db) { return sqlite::history(db, q); });
   }
+  task<outcome<std::vector<search_hit>>> search_messages(search_request q) override {
+    return call<std::vector<search_hit>>(
+        "search_messages", [q = std::move(q)](connection& db) { return sqlite::search_messages(db, q); });
+  }
   task<outcome<message>> get_message(message_id id) override {
     return call<message>("get_message", [id](connection& db) { return sqlite::get_message(db, id); });
   }
