@@ -1,6 +1,7 @@
 #include "api/views.hpp"
 
 #include "core/membership.hpp"
+#include "core/search_query.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -108,6 +109,28 @@ boost::json::object chat_summary_view(chat_summary const& s) {
   out["unread_count"] = s.unread_count;
   out["last_read_seq"] = s.my_last_read_seq;
   return out;
+}
+
+boost::json::array snippet_view(std::string_view marked) {
+  boost::json::array parts;
+  bool hit = false;
+  auto const add = [&](std::string_view text) {
+    if (text.empty()) return;
+    if (!parts.empty() && parts.back().as_object().at("hit").as_bool() == hit) {
+      auto& last = parts.back().as_object()["text"].as_string();
+      last.append(text);
+      return;
+    }
+    parts.push_back(boost::json::object{{"text", text}, {"hit", hit}});
+  };
+  while (!marked.empty()) {
+    auto const mark = marked.find(hit ? search_hit_close : search_hit_open);
+    add(marked.substr(0, mark));
+    if (mark == std::string_view::npos) break;
+    marked.remove_prefix(mark + search_hit_open.size());
+    hit = !hit;
+  }
+  return parts;
 }
 
 }  // namespace windi

@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace windi {
 
@@ -20,5 +21,8 @@ boost::json::array reactions_view(std::vector<reaction_summary> const& reactions
 boost::json::object member_view(member const& m);
 boost::json::object chat_view(chat const& c);
 boost::json::object chat_summary_view(chat_summary const& s);
+// A search snippet as parts to show one after the other: [{"text": "...", "hit": false}, {"text": "word",
+// "hit": true}, ...]. Plain text, never markup: a client sets each part as text and styles the hits.
+boost::json::array snippet_view(std::string_view marked);
 
 }  // namespace windi

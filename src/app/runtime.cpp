@@ -150,6 +150,7 @@ runtime::runtime(settings const& cfg_, int io_threads)
       users(*db),
       chats(*db, *events, clock, limits_for(cfg)),
       messages(*db, *events, clock, *rate_limits, limits_for(cfg)),
+      search(*db, limits_for(cfg)),
       presence(*db, *events, clock),
       sync(*db, presence, limits_for(cfg)) {
   rate_limits->start();

@@ -9,6 +9,7 @@
 #include "core/message_service.hpp"
 #include "core/passwords.hpp"
 #include "core/presence_service.hpp"
+#include "core/search_service.hpp"
 #include "core/sync_service.hpp"
 #include "core/tokens.hpp"
 #include "core/user_service.hpp"
@@ -92,6 +93,7 @@ struct runtime {
   user_service users;
   chat_service chats;
   message_service messages;
+  search_service search;
   presence_service presence;
   sync_service sync;
 };

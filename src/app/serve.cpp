@@ -83,8 +83,9 @@ int serve(settings const& cfg) {
   });
   rt.events->start();
 
-  http::route_services services{rt.auth, rt.users, rt.chats, rt.messages,
-                                [&rt, &sessions] { return health_report(*rt.db, *rt.events, sessions); }};
+  http::route_services services{
+      rt.auth,     rt.users,  rt.chats,
+      rt.messages, rt.search, [&rt, &sessions] { return health_report(*rt.db, *rt.events, sessions); }};
   http::static_files web_files(cfg.web_dir);
   http::router routes;
   http::add_all_routes(routes, services, web_files);

@@ -2,6 +2,7 @@
 #include "core/auth_service.hpp"
 #include "core/chat_service.hpp"
 #include "core/message_service.hpp"
+#include "core/search_service.hpp"
 #include "core/user_service.hpp"
 #include "http/router.hpp"
 #include "http/static_files.hpp"
@@ -16,6 +17,7 @@ struct route_services {
   user_service& users;
   chat_service& chats;
   message_service& messages;
+  search_service& search;
   std::function<boost::asio::awaitable<boost::json::object>()>
       health;  // the /health body; "status" decides 200/503
 };

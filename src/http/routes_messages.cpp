@@ -12,6 +12,25 @@ namespace windi::http {
 namespace beast_http = boost::beast::http;
 using beast_http::verb;
 
+namespace {
+
+// Outside the coroutine: GCC 12 miscompiles braced initializer lists inside coroutines.
+boost::json::object search_page_view(search_page const& page) {
+  boost::json::array results;
+  for (std::size_t i = 0; i < page.hits.size(); ++i) {
+    auto const& hit = page.hits[i];
+    results.push_back(
+        boost::json::object{{"message", message_view(hit.found, page.read_by[i])},
+                            {"chat", boost::json::object{{"id", hit.found.chat}, {"name", hit.chat_name}}},
+                            {"snippet", snippet_view(hit.snippet)}});
+  }
+  boost::json::object out{{"results", std::move(results)}, {"next_before", nullptr}};
+  if (page.next_before) out["next_before"] = *page.next_before;
+  return out;
+}
+
+}  // namespace
+
 void add_message_routes(router& r, route_services& s) {
   r.add(
       verb::get, "/api/v1/messages/history/{chat_id}",
@@ -47,6 +66,28 @@ void add_message_routes(router& r, route_services& s) {
         boost::json::array out;
         for (auto const& m : page->messages) out.push_back(message_view(m, read_by_count(page->info, m)));
         co_return json_response(out);
+      }));
+
+  r.add(
+      verb::get, "/api/v1/messages/search",
+      authenticated(s.auth, "query", [&s](request_context& request, token_claims const& me) -> route_result {
+        constexpr auto max = std::numeric_limits<std::int64_t>::max();
+        message_search query;
+        auto q = request.query_param("q");
+        auto chat = query_int(request, "chat_id", 1, max);
+        auto before = query_int(request, "before", 1, max);
+        auto limit = query_int(request, "limit", 1, max);
+        if (!chat) co_return chat.error();
+        if (!before) co_return before.error();
+        if (!limit) co_return limit.error();
+        query.q = q.value_or("");
+        query.chat = *chat;
+        query.before = *before;
+        query.limit =
+            static_cast<int>(std::min<std::int64_t>(limit->value_or(20), std::numeric_limits<int>::max()));
+        auto page = co_await s.search.search(me.subject, std::move(query));
+        if (!page) co_return page.error();
+        co_return json_response(search_page_view(*page));
       }));
 
   r.add(verb::post, "/api/v1/messages",

@@ -49,8 +49,9 @@ std::set<operation> served_operations() {
   {
     app::runtime rt(*cfg, 1);
     http::route_services services{
-        rt.auth, rt.users, rt.chats, rt.messages,
-        []() -> boost::asio::awaitable<boost::json::object> { co_return boost::json::object(); }};
+        rt.auth,   rt.users,
+        rt.chats,  rt.messages,
+        rt.search, []() -> boost::asio::awaitable<boost::json::object> { co_return boost::json::object(); }};
     http::static_files files(dir);
     http::router routes;
     http::add_all_routes(routes, services, files);
