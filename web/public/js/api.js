@@ -116,6 +116,18 @@ export class Api {
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null) qs.set(k, String(v));
     return this.request('GET', `/messages/history/${chatId}?${qs}`);
   }
+  /**
+   * Messages matching `q` (the search language: words, "phrases", -exclusions, from:, in:), newest first:
+   * {results: [{message, chat: {id, name}, snippet: [{text, hit}]}], next_before}. `before`: a page's
+   * next_before, for the page after it.
+   */
+  searchMessages(q, { before, chatId, limit } = {}) {
+    const qs = new URLSearchParams({ q });
+    if (before) qs.set('before', String(before));
+    if (chatId) qs.set('chat_id', String(chatId));
+    if (limit) qs.set('limit', String(limit));
+    return this.request('GET', `/messages/search?${qs}`);
+  }
   send(chatId, text, clientMessageId, replyTo = null) {
     return this.request('POST', '/messages/', {
       json: { chat_id: chatId, text, client_message_id: clientMessageId, reply_to: replyTo },

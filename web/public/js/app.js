@@ -19,7 +19,8 @@ import { initMembers } from './views/dialogs/members.js';
 import { initNewChat } from './views/dialogs/new-chat.js';
 import { initNewGroup } from './views/dialogs/new-group.js';
 import { initMessageMenu } from './views/message-menu.js';
-import { initMessages } from './views/messages.js';
+import { initMessages, showMessage } from './views/messages.js';
+import { initSearch, resetSearch } from './views/search.js';
 import { clearChatList, initSidebar, renderMe } from './views/sidebar.js';
 
 async function startApp() {
@@ -35,6 +36,7 @@ async function startApp() {
 
 function onSignedOut(message) {
   resetComposer();
+  resetSearch();
   if (location.hash) history.replaceState(null, '', location.pathname);
   clearChatList();
   showAuth(message);
@@ -45,7 +47,19 @@ function route() {
   openChat(id && state.chats.has(id) ? id : null);
 }
 
+/** A message to show once its chat opens (a search result): {chatId, messageId, seq}. */
+let pendingFocus = null;
+
+async function showFoundMessage(target) {
+  if (!state.chats.has(target.chatId)) await refreshChats(); // a chat we have not heard of yet
+  if (!state.chats.has(target.chatId)) return toast('That chat is no longer available.');
+  pendingFocus = target;
+  navigate(target.chatId);
+}
+
 function openChat(chatId) {
+  const focus = pendingFocus && pendingFocus.chatId === chatId ? pendingFocus : null;
+  pendingFocus = null;
   const changed = state.openChatId !== chatId;
   if (changed) resetComposer();
   state.openChatId = chatId;
@@ -55,8 +69,14 @@ function openChat(chatId) {
   if (chatId) $('#chat-view').dataset.chatId = String(chatId);
   emit('open', chatId, { changed });
   if (!chatId) return;
-  if (!msgEntry(chatId).loaded) loadLatest(chatId);
-  else {
+  const entry = msgEntry(chatId);
+  if (focus) {
+    if (entry.loaded) emit('messages', chatId); // what is loaded, in case the message is among it
+    showMessage(chatId, focus.messageId, focus.seq);
+    if (entry.loaded && entry.atEnd) scheduleMarkRead(chatId);
+  } else if (!entry.loaded || (changed && !entry.atEnd)) {
+    loadLatest(chatId); // its newest messages, even if the chat was left further back in its history
+  } else {
     emit('messages', chatId, { toBottom: changed });
     scheduleMarkRead(chatId);
   }
@@ -73,11 +93,13 @@ function wire() {
   initNewChat();
   initNewGroup();
   initMembers();
+  initSearch();
 
   on('signed-in', startApp);
   on('signed-out', onSignedOut);
   on('notice', toast);
   on('chat-removed', (chatId) => state.openChatId === chatId && navigate(null));
+  on('show-message', showFoundMessage);
 
   $('#logout-button').addEventListener('click', () => signOut());
   $('#back-button').addEventListener('click', () => navigate(null));

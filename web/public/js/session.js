@@ -106,8 +106,9 @@ function sendSync() {
 // ---------------------------------------------------------------------------------------------------------
 // Read positions
 
+/** The chat is on screen with its newest messages loaded (a window further back shows none of them). */
 export function isChatVisible(chatId) {
-  return state.openChatId === chatId && document.visibilityState === 'visible';
+  return state.openChatId === chatId && document.visibilityState === 'visible' && state.msgs.get(chatId)?.atEnd !== false;
 }
 
 const markReadTimers = new Map();

@@ -11,7 +11,7 @@
 //   'chats'                   the chat list: membership, order, previews, unread counts
 //   'chat' (chatId)           one chat's own data: name, members, roles
 //   'messages' (chatId, opts) one chat's messages: sent, edited, deleted, reactions, reply quotes
-//                             ({toBottom, keepAnchor} for the scroll position)
+//                             ({toBottom, keepAnchor, keepPosition, focusId} for the scroll position)
 //   'loading' (chatId)        one chat's history is loading (or stopped loading)
 //   'reads' (chatId)          read positions in one chat moved
 //   'typing' (chatId)         who is typing in one chat
@@ -24,7 +24,9 @@ export const state = {
   token: null,
   me: null,
   chats: new Map(), // id -> chat summary (as GET /chats/ gives it)
-  msgs: new Map(), // chat id -> {byId: Map<id, message>, loaded, loading, hasMore, loadingOlder}
+  // chat id -> the loaded window of its history (see history.js): {byId: Map<id, message>, loaded, loading,
+  // hasMore (older messages exist), atEnd (the newest message is in), loadingOlder, loadingNewer, gen}
+  msgs: new Map(),
   pending: new Map(), // client_message_id -> {client_message_id, chat_id, text, timestamp, status, error}
   inflight: [], // client_message_ids sent on the current socket, awaiting message_sent or error (in order)
   seen: new Map(), // chat id -> highest seq seen (the old resume cursor)
@@ -207,7 +209,7 @@ function isNewer(a, b) {
 export function msgEntry(chatId) {
   let entry = state.msgs.get(chatId);
   if (!entry) {
-    entry = { byId: new Map(), loaded: false, loading: false, hasMore: true, loadingOlder: false };
+    entry = { byId: new Map(), loaded: false, loading: false, hasMore: true, atEnd: true, loadingOlder: false, loadingNewer: false, gen: 0 };
     state.msgs.set(chatId, entry);
   }
   return entry;
@@ -296,7 +298,10 @@ export function applyMessage(m) {
   emit('messages', m.chat_id);
 }
 
-/** A live message (or a newer version of one) into a loaded history: only inside the loaded stretch. */
+/**
+ * A live message (or a newer version of one) into a loaded history: only inside the loaded window, or past
+ * its end when that is the newest message (a window still loading keeps it; its loader trims what is past).
+ */
 function storeMessage(entry, m) {
   const old = entry.byId.get(m.id);
   if (old) {
@@ -304,10 +309,16 @@ function storeMessage(entry, m) {
     entry.byId.set(m.id, m);
     return true;
   }
-  if (entry.hasMore && entry.byId.size > 0) {
+  if (entry.byId.size > 0) {
     let oldest = Infinity;
-    for (const x of entry.byId.values()) oldest = Math.min(oldest, x.seq);
-    if (m.seq < oldest) return false; // older than what is loaded: it comes with its page
+    let newest = 0;
+    for (const x of entry.byId.values()) {
+      oldest = Math.min(oldest, x.seq);
+      newest = Math.max(newest, x.seq);
+    }
+    if (entry.hasMore && m.seq < oldest) return false; // older than what is loaded: it comes with its page
+    // Newer than a window that stops short of the newest message: it comes with a newer page.
+    if (entry.loaded && !entry.atEnd && !entry.loadingNewer && m.seq > newest) return false;
   }
   entry.byId.set(m.id, m);
   return true;

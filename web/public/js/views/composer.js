@@ -3,6 +3,7 @@
 // an empty composer edits my last message; Escape cancels either).
 
 import { $, autosize, setText, toast } from '../dom.js';
+import { ensureLatest } from '../history.js';
 import { MAX_MESSAGE_CHARS, editMessage, sendMessage } from '../outbox.js';
 import { sendTyping } from '../session.js';
 import { lastOwnMessage, on, quoteText, state } from '../state.js';
@@ -81,6 +82,7 @@ function submit() {
   renderContext();
   onInput();
   stopTyping();
+  ensureLatest(state.openChatId); // a message goes after the newest: show them, not an older stretch
   sendMessage(state.openChatId, text, replyTo);
   input.focus();
 }

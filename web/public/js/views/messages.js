@@ -1,17 +1,24 @@
 // The open chat's messages: day dividers, bubbles with delivery/read status, pending sends (retry/delete),
-// the history edge ("Loading…", "Beginning of the conversation"), the typing line, and the scroll position
-// (follow the bottom, keep the anchor when older pages arrive, load older pages near the top).
+// the history edges ("Loading…", "Beginning of the conversation"), the typing line, and the scroll position
+// (follow the bottom, keep the anchor when older pages arrive, load older pages near the top and newer ones
+// near the bottom while the loaded window stops short of the newest message, show a message found elsewhere).
 
 import { $, clear, dayKey, formatDay, formatTime, h, setText, toast } from '../dom.js';
-import { loadOlder, loadUntil } from '../history.js';
+import { loadAround, loadLatest, loadNewer, loadOlder, loadUntil } from '../history.js';
 import { discardPending, retryPending, toggleReaction } from '../outbox.js';
-import { isMine, on, reactedByMe, readStatus, sortedMessages, state, typingText } from '../state.js';
+import { isMine, msgEntry, on, reactedByMe, readStatus, sortedMessages, state, typingText } from '../state.js';
 import { startReply } from './composer.js';
 import { openMessageMenu } from './message-menu.js';
 
 const LONG_PRESS_MS = 450;
+const EDGE_PX = 120; // this close to an end of the loaded messages, the next page loads
 
 let stickToBottom = true;
+
+/** Whether the open chat's loaded window reaches its newest message. */
+function windowAtEnd() {
+  return state.msgs.get(state.openChatId)?.atEnd !== false;
+}
 
 export function initMessages() {
   const isOpen = (chatId) => chatId === state.openChatId;
@@ -28,8 +35,21 @@ export function initMessages() {
 
   const scroller = $('#message-scroller');
   scroller.addEventListener('scroll', () => {
-    stickToBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
-    if (state.openChatId && scroller.scrollTop < 120) loadOlder(state.openChatId);
+    const fromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+    stickToBottom = fromBottom < 60 && windowAtEnd();
+    renderJumpButton();
+    if (!state.openChatId) return;
+    if (scroller.scrollTop < EDGE_PX) loadOlder(state.openChatId);
+    if (fromBottom < EDGE_PX) loadNewer(state.openChatId);
+  });
+  $('#jump-latest').addEventListener('click', () => {
+    const chatId = state.openChatId;
+    if (!chatId) return;
+    if (windowAtEnd()) {
+      scroller.scrollTop = scroller.scrollHeight;
+      stickToBottom = true;
+      renderJumpButton();
+    } else loadLatest(chatId);
   });
   // When the pane changes size (typing line, composer growing, keyboard on phones), a reader at the
   // bottom stays at the bottom.
@@ -117,21 +137,41 @@ function wireLongPress(ul) {
   for (const type of ['pointerup', 'pointercancel', 'pointerleave']) ul.addEventListener(type, cancel);
 }
 
+const rowOf = (messageId) => $(`#message-list [data-message-id="${messageId}"]`);
+
 /** Scrolls to a message (a reply's original), loading older pages until it is there, and flashes it. */
 export async function jumpTo(chatId, messageId) {
-  const find = () => $(`#message-list [data-message-id="${messageId}"]`);
-  if (!find()) {
+  if (!rowOf(messageId)) {
     const found = await loadUntil(chatId, messageId);
     if (state.openChatId !== chatId) return;
-    if (!found || !find()) return toast('The original message is not available.');
+    if (!found || !rowOf(messageId)) return toast('The original message is not available.');
   }
-  const li = find();
+  focusRow(rowOf(messageId));
+}
+
+/**
+ * Shows a message of the open chat (a search result): scrolls to it when it is loaded, else loads the
+ * history around it (a new window, which then grows both ways as the reader scrolls), and flashes it.
+ */
+export function showMessage(chatId, messageId, seq) {
+  const entry = msgEntry(chatId);
+  if (entry.loaded && !entry.loading && entry.byId.has(messageId) && rowOf(messageId)) {
+    focusRow(rowOf(messageId));
+    return Promise.resolve();
+  }
+  return loadAround(chatId, messageId, seq);
+}
+
+/** Centers a row and flashes it. */
+function focusRow(li) {
   stickToBottom = false;
   li.scrollIntoView({ block: 'center' });
   li.classList.remove('flash');
   void li.offsetWidth; // restart the animation
   li.classList.add('flash');
-  setTimeout(() => li.isConnected && li.classList.remove('flash'), 1600);
+  clearTimeout(li.windiFlash);
+  li.windiFlash = setTimeout(() => li.isConnected && li.classList.remove('flash'), 1600);
+  renderJumpButton();
 }
 
 function renderTyping() {
@@ -142,10 +182,17 @@ function renderTyping() {
   if (text) el.append(h('span.dots', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span', { testid: 'typing-text' }, text));
 }
 
+/** The top edge ("Loading…", "Beginning of the conversation") and the bottom one (more newer messages). */
 function renderHistoryEdge() {
   const el = $('#history-edge');
+  const end = $('#history-end');
   const entry = state.openChatId && state.msgs.get(state.openChatId);
-  if (!entry) return setText(el, '');
+  if (!entry) {
+    setText(el, '');
+    setText(end, '');
+    end.dataset.state = '';
+    return;
+  }
   let text = '';
   let mode = '';
   if (entry.loading || entry.loadingOlder) {
@@ -157,21 +204,37 @@ function renderHistoryEdge() {
   }
   setText(el, text);
   el.dataset.state = mode;
+  // Below a window that stops short of the newest message: room to scroll into, and "Loading…" meanwhile.
+  const more = entry.loaded && !entry.atEnd;
+  setText(end, more && entry.loadingNewer ? 'Loading…' : '');
+  end.dataset.state = more ? (entry.loadingNewer ? 'loading' : 'more') : '';
+  renderJumpButton();
 }
 
-/** Loads older pages until the list can scroll (or there is nothing older). */
+/** "↓": shown when the newest messages are not in view (not loaded, or scrolled far up). */
+function renderJumpButton() {
+  const btn = $('#jump-latest');
+  const scroller = $('#message-scroller');
+  const entry = state.openChatId && state.msgs.get(state.openChatId);
+  const farUp = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight > scroller.clientHeight;
+  btn.hidden = !entry?.loaded || (entry.atEnd && !farUp);
+}
+
+/** Loads pages until the list can scroll (or there is nothing more either way). */
 function fillViewport(chatId) {
   const scroller = $('#message-scroller');
   const entry = state.msgs.get(chatId);
-  if (!entry?.loaded || !entry.hasMore || entry.loadingOlder) return;
-  if (scroller.scrollHeight <= scroller.clientHeight + 40) loadOlder(chatId);
+  if (!entry?.loaded || scroller.scrollHeight > scroller.clientHeight + 40) return;
+  if (entry.hasMore && !entry.loadingOlder) loadOlder(chatId);
+  if (!entry.atEnd && !entry.loadingNewer) loadNewer(chatId);
 }
 
 /**
  * Renders the open chat's messages, reusing elements by key. Keeps the scroll anchored when older
- * messages are prepended, and follows the bottom when the reader was there.
+ * messages are prepended (`keepAnchor`) and still when newer ones are appended (`keepPosition`), follows the
+ * bottom when the reader was there and the newest message is loaded, and centers `focusId` when given.
  */
-function renderMessages({ toBottom = false, keepAnchor = false } = {}) {
+function renderMessages({ toBottom = false, keepAnchor = false, keepPosition = false, focusId = null } = {}) {
   const chatId = state.openChatId;
   const chat = chatId && state.chats.get(chatId);
   if (!chat) return;
@@ -210,17 +273,22 @@ function renderMessages({ toBottom = false, keepAnchor = false } = {}) {
     else cursor = cursor.nextElementSibling;
   }
 
-  if (toBottom || (atBottom && !keepAnchor)) {
+  const focused = focusId && rowOf(focusId);
+  if (focused) focusRow(focused);
+  else if (toBottom || (atBottom && !keepAnchor && !keepPosition && entry?.atEnd !== false)) {
     scroller.scrollTop = scroller.scrollHeight;
     stickToBottom = true;
   } else if (keepAnchor) scroller.scrollTop = oldTop + (scroller.scrollHeight - oldHeight);
+  else if (keepPosition) scroller.scrollTop = oldTop;
+  renderJumpButton();
   fillViewport(chatId);
 }
 
 /** Day dividers, confirmed messages by seq, then our pending sends. */
 function buildRows(chatId, entry) {
   const confirmed = entry?.loaded || entry?.byId.size ? sortedMessages(entry) : [];
-  const pending = [...state.pending.values()].filter((p) => p.chat_id === chatId);
+  // Our sends come after the newest message: not below a window that stops short of it.
+  const pending = entry?.atEnd === false ? [] : [...state.pending.values()].filter((p) => p.chat_id === chatId);
   const rows = [];
   let prevDay = null;
   let prevSender = null;

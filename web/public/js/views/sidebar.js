@@ -1,14 +1,11 @@
-// The sidebar: who I am, the connection state, the chat filter and the chat list.
+// The sidebar: who I am, the connection state and the chat list (filtered by name while searching; the search
+// box and the messages found are search.js's).
 
 import { $, avatar, clear, formatListTime, h, setText } from '../dom.js';
 import { navigate } from '../nav.js';
 import { chatTitle, on, peerOf, state, typingText } from '../state.js';
 
 export function initSidebar() {
-  $('#chat-filter').addEventListener('input', (e) => {
-    state.filter = e.target.value;
-    renderChatList();
-  });
   on('me', renderMe);
   on('connection', renderConnection);
   for (const topic of ['chats', 'chat', 'typing', 'presence', 'open']) on(topic, renderChatList);
@@ -44,7 +41,7 @@ export function clearChatList() {
   clear($('#chat-list'));
 }
 
-function renderChatList() {
+export function renderChatList() {
   const ul = $('#chat-list');
   if ($('#app-screen').hidden) return;
   const chats = [...state.chats.values()].sort((a, b) => {
@@ -57,7 +54,9 @@ function renderChatList() {
   const items = shown.map((chat) => chatItem(chat));
   clear(ul);
   for (const li of items) ul.appendChild(li);
-  $('#chat-list-empty').hidden = state.chats.size > 0;
+  // While searching, the chats whose name matches come first under a heading of their own.
+  $('#chats-heading').hidden = !filter || shown.length === 0;
+  $('#chat-list-empty').hidden = !!filter || state.chats.size > 0;
 }
 
 function previewText(chat) {
