@@ -39,6 +39,8 @@ run persisted --clients 10 --chats 5 --window 4 --seconds 2
 run connections --connections 20 --users 3 --addresses 4 --hold 1
 run history --messages 200 --requests 20
 run login --users 2 --clients 2 --seconds 2
+run search --messages 2000 --chats 20 --member-chats 5 --senders 4 --requests 5 --vocabulary 500 \
+  --send-seconds 1 --send-rounds 1 --send-clients 10
 run spread --users 8 --chat-size 4 --rate 40 --seconds 1 --warmup 1 --drain 10
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -92,8 +92,9 @@ asio::awaitable<void> reader(connection_ptr c, std::shared_ptr<totals> counts, b
 
 asio::awaitable<void> send_one(connection_ptr const& c, std::shared_ptr<totals> const& counts,
                                std::int64_t chat_id, std::int64_t stamp_ns) {
-  auto frame =
-      client::send_message_frame(chat_id, timestamp_text(stamp_ns), c->cmid_prefix + std::to_string(c->sent));
+  auto text = timestamp_text(stamp_ns);
+  if (c->more_text) c->more_text(text);
+  auto frame = client::send_message_frame(chat_id, text, c->cmid_prefix + std::to_string(c->sent));
   ++c->sent;
   counts->sends.fetch_add(1, std::memory_order_relaxed);
   co_await c->ws.send(std::move(frame));

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -45,6 +46,8 @@ struct connection {
   std::uint64_t acked = 0;
   std::int64_t last_delivery_ns = 0;
   bool closed = false;
+  // When set, each message's text goes on after its timestamp with what this adds (say, words to index).
+  std::function<void(std::string&)> more_text;
   // Messages due outside every window (a warm-up) are not recorded; by default one window takes them all.
   std::vector<latency_window> windows = {latency_window{}};
 };

@@ -141,6 +141,30 @@ int main(int argc, char** argv) {
                    "With --processes > 1, skip the same workload on one process first");
   add_common(spread);
 
+  search_options sea;
+  auto* search = cli.add_subcommand(
+      "search", "Sends with vs without the search index; searches of a rare/common word, phrase, prefix");
+  search->add_option("--messages", sea.messages, "Messages in the corpus")->capture_default_str();
+  search->add_option("--chats", sea.chats)->capture_default_str();
+  search->add_option("--member-chats", sea.member_chats, "Chats the searching user is in")
+      ->capture_default_str();
+  search->add_option("--senders", sea.senders, "Connections loading the corpus")->capture_default_str();
+  search->add_option("--window", sea.window, "Unacknowledged sends per loading connection")
+      ->capture_default_str();
+  search->add_option("--requests", sea.requests, "Requests per kind of query")->capture_default_str();
+  search->add_option("--vocabulary", sea.vocabulary, "Words per language")
+      ->capture_default_str()
+      ->check(CLI::Range(200, 1'000'000));
+  search->add_option("--send-seconds", sea.send_seconds, "Each send phase (0: skip them)")
+      ->capture_default_str();
+  search->add_option("--send-rounds", sea.send_rounds, "Pairs of send phases, with and without the index")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10));
+  search->add_option("--send-clients", sea.send_clients, "Clients of each send phase, two per chat")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 100'000));
+  add_common(search);
+
   CLI11_PARSE(cli, argc, argv);
   fan.ceiling = !no_ceiling;
   per.baseline = !no_baseline;
@@ -154,6 +178,7 @@ int main(int argc, char** argv) {
     if (history->parsed()) result = run_history(common, his);
     if (login->parsed()) result = run_login(common, log);
     if (spread->parsed()) result = run_spread(common, spr);
+    if (search->parsed()) result = run_search(common, sea);
     result.print();
     if (!common.json_path.empty()) result.write_json(common.json_path);
     if (result.server_died()) {

@@ -7,7 +7,9 @@
 #include "pg_baseline.hpp"
 #include "population.hpp"
 #include "scenarios.hpp"
+#include "search_index.hpp"
 #include "servers.hpp"
+#include "zipf_text.hpp"
 
 #include <thread>
 
@@ -16,9 +18,10 @@ namespace windi::loadgen {
 report run_persisted(common_options const& o, persisted_options const& p) {
   report out;
   out.scenario = "persisted";
-  out.config = {{"clients", p.clients},       {"chats", p.chats},     {"window", p.window},
-                {"seconds", p.seconds},       {"backend", o.backend}, {"processes", o.processes},
-                {"client_threads", o.threads}};
+  out.config = {
+      {"clients", p.clients},        {"chats", p.chats},     {"window", p.window},
+      {"seconds", p.seconds},        {"backend", o.backend}, {"processes", o.processes},
+      {"client_threads", o.threads}, {"words", p.words},     {"search_index", !p.without_search_index}};
   bool const baseline = p.baseline && o.backend == "postgres";
   if (baseline) {
     out.config["baseline_connections"] = p.baseline_connections;
@@ -30,6 +33,9 @@ report run_persisted(common_options const& o, persisted_options const& p) {
   client_pool pool(o.threads);
   work_dir dir(o.keep_logs);
   auto servers = server_set::windi(o, dir, true);
+  if (p.without_search_index) {
+    drop_search_index(o.backend, o.backend == "sqlite" ? servers.sqlite_path(dir) : o.postgres_url);
+  }
   auto const n = static_cast<std::size_t>(p.clients);
   auto const k = static_cast<std::size_t>(p.chats);
   auto users = create_users(pool, servers.endpoint_for(0), n, "per");
@@ -43,6 +49,15 @@ report run_persisted(common_options const& o, persisted_options const& p) {
   }
   auto opened = open_connections(pool, targets, 64);
   auto& conns = opened.connections;
+  if (p.words) {
+    auto const words = std::make_shared<zipf_text>();
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+      conns[i]->more_text = [words, random = std::mt19937_64(i)](std::string& text) mutable {
+        text += ' ';
+        text += words->message(random);
+      };
+    }
+  }
   auto counts = std::make_shared<totals>();
   auto readers = start_readers(pool, conns, counts, false);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -42,8 +42,30 @@ struct persisted_options {
   int baseline_connections = 8;
   int baseline_depth = 64;  // transactions in flight per baseline connection
   int baseline_batch = 64;  // rows per transaction of the batched variant (0: skip it)
+  // Message texts of words (zipf_text.hpp) after the timestamp, as people write them, for a search index to
+  // index; and the schema without that index (search_index.hpp).
+  bool words = false;
+  bool without_search_index = false;
 };
 report run_persisted(common_options const& o, persisted_options const& p);
+
+// search: message search at scale. Sends per second with the search index and without it (same run, realistic
+// texts), then a corpus of `messages` messages of Zipf-distributed English and Russian words in `chats`
+// chats, of which the searching user is in `member_chats`, and p50/p99 of searches of a rare word, a common
+// word, a phrase, a word being typed (prefix) and a Russian word form; and the index's size.
+struct search_options {
+  int messages = 1'000'000;
+  int chats = 1000;
+  int member_chats = 50;
+  int senders = 100;        // connections loading the corpus (each its share of the chats)
+  int window = 32;          // unacknowledged sends per loading connection
+  int requests = 200;       // per query kind
+  int vocabulary = 20'000;  // words per language
+  int send_seconds = 10;    // each of the two send phases (with and without the index); 0 skips them
+  int send_rounds = 2;      // alternating pairs of those phases
+  int send_clients = 200;   // as the persisted scenario: clients in pairs, two per chat
+};
+report run_search(common_options const& o, search_options const& s);
 
 struct connections_options {
   int connections = 50000;

@@ -74,26 +74,25 @@ server_set server_set::windi(common_options const& o, work_dir const& dir, bool 
   if (o.server_threads > 0) spec.args.push_back("--threads=" + std::to_string(o.server_threads));
   spec.work_dir = dir.path();
   // DEBUG stays off: debug logging per frame would be part of what is measured.
-  spec.env = {
-      {"SECRET_KEY", random_secret()},
-      {"DEBUG", "false"},
-      {"DATA_DIR", dir.path() + "/data"},
-      {"DATABASE_URL", o.backend == "sqlite" ? "sqlite:///" + dir.path() + "/bench.db" : o.postgres_url},
-      // Thousands of simulated users register and log in from this one address.
-      {"REGISTRATIONS_PER_HOUR", "100000000"},
-      {"REGISTRATION_BURST", "100000000"},
-      {"LOGIN_ADDRESS_FREE_FAILURES", "100000000"},
-      // The scenarios measure the server at full speed; flood protection is measured on its own.
-      {"SEND_RATE_PER_SECOND", "100000000"},
-      {"SEND_BURST", "100000000"},
-      {"READS_PER_SECOND", "100000000"},
-      // Every simulated connection comes from this one address, some users with several.
-      {"WS_MAX_CONNECTIONS_PER_ADDRESS", "100000000"},
-      {"WS_MAX_CONNECTIONS_PER_USER", "100000000"},
-      {"TRUSTED_PROXIES", ""},
-      // Each process its own free port: the default one would go to the first process only (and clash with
-      // any other windi on the machine); the port is read back from the log.
-      {"METRICS_ADDR", "127.0.0.1:0"}};
+  spec.env = {{"SECRET_KEY", random_secret()},
+              {"DEBUG", "false"},
+              {"DATA_DIR", dir.path() + "/data"},
+              {"DATABASE_URL", o.backend == "sqlite" ? "sqlite:///" + sqlite_path(dir) : o.postgres_url},
+              // Thousands of simulated users register and log in from this one address.
+              {"REGISTRATIONS_PER_HOUR", "100000000"},
+              {"REGISTRATION_BURST", "100000000"},
+              {"LOGIN_ADDRESS_FREE_FAILURES", "100000000"},
+              // The scenarios measure the server at full speed; flood protection is measured on its own.
+              {"SEND_RATE_PER_SECOND", "100000000"},
+              {"SEND_BURST", "100000000"},
+              {"READS_PER_SECOND", "100000000"},
+              // Every simulated connection comes from this one address, some users with several.
+              {"WS_MAX_CONNECTIONS_PER_ADDRESS", "100000000"},
+              {"WS_MAX_CONNECTIONS_PER_USER", "100000000"},
+              {"TRUSTED_PROXIES", ""},
+              // Each process its own free port: the default one would go to the first process only (and clash
+              // with any other windi on the machine); the port is read back from the log.
+              {"METRICS_ADDR", "127.0.0.1:0"}};
   // As given: what it means (one node, or several seeds of a cluster) is the server's business.
   if (!o.redis_url.empty()) spec.env["REDIS_URL"] = o.redis_url;
   set_password_cost(spec, fast_passwords);

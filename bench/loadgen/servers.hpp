@@ -45,6 +45,9 @@ class server_set {
   // each old log is kept as <name>.before-restart.log.
   void restart(bool fast_passwords);
 
+  // The SQLite database of the sqlite backend.
+  static std::string sqlite_path(work_dir const& dir) { return dir.path() + "/bench.db"; }
+
   // Call at the start of the measured phase; figures() reports CPU used since then and peak RSS.
   void mark();
   boost::json::object figures(double seconds) const;
