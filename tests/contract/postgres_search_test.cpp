@@ -1,6 +1,7 @@
 // Message search on PostgreSQL beyond the shared contract (store_search_contract_test.cpp): how its text
 // search configuration splits, folds and stems text the contract does not spell out, and its snippets of
 // texts that PostgreSQL's own ts_headline would alter.
+#include "contract/search_marks.hpp"
 #include "contract/store_fixture.hpp"
 #include "core/search_query.hpp"
 
@@ -44,27 +45,6 @@ class postgres_search : public store_contract {
   user alice_;
   chat team_;
 };
-
-// The snippet with its marks taken out, and the marked words.
-std::string unmarked(std::string snippet) {
-  for (auto mark : {search_hit_open, search_hit_close}) {
-    for (auto at = snippet.find(mark); at != std::string::npos; at = snippet.find(mark))
-      snippet.erase(at, mark.size());
-  }
-  return snippet;
-}
-
-std::vector<std::string> marked(std::string const& snippet) {
-  std::vector<std::string> out;
-  for (auto open = snippet.find(search_hit_open); open != std::string::npos;
-       open = snippet.find(search_hit_open, open + 1)) {
-    auto const start = open + search_hit_open.size();
-    auto const close = snippet.find(search_hit_close, start);
-    if (close == std::string::npos) break;
-    out.push_back(snippet.substr(start, close - start));
-  }
-  return out;
-}
 
 // PostgreSQL's parser would keep these whole (an e-mail address, a host name, a number with a point); the
 // query splits them into words, and so does the index.

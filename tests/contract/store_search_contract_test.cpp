@@ -1,5 +1,6 @@
 // The store contract for message search (store::search_messages): what matches, in whose chats, in which
 // order, and how the index follows edits, deletions and membership. Runs against every backend.
+#include "contract/search_marks.hpp"
 #include "contract/store_fixture.hpp"
 #include "core/search_query.hpp"
 
@@ -53,19 +54,6 @@ search_request older_than(std::optional<message_id> before, int limit) {
   r.before = before;
   r.limit = limit;
   return r;
-}
-
-// The words a snippet marks as matched.
-std::vector<std::string> marked(std::string const& snippet) {
-  std::vector<std::string> out;
-  for (auto open = snippet.find(search_hit_open); open != std::string::npos;
-       open = snippet.find(search_hit_open, open + 1)) {
-    auto const start = open + search_hit_open.size();
-    auto const close = snippet.find(search_hit_close, start);
-    if (close == std::string::npos) break;
-    out.push_back(snippet.substr(start, close - start));
-  }
-  return out;
 }
 
 TEST_P(store_search, FindsEveryWordInTheCallersChatsOnlyNewestFirst) {
@@ -216,12 +204,7 @@ TEST_P(store_search, AHitIsTheMessageAsHistoryShowsItWithItsChatAndAMarkedSnippe
   EXPECT_EQ(marked(hit.snippet), (strings{"checklist", "deploying"}));
   EXPECT_EQ(marked(hits[1].snippet), (strings{"deployment", "checklist"}));
   // Without its marks the snippet is the text (short texts are shown whole).
-  std::string plain = hit.snippet;
-  for (auto mark : {search_hit_open, search_hit_close}) {
-    for (auto at = plain.find(mark); at != std::string::npos; at = plain.find(mark))
-      plain.erase(at, mark.size());
-  }
-  EXPECT_EQ(plain, answer.text);
+  EXPECT_EQ(unmarked(hit.snippet), answer.text);
 }
 
 TEST_P(store_search, APrivateChatIsNamedAfterTheOtherMember) {
