@@ -228,6 +228,10 @@ forEachBackend('chats', (ctx) => {
         `${what}: history`,
       );
       assertChatNotFound(
+        await api.get(`/api/v1/messages/search?q=private&chat_id=${chatId}`, { token: eve.token }),
+        `${what}: search in it`,
+      );
+      assertChatNotFound(
         await api.post('/api/v1/messages', { token: eve.token, json: { chat_id: chatId, text: 'let me in' } }),
         `${what}: send`,
       );
