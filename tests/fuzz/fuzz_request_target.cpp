@@ -47,10 +47,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   state->rt = std::make_unique<windi::app::runtime>(*cfg, 1);
   WINDI_FUZZ_CHECK(state->rt->migrate());
   auto& rt = *state->rt;
-  state->services = std::make_unique<windi::http::route_services>(windi::http::route_services{
-      rt.auth, rt.users, rt.chats, rt.messages, []() -> boost::asio::awaitable<boost::json::object> {
-        co_return boost::json::object{{"status", "ok"}};
-      }});
+  state->services = std::make_unique<windi::http::route_services>(
+      windi::http::route_services{rt.auth, rt.users, rt.chats, rt.messages, rt.search,
+                                  []() -> boost::asio::awaitable<boost::json::object> {
+                                    co_return boost::json::object{{"status", "ok"}};
+                                  }});
   state->files = std::make_unique<windi::http::static_files>(state->dir);
   windi::http::add_all_routes(state->routes, *state->services, *state->files);
   auto user = rt.wait(rt.db->create_user(windi::new_user{"fuzzer", "fuzzer@example.com", "not-a-hash", 0}));
