@@ -13,6 +13,8 @@
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <algorithm>
 #include <thread>
@@ -49,23 +51,6 @@ asio::awaitable<void> corpus_sender(connection_ptr c, std::shared_ptr<totals> co
   }
 }
 
-std::string url_encoded(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    bool const plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '-' || c == '_' || c == '.' || c == '~';
-    if (plain) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 struct query_kind {
   std::string name;
   std::string q;
@@ -80,7 +65,8 @@ asio::awaitable<timed_queries> time_queries(client::endpoint server, std::string
                                             int requests) {
   client::http_client http(co_await asio::this_coro::executor, server);
   timed_queries out;
-  auto const target = "/api/v1/messages/search?limit=20&q=" + url_encoded(q);
+  auto const target =
+      "/api/v1/messages/search?limit=20&q=" + boost::urls::encode(q, boost::urls::unreserved_chars);
   for (int i = 0; i < requests; ++i) {
     auto const t0 = now_ns();
     auto r = co_await http.get(target, token);
@@ -197,8 +183,13 @@ report run_search(common_options const& o, search_options const& s) {
   corpus["per_second"] = rounded(static_cast<double>(total) / load_seconds, 0);
   corpus["searcher_chats"] = s.member_chats;
 
+  // The rarest English word that still has about ten messages in the searcher's chats: a query for a word
+  // that is in no chat of the caller would time only the empty answer.
   auto const& english = words->english();
-  auto const rare_rank = std::min<std::size_t>(english.size(), english.size() * 3 / 4);
+  auto const searcher_messages =
+      static_cast<double>(total) * static_cast<double>(s.member_chats) / static_cast<double>(s.chats);
+  auto rare_rank = english.size();
+  while (rare_rank > 1 && words->expected_english_uses(rare_rank, searcher_messages) < 10) --rare_rank;
   std::vector<query_kind> kinds{
       {"rare_word", english.word(rare_rank)},
       {"common_word", english.word(1)},

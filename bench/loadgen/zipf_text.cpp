@@ -91,6 +91,12 @@ zipf_text::zipf_text(std::size_t vocabulary_size)
     : english_(english_head(), english_syllables(), vocabulary_size, 1),
       russian_(russian_head(), russian_syllables(), vocabulary_size, 2) {}
 
+double zipf_text::expected_english_uses(std::size_t rank, double messages) const {
+  constexpr double words_per_message = (4 + 16) / 2.0;
+  constexpr double english_share = 0.5;
+  return messages * english_share * words_per_message * english_.probability(rank);
+}
+
 std::string zipf_text::message(std::mt19937_64& random) const {
   auto const& vocabulary = random() % 2 == 0 ? english_ : russian_;
   int const words = std::uniform_int_distribution<int>(4, 16)(random);

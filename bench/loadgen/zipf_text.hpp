@@ -32,6 +32,8 @@ class zipf_text {
   explicit zipf_text(std::size_t vocabulary_size = 20'000);
   // A message of 4 to 16 words, English or Russian with even odds.
   std::string message(std::mt19937_64& random) const;
+  // How many times the English word of this rank is expected in `messages` messages.
+  double expected_english_uses(std::size_t rank, double messages) const;
   zipf_vocabulary const& english() const { return english_; }
   zipf_vocabulary const& russian() const { return russian_; }
 
