@@ -244,6 +244,23 @@ export function messageByText(page, text) {
   });
 }
 
+/**
+ * Scrolls the open chat to the top again and again (each time loading an older page) until the message whose
+ * text is `firstText` is shown, then waits for the "Beginning of the conversation" marker.
+ */
+export async function scrollToBeginning(page, firstText, { timeout = 15_000 } = {}) {
+  await eventually(
+    async () => {
+      await page.getByTestId('message-scroller').evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      return (await messageByText(page, firstText).count()) === 1;
+    },
+    { timeout, interval: 300, message: `"${firstText}" after scrolling up` },
+  );
+  await page.getByTestId('history-edge').filter({ hasText: 'Beginning of the conversation' }).waitFor();
+}
+
 /** Polls `check` (which throws or returns false until it holds) until it holds or `timeout` ms pass. */
 export async function eventually(check, { timeout = 10_000, interval = 100, message = 'condition' } = {}) {
   const deadline = Date.now() + timeout;

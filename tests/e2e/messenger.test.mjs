@@ -15,6 +15,7 @@ import {
   openChat,
   openPage,
   screenshot,
+  scrollToBeginning,
   send,
   waitOnline,
 } from './harness.mjs';
@@ -201,16 +202,7 @@ describe('WinDI web app', () => {
     await openChat(alice, 'charlie');
     await messageByText(alice, `history #${total}`).waitFor();
     assert.equal(await messageByText(alice, 'history #1').count(), 0, 'the first page holds only the newest messages');
-    await eventually(
-      async () => {
-        await alice.getByTestId('message-scroller').evaluate((el) => {
-          el.scrollTop = 0;
-        });
-        return (await messageByText(alice, 'history #1').count()) === 1;
-      },
-      { timeout: 15_000, interval: 300, message: 'the oldest message after scrolling up' },
-    );
-    await alice.getByTestId('history-edge').filter({ hasText: 'Beginning of the conversation' }).waitFor();
+    await scrollToBeginning(alice, 'history #1');
     const texts = (await messageTexts(alice)).filter((t) => t.startsWith('history #'));
     assert.deepEqual(texts, Array.from({ length: total }, (_, i) => `history #${i + 1}`));
   });

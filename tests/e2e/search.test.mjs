@@ -17,6 +17,7 @@ import {
   openChat,
   openPage,
   screenshot,
+  scrollToBeginning,
   send,
   waitOnline,
 } from './harness.mjs';
@@ -181,16 +182,7 @@ describe('WinDI web app: message search', () => {
     await messageByText(bob, 'And one more, live').locator('[data-testid="message-status"][data-status="read"]').waitFor();
 
     // Scrolling up from the message found still reaches the beginning.
-    await eventually(
-      async () => {
-        await alice.getByTestId('message-scroller').evaluate((el) => {
-          el.scrollTop = 0;
-        });
-        return (await messageByText(alice, 'Welcome to the team chat, everyone!').count()) === 1;
-      },
-      { timeout: 20_000, interval: 300, message: 'the first message of the chat' },
-    );
-    await alice.getByTestId('history-edge').filter({ hasText: 'Beginning of the conversation' }).waitFor();
+    await scrollToBeginning(alice, 'Welcome to the team chat, everyone!', { timeout: 20_000 });
     const earlier = (await messageTexts(alice)).filter((t) => t.startsWith('earlier #'));
     assert.deepEqual(earlier, Array.from({ length: EARLIER }, (_, i) => `earlier #${i + 1}`));
   });
