@@ -65,8 +65,7 @@ head_scan scan_request_head(std::string_view bytes, std::size_t max_head_bytes, 
   return {head_state::need_more, 0, {}};
 }
 
-std::optional<std::string_view> framing_error(
-    beast_http::request_parser<beast_http::string_body> const& parser) {
+std::optional<std::string_view> framing_error(head_parser const& parser) {
   auto const& head = parser.get();
   std::size_t transfer_encodings = 0;
   std::size_t content_lengths = 0;

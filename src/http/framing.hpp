@@ -1,6 +1,6 @@
 #pragma once
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -35,7 +35,9 @@ head_scan scan_request_head(std::string_view bytes, std::size_t max_head_bytes, 
 // A Transfer-Encoding must be one field whose value is exactly `chunked` (we support no other coding), with
 // no Content-Length beside it, on HTTP/1.1; a Content-Length must be one field holding a plain decimal
 // number.
-std::optional<std::string_view> framing_error(
-    boost::beast::http::request_parser<boost::beast::http::string_body> const& parser);
+// The server reads every request's head with one of these, then moves it into the parser its route reads the
+// body with (the whole body into a string, or piece by piece).
+using head_parser = boost::beast::http::request_parser<boost::beast::http::empty_body>;
+std::optional<std::string_view> framing_error(head_parser const& parser);
 
 }  // namespace windi::http

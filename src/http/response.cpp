@@ -5,7 +5,10 @@
 namespace windi::http {
 
 api_response json_response(boost::beast::http::status code, boost::json::value const& body) {
-  return api_response{code, boost::json::serialize(body), "application/json", {}};
+  api_response out;
+  out.status = code;
+  out.body = boost::json::serialize(body);
+  return out;
 }
 
 }  // namespace windi::http

@@ -42,12 +42,30 @@ bool match(std::vector<std::string> const& pattern, std::vector<std::string> con
 
 void router::add(beast_http::verb method, std::string pattern, handler h) {
   auto segments = split_path(pattern);
-  routes_.push_back(route{method, std::move(pattern), std::move(h), std::move(segments)});
+  routes_.push_back(route{method, std::move(pattern), std::move(h), std::move(segments), std::nullopt});
+}
+
+void router::add_streaming(beast_http::verb method, std::string pattern, std::uint64_t max_body, handler h) {
+  auto segments = split_path(pattern);
+  routes_.push_back(route{method, std::move(pattern), std::move(h), std::move(segments), max_body});
+}
+
+std::optional<std::uint64_t> router::streamed_body_limit(beast_http::verb method,
+                                                         std::string_view target) const {
+  std::string const target_text(target);
+  auto parsed = boost::urls::parse_origin_form(target_text);
+  if (!parsed) return std::nullopt;
+  auto segments = split_path(parsed->path());
+  for (auto const& r : routes_) {
+    std::map<std::string, std::string> params;
+    if (r.method == method && match(r.segments, segments, params)) return r.streamed_body_limit;
+  }
+  return std::nullopt;
 }
 
 boost::asio::awaitable<api_response> router::dispatch(beast_request const& request,
-                                                      std::string client_address,
-                                                      std::string_view* matched) const {
+                                                      std::string client_address, std::string_view* matched,
+                                                      body_reader* body) const {
   std::string_view ignored;
   auto& route_name = matched ? *matched : ignored;
   route_name = malformed_route;
@@ -71,8 +89,12 @@ boost::asio::awaitable<api_response> router::dispatch(beast_request const& reque
     path_known = true;
     bool head_as_get = request.method() == beast_http::verb::head && r.method == beast_http::verb::get;
     if (r.method != request.method() && !head_as_get) continue;
-    request_context context{request, joined_path(), std::move(params), decode_query(target->encoded_query()),
-                            std::move(client_address)};
+    request_context context{request,
+                            joined_path(),
+                            std::move(params),
+                            decode_query(target->encoded_query()),
+                            std::move(client_address),
+                            r.streamed_body_limit ? body : nullptr};
     route_name = r.pattern;
     co_return co_await r.handle(context);
   }

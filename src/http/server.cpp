@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include "http/body_streams.hpp"
 #include "http/errors.hpp"
 #include "http/framing.hpp"
 
@@ -11,12 +12,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/object.hpp>
 
 #include <array>
+#include <optional>
 #include <string_view>
 #include <tuple>
 
@@ -41,6 +44,16 @@ beast_http::response<beast_http::string_body> to_beast(api_response&& r, unsigne
   out.body() = std::move(r.body);
   out.prepare_payload();
   if (head) out.body().clear();  // Content-Length stays that of the GET body
+  return out;
+}
+
+beast_http::response<beast_http::buffer_body> streamed_head(api_response const& r, unsigned version,
+                                                            bool keep_alive) {
+  beast_http::response<beast_http::buffer_body> out{r.status, version};
+  out.set(beast_http::field::server, "windi");
+  out.set(beast_http::field::content_type, r.content_type);
+  for (auto& [name, value] : r.headers) out.set(name, value);
+  out.keep_alive(keep_alive);
   return out;
 }
 
@@ -199,27 +212,45 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
 
     // The whole head is in the buffer: Beast parses it without reading, then the framing is checked before a
     // byte of the body is read. The body limit waits until then, so that a bad framing is a 400, not a 413.
-    beast_http::request_parser<beast_http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(self->limits_.max_header_bytes));
-    parser.body_limit(boost::none);
-    auto [ec, bytes] = co_await beast_http::async_read_header(stream, buffer, parser, use_tuple);
+    head_parser head;
+    head.header_limit(static_cast<std::uint32_t>(self->limits_.max_header_bytes));
+    head.body_limit(boost::none);
+    auto [ec, bytes] = co_await beast_http::async_read_header(stream, buffer, head, use_tuple);
     std::uint64_t bytes_in = bytes;
-    if (ec || !parser.is_header_done()) {
+    if (ec || !head.is_header_done()) {
       refused("malformed_head", 400, scan.end);
       co_await refuse(stream, beast_http::status::bad_request, "Malformed HTTP request");
       break;
     }
-    if (auto problem = framing_error(parser)) {
+    if (auto problem = framing_error(head)) {
       refused("framing", 400, bytes_in);
       co_await refuse(stream, beast_http::status::bad_request, *problem);
       break;
     }
-    if (auto length = parser.content_length(); length && *length > max_body)
+    // Uploads go to a route that reads the body as it arrives, with a limit of its own.
+    auto const streamed_limit = self->routes_.streamed_body_limit(head.get().method(), head.get().target());
+    auto const body_limit = streamed_limit.value_or(max_body);
+    if (auto length = head.content_length(); length && *length > body_limit)
       ec = beast_http::error::body_limit;
-    if (!ec && !parser.is_done()) {
-      parser.body_limit(max_body);  // a chunked body counts against it as it arrives
-      std::tie(ec, bytes) = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
-      bytes_in += bytes;
+    if (!ec && !head.is_done() && beast::iequals(head.get()[beast_http::field::expect], "100-continue")) {
+      // The client waits for this before it sends the body (curl does, for large ones).
+      beast_http::response<beast_http::empty_body> go_on{beast_http::status::continue_, 11};
+      std::tie(ec, std::ignore) = co_await beast_http::async_write(stream, go_on, use_tuple);
+      if (ec) break;
+    }
+    std::optional<streamed_request_body> streamed;
+    beast_request request;
+    if (!ec && streamed_limit) {
+      streamed.emplace(stream, buffer, std::move(head), *streamed_limit, self->limits_.idle_timeout);
+      request = streamed->request();
+    } else if (!ec) {
+      beast_http::request_parser<beast_http::string_body> parser(std::move(head));
+      if (!parser.is_done()) {
+        parser.body_limit(max_body);  // a chunked body counts against it as it arrives
+        std::tie(ec, bytes) = co_await beast_http::async_read(stream, buffer, parser, use_tuple);
+        bytes_in += bytes;
+      }
+      if (!ec) request = parser.release();
     }
     if (ec == beast_http::error::body_limit) {
       refused("body_too_large", 413, bytes_in);
@@ -239,8 +270,8 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
       }
       break;
     }
-    auto request = parser.release();
-    if (beast::websocket::is_upgrade(request) && self->upgrade_ && self->upgrade_accepts_(request.target())) {
+    if (!streamed && beast::websocket::is_upgrade(request) && self->upgrade_ &&
+        self->upgrade_accepts_(request.target())) {
       stream.expires_never();
       auto client = client_address(peer, request["X-Forwarded-For"], self->trusted_);
       self->upgrade_(stream.release_socket(), std::move(request), std::move(client));
@@ -253,21 +284,37 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
     std::string client;
     try {
       client = client_address(peer, request["X-Forwarded-For"], self->trusted_);
-      response = co_await self->routes_.dispatch(request, client, &route);
+      response = co_await self->routes_.dispatch(request, client, &route, streamed ? &*streamed : nullptr);
     } catch (std::exception const& e) {
       spdlog::error("{} {}: unhandled exception: {}", std::string(request.method_string()), route, e.what());
       response = error_response(fail(errc::internal, e.what()));
     }
     auto const status = static_cast<unsigned>(response.status);
-    bool keep_alive = request.keep_alive() && !self->stopping_;
-    bool head = request.method() == beast_http::verb::head;
-    auto [write_ec, written] = co_await beast_http::async_write(
-        stream, to_beast(std::move(response), request.version(), keep_alive, head), use_tuple);
+    // A streaming route that answered before reading the whole body (refused it) leaves the rest unread: the
+    // connection cannot carry another request.
+    bool const body_left = streamed && !streamed->complete();
+    if (streamed) bytes_in += streamed->consumed();
+    bool keep_alive = request.keep_alive() && !self->stopping_ && !body_left;
+    bool head_only = request.method() == beast_http::verb::head;
+    boost::system::error_code write_ec;
+    std::uint64_t written = 0;
+    if (response.stream) {
+      auto out = streamed_head(response, request.version(), keep_alive);
+      std::tie(write_ec, written) = co_await write_streamed_response(
+          stream, out, *response.stream, response.stream_length, head_only, self->limits_.idle_timeout);
+    } else {
+      std::tie(write_ec, written) = co_await beast_http::async_write(
+          stream, to_beast(std::move(response), request.version(), keep_alive, head_only), use_tuple);
+    }
     if (traffic) {
       auto const method = request.method_string();
       traffic->http_request({std::string_view(method.data(), method.size()), route, status,
                              seconds_since(started), bytes_in, written, client});
       if (status == 429) traffic->rate_limited(rate_limit_of(route));
+    }
+    if (!write_ec && body_left) {
+      co_await discard_input(stream);
+      break;
     }
     if (write_ec || !keep_alive) break;
   }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <boost/asio/buffer.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include <string>
 #include <string_view>
@@ -19,7 +20,7 @@ std::string verdict(std::string_view bytes) {
   auto scan = scan_request_head(bytes, kLimit);
   if (scan.state == head_state::need_more) return "incomplete";
   if (scan.state != head_state::complete) return std::string(scan.detail);
-  beast_http::request_parser<beast_http::string_body> parser;
+  head_parser parser;
   parser.body_limit(boost::none);
   boost::beast::error_code ec;
   parser.put(boost::asio::buffer(bytes.data(), scan.end), ec);
