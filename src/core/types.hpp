@@ -12,6 +12,7 @@ using user_id = std::int64_t;
 using chat_id = std::int64_t;
 using message_id = std::int64_t;
 using micros = std::int64_t;
+using file_id = std::int64_t;
 
 struct user {
   user_id id = 0;
@@ -162,6 +163,35 @@ struct read_marker {
   user_id reader = 0;
   std::int64_t last_read_seq = 0;
   bool advanced = false;  // false when the watermark already was at or past the requested point
+};
+
+// An uploaded file. Its bytes are a blob (files/blob_store.hpp) named by their SHA-256; the record says who
+// uploaded it, under what name, and what the server found the bytes to be.
+struct file_record {
+  file_id id = 0;
+  user_id owner = 0;
+  std::string name;          // the uploader's file name, cleaned (core/file_names.hpp)
+  std::int64_t size = 0;     // bytes of the blob served
+  std::string content_type;  // sniffed from the bytes, never the client's word
+  std::optional<int> width;  // images: the displayed size, after EXIF orientation
+  std::optional<int> height;
+  std::string blob;                      // SHA-256 of the bytes served
+  std::optional<std::string> thumbnail;  // SHA-256 of a WebP thumbnail (images only)
+  std::int64_t thumbnail_size = 0;       // bytes of the thumbnail
+  micros created_at = 0;
+};
+
+struct new_file {
+  user_id owner = 0;
+  std::string name;
+  std::int64_t size = 0;
+  std::string content_type;
+  std::optional<int> width;
+  std::optional<int> height;
+  std::string blob;
+  std::optional<std::string> thumbnail;
+  std::int64_t thumbnail_size = 0;
+  micros created_at = 0;
 };
 
 // Resume (core/sync_service.hpp).

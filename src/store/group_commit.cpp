@@ -103,6 +103,14 @@ class group_commit_store final : public store {
   task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) override {
     return inner_->mark_read(chat, reader, up_to_seq);
   }
+  task<outcome<file_record>> create_file(new_file f) override { return inner_->create_file(std::move(f)); }
+  task<outcome<file_record>> get_file(file_id id, user_id reader) override {
+    return inner_->get_file(id, reader);
+  }
+  task<outcome<std::int64_t>> stored_bytes(user_id owner) override { return inner_->stored_bytes(owner); }
+  task<outcome<std::vector<std::string>>> remove_unattached_files(micros created_before, int limit) override {
+    return inner_->remove_unattached_files(created_before, limit);
+  }
   task<outcome<int>> migrate() override { return inner_->migrate(); }
   task<store_health> health() override { return inner_->health(); }
   boost::asio::any_io_executor commit_executor() override { return inner_->commit_executor(); }

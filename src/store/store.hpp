@@ -131,6 +131,19 @@ class store {
   // edits or deletes a message.
   virtual task<outcome<std::vector<search_hit>>> search_messages(search_request q) = 0;
 
+  // --- files
+  // Records an uploaded file whose blobs are stored. errc::not_found when the owner does not exist.
+  virtual task<outcome<file_record>> create_file(new_file f) = 0;
+  // The file, when `reader` may fetch it: its uploader, or a member now of a chat with a message that holds
+  // it. errc::not_found otherwise, exactly as for a file that does not exist: an outsider learns nothing.
+  virtual task<outcome<file_record>> get_file(file_id id, user_id reader) = 0;
+  // Bytes of every file the user has uploaded and not yet lost (the per-user quota).
+  virtual task<outcome<std::int64_t>> stored_bytes(user_id owner) = 0;
+  // Removes at most `limit` files created before `created_before` that no message holds (uploads never
+  // attached). Returns the blobs that no remaining file uses: the caller removes them from blob storage.
+  virtual task<outcome<std::vector<std::string>>> remove_unattached_files(micros created_before,
+                                                                          int limit) = 0;
+
   // --- operations
   // Applies the pending numbered migrations (migrations/<backend>/NNNN_name.sql) in order, each in its own
   // transaction, recording them in schema_migrations. Returns how many were applied. Safe to run concurrently

@@ -50,6 +50,11 @@ class postgres_store final : public store {
   // One statement: the matches picked through the text index, then the page's rows, chat names and snippets.
   task<outcome<std::vector<search_hit>>> search_messages(search_request q) override;
 
+  task<outcome<file_record>> create_file(new_file f) override;
+  task<outcome<file_record>> get_file(file_id id, user_id reader) override;
+  task<outcome<std::int64_t>> stored_bytes(user_id owner) override;
+  task<outcome<std::vector<std::string>>> remove_unattached_files(micros created_before, int limit) override;
+
   task<outcome<int>> migrate() override;
   pool_stats const* connection_pool_stats() const override { return &pool_.stats(); }
   task<store_health> health() override;

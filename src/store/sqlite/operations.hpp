@@ -44,6 +44,12 @@ outcome<message> get_message(connection& db, message_id id);
 outcome<read_marker> mark_read(connection& db, chat_id chat, user_id reader, std::int64_t up_to_seq);
 outcome<std::vector<chat_summary>> list_chats(connection& db, user_id user);
 
+// files.cpp
+outcome<file_record> create_file(connection& db, new_file const& f);
+outcome<file_record> get_file(connection& db, file_id id, user_id reader);
+outcome<std::int64_t> stored_bytes(connection& db, user_id owner);
+outcome<std::vector<std::string>> remove_unattached_files(connection& db, micros created_before, int limit);
+
 // changes.cpp: changes to stored messages.
 outcome<message_change> edit_message(connection& db, message_id id, user_id editor, std::string const& text,
                                      micros now);

@@ -182,6 +182,24 @@ class sqlite_store final : public store {
     });
   }
 
+  task<outcome<file_record>> create_file(new_file f) override {
+    return call<file_record>("create_file",
+                             [f = std::move(f)](connection& db) { return sqlite::create_file(db, f); });
+  }
+  task<outcome<file_record>> get_file(file_id id, user_id reader) override {
+    return call<file_record>("get_file",
+                             [id, reader](connection& db) { return sqlite::get_file(db, id, reader); });
+  }
+  task<outcome<std::int64_t>> stored_bytes(user_id owner) override {
+    return call<std::int64_t>("stored_bytes",
+                              [owner](connection& db) { return sqlite::stored_bytes(db, owner); });
+  }
+  task<outcome<std::vector<std::string>>> remove_unattached_files(micros created_before, int limit) override {
+    return call<std::vector<std::string>>("remove_unattached_files", [created_before, limit](connection& db) {
+      return sqlite::remove_unattached_files(db, created_before, limit);
+    });
+  }
+
   task<outcome<int>> migrate() override {
     auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::system_clock::now().time_since_epoch())

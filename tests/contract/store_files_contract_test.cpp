@@ -1,0 +1,138 @@
+// The store contract for uploaded files: their records, who may fetch them (the uploader; no one else until a
+// message holds the file), the per-user total, and the cleanup of uploads no message holds. Every backend.
+#include "contract/store_fixture.hpp"
+
+namespace windi::testing {
+namespace {
+
+std::string sha(char c) { return std::string(64, c); }
+
+class store_files : public store_contract {
+ protected:
+  void SetUp() override {
+    store_contract::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    alice_ = add_user("alice");
+    bob_ = add_user("bob");
+  }
+
+  file_record upload(user const& owner, std::string blob, micros at = t0, std::int64_t size = 1000,
+                     std::optional<std::string> thumbnail = std::nullopt) {
+    new_file f;
+    f.owner = owner.id;
+    f.name = "photo.jpg";
+    f.size = size;
+    f.content_type = "image/jpeg";
+    f.width = 4000;
+    f.height = 3000;
+    f.blob = std::move(blob);
+    f.thumbnail = std::move(thumbnail);
+    f.thumbnail_size = f.thumbnail ? 100 : 0;
+    f.created_at = at;
+    return run(db_->create_file(std::move(f))).value();
+  }
+
+  user alice_, bob_;
+};
+
+TEST_P(store_files, TheUploaderGetsTheRecordAsStored) {
+  auto created = upload(alice_, sha('a'), t0, 1234, sha('b'));
+  EXPECT_GT(created.id, 0);
+  auto found = run(db_->get_file(created.id, alice_.id));
+  ASSERT_TRUE(found.has_value()) << found.error().detail;
+  EXPECT_EQ(found->id, created.id);
+  EXPECT_EQ(found->owner, alice_.id);
+  EXPECT_EQ(found->name, "photo.jpg");
+  EXPECT_EQ(found->size, 1234);
+  EXPECT_EQ(found->content_type, "image/jpeg");
+  EXPECT_EQ(found->width, 4000);
+  EXPECT_EQ(found->height, 3000);
+  EXPECT_EQ(found->blob, sha('a'));
+  EXPECT_EQ(found->thumbnail, sha('b'));
+  EXPECT_EQ(found->thumbnail_size, 100);
+  EXPECT_EQ(found->created_at, t0);
+}
+
+TEST_P(store_files, AFileWithoutImageFieldsKeepsThemEmpty) {
+  new_file f;
+  f.owner = alice_.id;
+  f.name = "notes.txt";
+  f.size = 5;
+  f.content_type = "text/plain";
+  f.blob = sha('c');
+  f.created_at = t0;
+  auto created = run(db_->create_file(f)).value();
+  auto found = run(db_->get_file(created.id, alice_.id)).value();
+  EXPECT_FALSE(found.width.has_value());
+  EXPECT_FALSE(found.height.has_value());
+  EXPECT_FALSE(found.thumbnail.has_value());
+  EXPECT_EQ(found.thumbnail_size, 0);
+}
+
+TEST_P(store_files, AnUnknownOwnerIsNotFound) {
+  new_file f;
+  f.owner = 987654;
+  f.name = "x";
+  f.content_type = "text/plain";
+  f.blob = sha('d');
+  auto created = run(db_->create_file(f));
+  ASSERT_FALSE(created.has_value());
+  EXPECT_EQ(created.error().code, errc::not_found);
+}
+
+TEST_P(store_files, NobodyElseSeesAnUnattachedUploadAndAMissingFileLooksTheSame) {
+  auto mine = upload(alice_, sha('a'));
+  auto theirs = run(db_->get_file(mine.id, bob_.id));
+  ASSERT_FALSE(theirs.has_value());
+  EXPECT_EQ(theirs.error().code, errc::not_found);
+  auto missing = run(db_->get_file(mine.id + 1000, alice_.id));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, errc::not_found);
+  EXPECT_EQ(theirs.error().detail, missing.error().detail);
+}
+
+TEST_P(store_files, StoredBytesCountEveryFileAndThumbnailOfTheOwner) {
+  EXPECT_EQ(run(db_->stored_bytes(alice_.id)).value(), 0);
+  upload(alice_, sha('a'), t0, 1000);
+  upload(alice_, sha('b'), t0, 500, sha('c'));
+  upload(bob_, sha('d'), t0, 7);
+  EXPECT_EQ(run(db_->stored_bytes(alice_.id)).value(), 1000 + 500 + 100);
+  EXPECT_EQ(run(db_->stored_bytes(bob_.id)).value(), 7);
+}
+
+TEST_P(store_files, CleanupRemovesOldUnattachedUploadsAndReleasesBlobsNoFileUses) {
+  auto old_one = upload(alice_, sha('a'), t0, 10, sha('b'));
+  auto old_shared = upload(alice_, sha('c'), t0);
+  auto fresh_same_bytes = upload(bob_, sha('c'), t0 + 10'000'000);
+  auto fresh = upload(bob_, sha('e'), t0 + 10'000'000);
+
+  auto released = run(db_->remove_unattached_files(t0 + 1'000'000, 100)).value();
+  std::sort(released.begin(), released.end());
+  // sha('c') is still the blob of a newer upload: it stays.
+  EXPECT_EQ(released, (std::vector<std::string>{sha('a'), sha('b')}));
+  EXPECT_EQ(run(db_->get_file(old_one.id, alice_.id)).error().code, errc::not_found);
+  EXPECT_EQ(run(db_->get_file(old_shared.id, alice_.id)).error().code, errc::not_found);
+  EXPECT_TRUE(run(db_->get_file(fresh_same_bytes.id, bob_.id)).has_value());
+  EXPECT_TRUE(run(db_->get_file(fresh.id, bob_.id)).has_value());
+  EXPECT_EQ(run(db_->stored_bytes(alice_.id)).value(), 0);
+}
+
+TEST_P(store_files, CleanupTakesAtMostTheLimitOldestFirst) {
+  auto first = upload(alice_, sha('1'), t0);
+  auto second = upload(alice_, sha('2'), t0 + 1);
+  auto third = upload(alice_, sha('3'), t0 + 2);
+  auto released = run(db_->remove_unattached_files(t0 + 1'000'000, 2)).value();
+  std::sort(released.begin(), released.end());
+  EXPECT_EQ(released, (std::vector<std::string>{sha('1'), sha('2')}));
+  EXPECT_FALSE(run(db_->get_file(first.id, alice_.id)).has_value());
+  EXPECT_FALSE(run(db_->get_file(second.id, alice_.id)).has_value());
+  EXPECT_TRUE(run(db_->get_file(third.id, alice_.id)).has_value());
+  EXPECT_EQ(run(db_->remove_unattached_files(t0 + 1'000'000, 2)).value(),
+            (std::vector<std::string>{sha('3')}));
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, store_files, ::testing::ValuesIn(store_backends()),
+                         [](auto const& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace windi::testing
