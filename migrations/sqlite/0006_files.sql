@@ -23,6 +23,9 @@ CREATE INDEX files_created ON files (created_at);
 CREATE INDEX files_blob ON files (blob);
 CREATE INDEX files_thumbnail ON files (thumbnail) WHERE thumbnail IS NOT NULL;
 
+-- A message keeps a copy of what its files are (a JSON array, src/store/attachments_json.hpp), NULL without any.
+ALTER TABLE messages ADD COLUMN attachments TEXT;
+
 CREATE TABLE message_attachments (
   message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
   position   INTEGER NOT NULL,

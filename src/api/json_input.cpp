@@ -95,13 +95,16 @@ outcome<bool> required_bool(json::object const& o, std::string_view key) {
 outcome<send_request> read_send_request(json::object const& o) {
   auto chat = required_id(o, "chat_id");
   if (!chat) return chat.error();
-  auto text = required_string(o, "text");
+  auto attachments = id_list(o, "attachments");
+  if (!attachments) return attachments.error();
+  // A message of files alone needs no text.
+  auto text = attachments->empty() || o.contains("text") ? required_string(o, "text") : std::string();
   if (!text) return text.error();
   auto client_id = optional_string(o, "client_message_id");
   if (!client_id) return client_id.error();
   auto reply_to = optional_id(o, "reply_to");
   if (!reply_to) return reply_to.error();
-  return send_request{*chat, std::move(*text), std::move(*client_id), *reply_to};
+  return send_request{*chat, std::move(*text), std::move(*client_id), *reply_to, std::move(*attachments)};
 }
 
 std::multimap<std::string, std::string> decode_query(std::string_view view) {

@@ -31,6 +31,7 @@ struct send_request {
   std::string text;
   std::optional<std::string> client_message_id;
   std::optional<std::int64_t> reply_to;
+  std::vector<std::int64_t> attachments;  // file ids; with some, the text may be empty or absent
 };
 outcome<send_request> read_send_request(boost::json::object const& o);
 

@@ -45,6 +45,7 @@ boost::json::object message_view(message const& m, int read_by) {
                           {"deleted", m.deleted},
                           {"reply_to", nullptr},
                           {"reactions", boost::json::array{}},
+                          {"attachments", boost::json::array{}},
                           {"is_read", read_by > 0},
                           {"read_by", read_by}};
   // A tombstone has no text: deletion erased it.
@@ -62,6 +63,21 @@ boost::json::object message_view(message const& m, int read_by) {
     out["reply_to"] = std::move(preview);
   }
   if (!m.reactions.empty()) out["reactions"] = reactions_view(m.reactions);
+  if (!m.attachments.empty()) out["attachments"] = attachments_view(m.attachments);
+  return out;
+}
+
+boost::json::array attachments_view(std::vector<attachment> const& attachments) {
+  boost::json::array out;
+  for (auto const& a : attachments) {
+    boost::json::object item{
+        {"id", a.id},       {"name", a.name},    {"size", a.size}, {"content_type", a.content_type},
+        {"width", nullptr}, {"height", nullptr}, {"url", a.url},   {"thumbnail", nullptr}};
+    if (a.width) item["width"] = *a.width;
+    if (a.height) item["height"] = *a.height;
+    if (a.thumbnail_url) item["thumbnail"] = *a.thumbnail_url;
+    out.push_back(std::move(item));
+  }
   return out;
 }
 
@@ -131,6 +147,22 @@ boost::json::array snippet_view(std::string_view marked) {
     hit = !hit;
   }
   return parts;
+}
+
+boost::json::object file_view(file_record const& f, file_url_signer const& urls, file_scope scope,
+                              micros now) {
+  boost::json::object out{{"id", f.id},
+                          {"name", f.name},
+                          {"size", f.size},
+                          {"content_type", f.content_type},
+                          {"width", nullptr},
+                          {"height", nullptr},
+                          {"url", urls.url(f.id, file_variant::original, scope, now)},
+                          {"thumbnail", nullptr}};
+  if (f.width) out["width"] = *f.width;
+  if (f.height) out["height"] = *f.height;
+  if (f.thumbnail) out["thumbnail"] = urls.url(f.id, file_variant::thumbnail, scope, now);
+  return out;
 }
 
 }  // namespace windi

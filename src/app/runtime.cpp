@@ -1,6 +1,8 @@
 #include "app/runtime.hpp"
 
 #include "bus/redis_limiter.hpp"
+#include "files/disk_blob_store.hpp"
+#include "media/images.hpp"
 #include "store/open_store.hpp"
 
 #include <sodium.h>
@@ -106,6 +108,14 @@ service_limits limits_for(settings const& cfg) {
   return limits;
 }
 
+file_limits file_limits_for(settings const& cfg) {
+  file_limits out;
+  out.max_file_bytes = cfg.max_file_bytes;
+  out.quota_bytes = cfg.file_quota_bytes;
+  out.unattached_lifetime = std::chrono::hours(cfg.unattached_file_hours);
+  return out;
+}
+
 login_throttle_settings login_throttle_for(settings const& cfg) {
   login_throttle_settings out;
   out.account_free_failures = cfg.login_free_failures;
@@ -139,20 +149,27 @@ std::unique_ptr<limiter> make_limiter(settings const& cfg, asio::any_io_executor
 
 runtime::runtime(settings const& cfg_, int io_threads)
     : cfg(cfg_),
+      secret(secret_for(cfg)),
       runner(io_threads),
       db(open_store(cfg.database, runner.io.get_executor())),
       events(cfg.redis_url.empty() ? make_local_bus(runner.io.get_executor())
                                    : make_redis_bus(cfg.redis_url, runner.io.get_executor())),
       hasher(cfg.password_opslimit, cfg.password_memlimit_bytes),
-      tokens(secret_for(cfg), cfg.access_token_ttl, clock),
+      tokens(secret, cfg.access_token_ttl, clock),
       rate_limits(make_limiter(cfg, runner.io.get_executor(), clock)),
+      file_urls(secret, std::chrono::seconds(cfg.file_url_seconds)),
+      sign_urls(file_urls, clock),
+      blobs(std::make_unique<files::disk_blob_store>(cfg.files_dir, runner.blocking.get_executor())),
       auth(*db, *events, hasher, tokens, clock, runner.blocking.get_executor(), *rate_limits),
       users(*db),
-      chats(*db, *events, clock, limits_for(cfg)),
-      messages(*db, *events, clock, *rate_limits, limits_for(cfg)),
-      search(*db, limits_for(cfg)),
+      chats(*db, *events, clock, limits_for(cfg), sign_urls),
+      messages(*db, *events, clock, *rate_limits, limits_for(cfg), *blobs, sign_urls),
+      search(*db, limits_for(cfg), sign_urls),
       presence(*db, *events, clock),
-      sync(*db, presence, limits_for(cfg)) {
+      sync(*db, presence, limits_for(cfg), sign_urls),
+      files(*db, *blobs, clock, file_urls, runner.blocking.get_executor(),
+            std::filesystem::path(cfg.data_dir) / "spool", file_limits_for(cfg)) {
+  media::init_images();
   rate_limits->start();
   spdlog::info("database: {}", cfg.database.kind == database_settings::backend::postgres
                                    ? mask_url_password(cfg.database.postgres_conninfo)

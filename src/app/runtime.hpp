@@ -5,6 +5,8 @@
 #include "core/auth_service.hpp"
 #include "core/chat_service.hpp"
 #include "core/clock.hpp"
+#include "core/file_service.hpp"
+#include "core/file_urls.hpp"
 #include "core/limiter.hpp"
 #include "core/message_service.hpp"
 #include "core/passwords.hpp"
@@ -13,6 +15,7 @@
 #include "core/sync_service.hpp"
 #include "core/tokens.hpp"
 #include "core/user_service.hpp"
+#include "files/blob_store.hpp"
 #include "store/store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -81,6 +84,7 @@ struct runtime {
   }
 
   settings const& cfg;
+  std::string secret;  // SECRET_KEY, or a random one for this process (DEBUG only)
   io_runner runner;
   std::unique_ptr<store> db;
   std::unique_ptr<bus> events;
@@ -89,6 +93,9 @@ struct runtime {
   token_service tokens;
   // Logins, registrations, sends, reads and typing: in this process, or shared through Redis.
   std::unique_ptr<limiter> rate_limits;
+  file_url_signer file_urls;
+  attachment_signer sign_urls;
+  std::unique_ptr<files::blob_store> blobs;
   auth_service auth;
   user_service users;
   chat_service chats;
@@ -96,6 +103,7 @@ struct runtime {
   search_service search;
   presence_service presence;
   sync_service sync;
+  file_service files;
 };
 
 int io_threads_for(settings const& cfg);

@@ -9,9 +9,13 @@
 #include "ws/upgrade_checks.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <future>
 
@@ -53,6 +57,28 @@ bool drain(http::server const& server, ws::hub const& sessions, group_commit_sta
 
 }  // namespace
 
+namespace {
+
+// Removes uploads no message holds once old enough, and what interrupted uploads left: shortly after start,
+// then every few minutes, until the timer is cancelled. Several processes may do it at once.
+asio::awaitable<void> clean_up_files(file_service& files, asio::steady_timer& timer) {
+  auto wait = std::chrono::seconds(30);
+  for (;;) {
+    timer.expires_after(wait);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    auto removed = co_await files.clean_up();
+    if (!removed) {
+      spdlog::warn("file cleanup failed: {}", removed.error().detail);
+    } else if (*removed > 0) {
+      spdlog::info("file cleanup: removed {} stored file(s) no message holds", *removed);
+    }
+    wait = std::chrono::minutes(10);
+  }
+}
+
+}  // namespace
+
 int serve(settings const& cfg) {
   auto access = metrics::configure_logging(
       cfg.log_json ? metrics::log_format::json : metrics::log_format::text, cfg.debug);
@@ -84,8 +110,9 @@ int serve(settings const& cfg) {
   rt.events->start();
 
   http::route_services services{
-      rt.auth,     rt.users,  rt.chats,
-      rt.messages, rt.search, [&rt, &sessions] { return health_report(*rt.db, *rt.events, sessions); }};
+      rt.auth, rt.users, rt.chats, rt.messages, rt.search, rt.files, [&rt, &sessions] {
+        return health_report(*rt.db, *rt.events, sessions);
+      }};
   http::static_files web_files(cfg.web_dir);
   http::router routes;
   http::add_all_routes(routes, services, web_files);
@@ -121,6 +148,8 @@ int serve(settings const& cfg) {
   }
   server.start();
   spdlog::info("listening on http://{}:{} with {} I/O thread(s)", cfg.host, port, io_threads_for(cfg));
+  asio::steady_timer file_cleanup(rt.runner.io);
+  asio::co_spawn(rt.runner.io, clean_up_files(rt.files, file_cleanup), asio::detached);
   metrics_listener metrics_endpoint(rt, registry);
   if (!cfg.metrics_host.empty()) metrics_endpoint.start(cfg.metrics_host, cfg.metrics_port);
 
@@ -148,6 +177,7 @@ int serve(settings const& cfg) {
         cfg.shutdown_timeout_seconds, server.requests_in_flight(), sessions.size());
   }
   metrics_endpoint.stop();
+  asio::post(rt.runner.io, [&file_cleanup] { file_cleanup.cancel(); });
   rt.events->stop();
   rt.runner.stop();
   spdlog::info("stopped");

@@ -51,6 +51,11 @@ constexpr char const* known_keys[] = {
     "METRICS_ADDR",
     "LOG_FORMAT",
     "SHUTDOWN_TIMEOUT_SECONDS",
+    "FILES_DIR",
+    "MAX_FILE_BYTES",
+    "FILE_QUOTA_BYTES",
+    "FILE_URL_SECONDS",
+    "UNATTACHED_FILE_HOURS",
 };
 
 std::string trim(std::string_view s) {
@@ -186,6 +191,19 @@ outcome<settings> settings_from_variables(variables const& vars) {
   auto body = parse_int<std::size_t>(vars, "MAX_BODY_BYTES", s.max_body_bytes, 1024, 64u << 20);
   if (!body) return body.error();
   s.max_body_bytes = *body;
+  s.files_dir = get(vars, "FILES_DIR", s.data_dir + "/files");
+  auto file_bytes = parse_int<std::int64_t>(vars, "MAX_FILE_BYTES", s.max_file_bytes, 1, 1ll << 40);
+  if (!file_bytes) return file_bytes.error();
+  s.max_file_bytes = *file_bytes;
+  auto quota = parse_int<std::int64_t>(vars, "FILE_QUOTA_BYTES", s.file_quota_bytes, 1, 1ll << 50);
+  if (!quota) return quota.error();
+  s.file_quota_bytes = *quota;
+  auto url_seconds = parse_int<int>(vars, "FILE_URL_SECONDS", s.file_url_seconds, 10, 7 * 24 * 3600);
+  if (!url_seconds) return url_seconds.error();
+  s.file_url_seconds = *url_seconds;
+  auto unattached = parse_int<int>(vars, "UNATTACHED_FILE_HOURS", s.unattached_file_hours, 1, 24 * 365);
+  if (!unattached) return unattached.error();
+  s.unattached_file_hours = *unattached;
   auto chars = parse_int<std::size_t>(vars, "MAX_MESSAGE_CHARS", s.max_message_chars, 1, 1u << 20);
   if (!chars) return chars.error();
   s.max_message_chars = *chars;

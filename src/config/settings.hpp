@@ -26,6 +26,13 @@ struct settings {
   std::chrono::seconds access_token_ttl{24 * 3600};
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; same-host origins always pass
 
+  // Uploaded files: where their bytes live (a volume every process shares), and their limits.
+  std::string files_dir;                      // default: DATA_DIR/files
+  std::int64_t max_file_bytes = 25 << 20;     // one upload
+  std::int64_t file_quota_bytes = 1ll << 30;  // per user, every file and thumbnail
+  int file_url_seconds = 600;                 // a signed download URL lasts at least this long
+  int unattached_file_hours = 24;             // an upload no message holds is removed after this
+
   // Limits, each a named setting.
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_message_chars = 4096;

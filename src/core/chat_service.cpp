@@ -22,8 +22,9 @@ outcome<void> require_member(chat const& c, user_id me) {
   return {};
 }
 
-chat_service::chat_service(store& db, bus& events, clock const& clock, service_limits limits)
-    : db_(db), events_(events), clock_(clock), limits_(limits) {}
+chat_service::chat_service(store& db, bus& events, clock const& clock, service_limits limits,
+                           attachment_signer const& sign)
+    : db_(db), events_(events), clock_(clock), limits_(limits), sign_(sign) {}
 
 void chat_service::publish(chat_change const& c, event_kind kind, frame_ptr frame, user_id subject) {
   envelope e{c.info.id, kind, c.change, c.audience, std::move(frame), subject};
@@ -38,7 +39,11 @@ void chat_service::announce_new_chat(chat const& c) {
 }
 
 task<outcome<std::vector<chat_summary>>> chat_service::list(user_id me) {
-  co_return co_await db_.list_chats(me);
+  auto chats = co_await db_.list_chats(me);
+  if (chats) {
+    for (auto& summary : *chats) sign_(summary);
+  }
+  co_return chats;
 }
 
 task<outcome<store::private_chat_result>> chat_service::open_private(user_id me, user_id recipient) {

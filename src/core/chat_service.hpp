@@ -2,6 +2,7 @@
 #include "api/events.hpp"
 #include "bus/bus.hpp"
 #include "core/clock.hpp"
+#include "core/file_urls.hpp"
 #include "core/limits.hpp"
 #include "store/store.hpp"
 
@@ -16,7 +17,8 @@ namespace windi {
 // chat_updated with the chat's change number.
 class chat_service {
  public:
-  chat_service(store& db, bus& events, clock const& clock, service_limits limits);
+  chat_service(store& db, bus& events, clock const& clock, service_limits limits,
+               attachment_signer const& sign);
 
   task<outcome<std::vector<chat_summary>>> list(user_id me);
   task<outcome<store::private_chat_result>> open_private(user_id me, user_id recipient);
@@ -39,6 +41,7 @@ class chat_service {
   bus& events_;
   clock const& clock_;
   service_limits limits_;
+  attachment_signer const& sign_;
 };
 
 // The one answer for a chat that is absent or that the caller is not in.

@@ -5,13 +5,40 @@
 #include "core/emoji.hpp"
 #include "core/validation.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <limits>
 
 namespace windi {
 
 message_service::message_service(store& db, bus& events, clock const& clock, limiter& rate_limits,
-                                 service_limits limits)
-    : db_(db), events_(events), clock_(clock), rate_limits_(rate_limits), limits_(limits) {}
+                                 service_limits limits, files::blob_store& blobs,
+                                 attachment_signer const& sign)
+    : db_(db),
+      events_(events),
+      clock_(clock),
+      rate_limits_(rate_limits),
+      limits_(limits),
+      blobs_(blobs),
+      sign_(sign) {}
+
+namespace {
+
+outcome<void> validate_attachments(std::vector<file_id> const& files) {
+  if (files.size() > static_cast<std::size_t>(max_attachments_per_message)) {
+    return fail(errc::validation,
+                "A message holds at most " + std::to_string(max_attachments_per_message) + " files",
+                "attachments");
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (files[i] == files[j]) return fail(errc::validation, "The same file twice", "attachments");
+    }
+  }
+  return {};
+}
+
+}  // namespace
 
 task<void> message_service::publish_to_members(chat_id chat, event_kind kind, frame_ptr frame,
                                                user_id except) {
@@ -23,8 +50,13 @@ task<void> message_service::publish_to_members(chat_id chat, event_kind kind, fr
 
 task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, std::string text,
                                                       std::optional<std::string> client_message_id,
-                                                      std::optional<message_id> reply_to) {
-  if (auto ok = validate_message_text(text, limits_.max_message_chars); !ok) co_return ok.error();
+                                                      std::optional<message_id> reply_to,
+                                                      std::vector<file_id> attachments) {
+  if (auto ok = validate_attachments(attachments); !ok) co_return ok.error();
+  // A message of files alone may have no text; any text it has obeys the usual rules.
+  if (!text.empty() || attachments.empty()) {
+    if (auto ok = validate_message_text(text, limits_.max_message_chars); !ok) co_return ok.error();
+  }
   if (client_message_id) {
     if (auto ok = validate_client_message_id(*client_message_id); !ok) co_return ok.error();
   }
@@ -33,9 +65,11 @@ task<outcome<appended_message>> message_service::send(user_id me, chat_id chat, 
     co_return too_many_requests("Too many messages; slow down", *wait);
   }
   // A named value, not a braced temporary: GCC 12 corrupts aggregates built inside a co_await expression.
-  new_message m{chat, me, std::move(text), std::move(client_message_id), clock_.now(), reply_to};
+  new_message m{chat,         me,       std::move(text),       std::move(client_message_id),
+                clock_.now(), reply_to, std::move(attachments)};
   auto appended = co_await db_.append_message(std::move(m));
   if (!appended && appended.error().code == errc::forbidden) co_return chat_not_found();
+  if (appended) sign_(appended->stored);
   if (appended && !appended->duplicate) {
     // The store hands back the chat's members with the message: addressing the event costs no query.
     auto const& stored = appended->stored;
@@ -55,6 +89,7 @@ task<outcome<message_change>> message_service::edit(user_id me, message_id id, s
   if (auto ok = validate_message_text(text, limits_.max_message_chars); !ok) co_return ok.error();
   auto changed = co_await db_.edit_message(id, me, std::move(text), clock_.now());
   if (!changed) co_return changed;
+  sign_(changed->stored);
   if (changed->change > 0) {
     publish_change(*changed, event_kind::message_edited,
                    message_changed_event("message_edited", changed->stored, changed->read_by));
@@ -65,6 +100,12 @@ task<outcome<message_change>> message_service::edit(user_id me, message_id id, s
 task<outcome<message_change>> message_service::remove(user_id me, message_id id) {
   auto changed = co_await db_.delete_message(id, me, clock_.now());
   if (!changed) co_return changed;
+  // After the commit: a crash in between leaves a blob no file uses, never a file without its bytes.
+  for (auto const& blob : changed->released_blobs) {
+    if (auto gone = co_await blobs_.remove(blob); !gone) {
+      spdlog::warn("message {}: removing blob {} failed: {}", id, blob, gone.error().detail);
+    }
+  }
   if (changed->change > 0) {
     publish_change(*changed, event_kind::message_deleted,
                    message_changed_event("message_deleted", changed->stored, changed->read_by));
@@ -78,6 +119,7 @@ task<outcome<message_change>> message_service::react(user_id me, message_id id, 
   auto changed =
       co_await db_.set_reaction(id, me, emoji, present, limits_.max_reactions_per_message, clock_.now());
   if (!changed) co_return changed;
+  sign_(changed->stored);
   if (changed->change > 0) {
     publish_change(*changed, event_kind::reactions_changed,
                    reaction_changed_event(changed->stored, me, emoji, present));
@@ -123,6 +165,7 @@ task<outcome<history_page>> message_service::history(user_id me, history_request
   }
   auto messages = co_await db_.history(query);
   if (!messages) co_return messages.error();
+  sign_(*messages);
   co_return history_page{std::move(*found), std::move(*messages)};
 }
 

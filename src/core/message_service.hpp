@@ -2,9 +2,11 @@
 #include "api/events.hpp"
 #include "bus/bus.hpp"
 #include "core/clock.hpp"
+#include "core/file_urls.hpp"
 #include "core/limiter.hpp"
 #include "core/limits.hpp"
 #include "core/membership.hpp"
+#include "files/blob_store.hpp"
 #include "store/store.hpp"
 
 #include <optional>
@@ -32,14 +34,19 @@ struct history_page {
 // in one transaction, and only after the commit publishes the event to every member's connections.
 class message_service {
  public:
-  message_service(store& db, bus& events, clock const& clock, limiter& rate_limits, service_limits limits);
+  // blobs: where deleted messages' files are removed from; urls: signs their download URLs.
+  message_service(store& db, bus& events, clock const& clock, limiter& rate_limits, service_limits limits,
+                  files::blob_store& blobs, attachment_signer const& sign);
 
+  // attachments: files `me` uploaded, at most max_attachments_per_message; with some, the text may be empty.
   task<outcome<appended_message>> send(user_id me, chat_id chat, std::string text,
                                        std::optional<std::string> client_message_id,
-                                       std::optional<message_id> reply_to = std::nullopt);
+                                       std::optional<message_id> reply_to = std::nullopt,
+                                       std::vector<file_id> attachments = {});
   // The sender edits: every member's connections get message_edited (unless the text is the same).
   task<outcome<message_change>> edit(user_id me, message_id id, std::string text);
-  // The sender, or an admin of the group, deletes for everyone: members get message_deleted.
+  // The sender, or an admin of the group, deletes for everyone: members get message_deleted. Its files go
+  // too, unless another message holds them.
   task<outcome<message_change>> remove(user_id me, message_id id);
   // Adds (present) or takes back `me`'s reaction; members get reaction_changed when it changed anything.
   task<outcome<message_change>> react(user_id me, message_id id, std::string emoji, bool present);
@@ -62,6 +69,8 @@ class message_service {
   clock const& clock_;
   limiter& rate_limits_;
   service_limits limits_;
+  files::blob_store& blobs_;
+  attachment_signer const& sign_;
 };
 
 }  // namespace windi

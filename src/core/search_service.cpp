@@ -29,7 +29,8 @@ std::optional<chat_id> as_id(std::string const& text) {
 
 }  // namespace
 
-search_service::search_service(store& db, service_limits limits) : db_(db), limits_(limits) {}
+search_service::search_service(store& db, service_limits limits, attachment_signer const& sign)
+    : db_(db), limits_(limits), sign_(sign) {}
 
 task<outcome<search_page>> search_service::search(user_id me, message_search request) {
   if (request.limit < 1 || request.limit > limits_.history_max_limit) {
@@ -69,6 +70,7 @@ task<outcome<search_page>> search_service::search(user_id me, message_search req
   auto hits = co_await db_.search_messages(std::move(wanted));
   if (!hits) co_return hits.error();
   page.hits = std::move(*hits);
+  for (auto& hit : page.hits) sign_(hit.found);
 
   // Read counts as history shows them: from each chat's members' read marks, one read of each chat.
   std::map<chat_id, chat> chats;

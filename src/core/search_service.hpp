@@ -1,6 +1,7 @@
 #pragma once
 // Message search for a person: what they typed (core/search_query.hpp), narrowed to one chat or by the
 // query's from: and in:, answered from the store's index over the chats they are a member of now.
+#include "core/file_urls.hpp"
 #include "core/limits.hpp"
 #include "core/search_query.hpp"
 #include "store/store.hpp"
@@ -26,7 +27,7 @@ struct search_page {
 
 class search_service {
  public:
-  search_service(store& db, service_limits limits);
+  search_service(store& db, service_limits limits, attachment_signer const& sign);
   task<outcome<search_page>> search(user_id me, message_search request);
 
  private:
@@ -37,6 +38,7 @@ class search_service {
 
   store& db_;
   service_limits limits_;
+  attachment_signer const& sign_;
 };
 
 }  // namespace windi

@@ -22,6 +22,8 @@ task<outcome<sync_result>> sync_service::sync(user_id me, sync_request request) 
       replayed = co_await replay_changes(entry, 0);
     }
     if (!replayed) co_return replayed.error();
+    sign_(entry.summary);
+    sign_(entry.messages);
     out.covered[id] = entry.summary.info.last_change;
     out.chats.push_back(std::move(entry));
   }
@@ -32,7 +34,9 @@ task<outcome<sync_result>> sync_service::sync(user_id me, sync_request request) 
 }
 
 task<outcome<changes_page>> sync_service::changes_after(chat_id chat, std::int64_t after_change) {
-  co_return co_await db_.changes_since(chat, after_change, limits_.sync_max_messages);
+  auto page = co_await db_.changes_since(chat, after_change, limits_.sync_max_messages);
+  if (page) sign_(page->messages);
+  co_return page;
 }
 
 // The store reads the chat's change number before the messages, so every change up to it is in them; the

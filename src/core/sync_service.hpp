@@ -1,6 +1,7 @@
 #pragma once
 // Resume: a client says what it last saw of each chat and gets what it missed, from the store, plus the read
 // state and members of every chat it is in now and who of those people is online.
+#include "core/file_urls.hpp"
 #include "core/limits.hpp"
 #include "core/presence_service.hpp"
 #include "store/store.hpp"
@@ -9,8 +10,8 @@ namespace windi {
 
 class sync_service {
  public:
-  sync_service(store& db, presence_service& presence, service_limits limits)
-      : db_(db), presence_(presence), limits_(limits) {}
+  sync_service(store& db, presence_service& presence, service_limits limits, attachment_signer const& sign)
+      : db_(db), presence_(presence), limits_(limits), sign_(sign) {}
 
   // A chat in neither cursor counts as seen up to change 0. When both name a chat, the change cursor wins.
   task<outcome<sync_result>> sync(user_id me, sync_request request);
@@ -26,6 +27,7 @@ class sync_service {
   store& db_;
   presence_service& presence_;
   service_limits limits_;
+  attachment_signer const& sign_;
 };
 
 }  // namespace windi

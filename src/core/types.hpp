@@ -81,6 +81,23 @@ struct reaction_summary {
 };
 inline constexpr int reaction_user_ids_shown = 10;
 
+// A file a message carries, as the message shows it. What the file is never changes after its upload, so the
+// message keeps a copy: showing a page of history needs no join.
+struct attachment {
+  file_id id = 0;
+  std::string name;
+  std::int64_t size = 0;
+  std::string content_type;
+  std::optional<int> width;
+  std::optional<int> height;
+  bool has_thumbnail = false;
+  // Signed download URLs for members of the message's chat (core/file_urls.hpp), filled in by the services
+  // on the way out; the store leaves them empty.
+  std::string url;
+  std::optional<std::string> thumbnail_url;
+};
+inline constexpr int max_attachments_per_message = 10;
+
 struct message {
   message_id id = 0;
   chat_id chat = 0;
@@ -96,6 +113,7 @@ struct message {
   bool deleted = false;
   std::optional<reply_preview> reply_to;
   std::vector<reaction_summary> reactions;  // in order of each emoji's first reaction
+  std::vector<attachment> attachments;      // in the order sent; none once deleted
 };
 
 struct new_message {
@@ -104,7 +122,8 @@ struct new_message {
   std::string text;
   std::optional<std::string> client_message_id;
   micros created_at = 0;
-  std::optional<message_id> reply_to;  // a message of the same chat, not deleted
+  std::optional<message_id> reply_to;     // a message of the same chat, not deleted
+  std::vector<file_id> attachments = {};  // files the sender uploaded, in the order to show them
 };
 
 struct appended_message {
@@ -121,6 +140,9 @@ struct message_change {
   std::int64_t change = 0;
   std::vector<user_id> members;
   int read_by = 0;  // members other than the sender who have read it, when the change committed
+  // A deletion's files that no other message holds are gone with it: the blobs no file uses any more, for the
+  // caller to remove from blob storage.
+  std::vector<std::string> released_blobs = {};
 };
 
 // A committed change to a chat's membership or name. `audience`: who sees the event, the chat's members

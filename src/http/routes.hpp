@@ -1,6 +1,7 @@
 #pragma once
 #include "core/auth_service.hpp"
 #include "core/chat_service.hpp"
+#include "core/file_service.hpp"
 #include "core/message_service.hpp"
 #include "core/search_service.hpp"
 #include "core/user_service.hpp"
@@ -18,6 +19,7 @@ struct route_services {
   chat_service& chats;
   message_service& messages;
   search_service& search;
+  file_service& files;
   std::function<boost::asio::awaitable<boost::json::object>()>
       health;  // the /health body; "status" decides 200/503
 };
@@ -27,6 +29,7 @@ void add_user_routes(router& r, route_services& s);
 void add_chat_routes(router& r, route_services& s);
 void add_message_routes(router& r, route_services& s);
 void add_health_routes(router& r, route_services& s);
+void add_file_routes(router& r, route_services& s);
 // /openapi.json, /docs and the web app's files.
 void add_web_routes(router& r, static_files const& files);
 // Everything the server serves over HTTP (the WebSocket endpoint is an upgrade, outside the router).

@@ -97,7 +97,8 @@ void add_message_routes(router& r, route_services& s) {
           auto fields = read_send_request(*body);
           if (!fields) co_return fields.error();
           auto sent = co_await s.messages.send(me.subject, fields->chat_id, std::move(fields->text),
-                                               std::move(fields->client_message_id), fields->reply_to);
+                                               std::move(fields->client_message_id), fields->reply_to,
+                                               std::move(fields->attachments));
           if (!sent) co_return sent.error();
           auto status = sent->duplicate ? beast_http::status::ok : beast_http::status::created;
           co_return json_response(status, message_view(sent->stored, 0));

@@ -27,6 +27,7 @@ void add_all_routes(router& r, route_services& s, static_files const& files) {
   add_user_routes(r, s);
   add_chat_routes(r, s);
   add_message_routes(r, s);
+  add_file_routes(r, s);
   add_health_routes(r, s);
   add_web_routes(r, files);
 }

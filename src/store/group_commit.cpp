@@ -107,6 +107,9 @@ class group_commit_store final : public store {
   task<outcome<file_record>> get_file(file_id id, user_id reader) override {
     return inner_->get_file(id, reader);
   }
+  task<outcome<file_record>> get_chat_file(file_id id, chat_id chat) override {
+    return inner_->get_chat_file(id, chat);
+  }
   task<outcome<std::int64_t>> stored_bytes(user_id owner) override { return inner_->stored_bytes(owner); }
   task<outcome<std::vector<std::string>>> remove_unattached_files(micros created_before, int limit) override {
     return inner_->remove_unattached_files(created_before, limit);

@@ -89,7 +89,9 @@ class store {
   // does not exist), returns the stored message as it is now when (sender, client_message_id) was seen before
   // (duplicate=true, nothing stored), checks reply_to (a message of the same chat, not deleted; else
   // errc::validation on "reply_to"), else assigns seq = chat.last_seq + 1 and the next change number and
-  // stores it. The result carries the chat's member ids at the time of the append (duplicates included).
+  // stores it. Each of its attachments must be a file the sender uploaded (errc::validation on "attachments"
+  // otherwise); the message then holds them. The result carries the chat's member ids at the time of the
+  // append (duplicates included).
   // A batch of one: see append_messages. Group commit (store/group_commit.hpp) overrides this.
   virtual task<outcome<appended_message>> append_message(new_message m);
   // All of `batch` in one transaction, in order; one outcome per message. A failure of one message does not
@@ -100,7 +102,8 @@ class store {
   // when the message is deleted. The same text again changes nothing (change 0).
   virtual task<outcome<message_change>> edit_message(message_id id, user_id editor, std::string text,
                                                      micros now) = 0;
-  // Erases the text (the row stays as a tombstone with its seq) and the message's reactions. Allowed to the
+  // Erases the text (the row stays as a tombstone with its seq), the message's reactions and attachments; the
+  // files no other message holds are removed (message_change::released_blobs). Allowed to the
   // sender, and in a group to its admins (else errc::forbidden); errc::not_found as for edit_message. A
   // deleted message again changes nothing (change 0).
   virtual task<outcome<message_change>> delete_message(message_id id, user_id by, micros now) = 0;
@@ -137,6 +140,8 @@ class store {
   // The file, when `reader` may fetch it: its uploader, or a member now of a chat with a message that holds
   // it. errc::not_found otherwise, exactly as for a file that does not exist: an outsider learns nothing.
   virtual task<outcome<file_record>> get_file(file_id id, user_id reader) = 0;
+  // The file when a message of `chat` holds it; errc::not_found otherwise (a chat-scoped download URL).
+  virtual task<outcome<file_record>> get_chat_file(file_id id, chat_id chat) = 0;
   // Bytes of every file the user has uploaded and not yet lost (the per-user quota).
   virtual task<outcome<std::int64_t>> stored_bytes(user_id owner) = 0;
   // Removes at most `limit` files created before `created_before` that no message holds (uploads never

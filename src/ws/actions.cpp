@@ -120,9 +120,9 @@ boost::asio::awaitable<void> session::send_and_acknowledge(std::shared_ptr<sessi
                                                            send_request request, std::uint64_t ticket) {
   frame_ptr reply;
   try {
-    auto sent =
-        co_await self->services_.messages.send(self->me_.subject, request.chat_id, std::move(request.text),
-                                               std::move(request.client_message_id), request.reply_to);
+    auto sent = co_await self->services_.messages.send(
+        self->me_.subject, request.chat_id, std::move(request.text), std::move(request.client_message_id),
+        request.reply_to, std::move(request.attachments));
     if (!sent) {
       self->note_failure("send_message", sent.error());
       reply = error_frame("send_message", sent.error());

@@ -131,6 +131,141 @@ TEST_P(store_files, CleanupTakesAtMostTheLimitOldestFirst) {
             (std::vector<std::string>{sha('3')}));
 }
 
+// --- files held by messages
+
+class store_attachments : public store_files {
+ protected:
+  void SetUp() override {
+    store_files::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    carol_ = add_user("carol");
+    team_ = group(alice_.id, {bob_.id});
+  }
+
+  outcome<appended_message> send_files(user const& sender, std::vector<file_id> files, std::string text = "",
+                                       std::optional<std::string> client_id = std::nullopt) {
+    new_message m{team_.id, sender.id,    std::move(text), std::move(client_id),
+                  t0,       std::nullopt, std::move(files)};
+    return run(db_->append_message(std::move(m)));
+  }
+
+  user carol_;
+  chat team_;
+};
+
+TEST_P(store_attachments, AMessageHoldsItsFilesInOrderWhereverItIsRead) {
+  auto photo = upload(alice_, sha('a'), t0, 1000, sha('b'));
+  new_file doc;
+  doc.owner = alice_.id;
+  doc.name = "notes.txt";
+  doc.size = 5;
+  doc.content_type = "text/plain";
+  doc.blob = sha('c');
+  doc.created_at = t0;
+  auto notes = run(db_->create_file(doc)).value();
+
+  auto sent = send_files(alice_, {notes.id, photo.id}, "see these").value();
+  ASSERT_EQ(sent.stored.attachments.size(), 2u);
+  EXPECT_EQ(sent.stored.attachments[0].id, notes.id);
+  EXPECT_EQ(sent.stored.attachments[0].name, "notes.txt");
+  EXPECT_EQ(sent.stored.attachments[0].content_type, "text/plain");
+  EXPECT_FALSE(sent.stored.attachments[0].width.has_value());
+  EXPECT_FALSE(sent.stored.attachments[0].has_thumbnail);
+  EXPECT_EQ(sent.stored.attachments[1].id, photo.id);
+  EXPECT_EQ(sent.stored.attachments[1].size, 1000);
+  EXPECT_EQ(sent.stored.attachments[1].width, 4000);
+  EXPECT_EQ(sent.stored.attachments[1].height, 3000);
+  EXPECT_TRUE(sent.stored.attachments[1].has_thumbnail);
+
+  auto again = run(db_->get_message(sent.stored.id)).value();
+  ASSERT_EQ(again.attachments.size(), 2u);
+  EXPECT_EQ(again.attachments[1].id, photo.id);
+  auto page = run(db_->history({team_.id, 20, 0, std::nullopt, std::nullopt})).value();
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].attachments.size(), 2u);
+  auto changes = run(db_->changes_since(team_.id, 0, 100)).value();
+  ASSERT_EQ(changes.messages.size(), 1u);
+  EXPECT_EQ(changes.messages[0].attachments.size(), 2u);
+  auto chats = run(db_->list_chats(bob_.id)).value();
+  ASSERT_EQ(chats.size(), 1u);
+  ASSERT_TRUE(chats[0].last_message.has_value());
+  EXPECT_EQ(chats[0].last_message->attachments.size(), 2u);
+}
+
+TEST_P(store_attachments, OnlyTheUploaderCanAttachAndAMissingFileLooksTheSame) {
+  auto bobs = upload(bob_, sha('a'));
+  auto theirs = send_files(alice_, {bobs.id});
+  ASSERT_FALSE(theirs.has_value());
+  EXPECT_EQ(theirs.error().code, errc::validation);
+  EXPECT_EQ(theirs.error().field, "attachments");
+  auto missing = send_files(alice_, {bobs.id + 1000});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().detail, theirs.error().detail);
+  // Nothing was stored by either.
+  EXPECT_EQ(run(db_->get_chat(team_.id)).value().last_seq, 0);
+}
+
+TEST_P(store_attachments, AResendReturnsTheStoredMessageWithItsFiles) {
+  auto photo = upload(alice_, sha('a'));
+  auto first = send_files(alice_, {photo.id}, "", std::string("cid-1")).value();
+  auto again = send_files(alice_, {photo.id}, "", std::string("cid-1")).value();
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.stored.id, first.stored.id);
+  ASSERT_EQ(again.stored.attachments.size(), 1u);
+  EXPECT_EQ(again.stored.attachments[0].id, photo.id);
+}
+
+TEST_P(store_attachments, MembersOfTheChatCanFetchTheFileOutsidersAndFormerMembersCannot) {
+  auto photo = upload(alice_, sha('a'));
+  send_files(alice_, {photo.id}).value();
+  EXPECT_TRUE(run(db_->get_file(photo.id, bob_.id)).has_value());
+  EXPECT_EQ(run(db_->get_file(photo.id, carol_.id)).error().code, errc::not_found);
+  EXPECT_TRUE(run(db_->get_chat_file(photo.id, team_.id)).has_value());
+  auto elsewhere = group(carol_.id, {bob_.id});
+  EXPECT_EQ(run(db_->get_chat_file(photo.id, elsewhere.id)).error().code, errc::not_found);
+  run(db_->remove_member(team_.id, bob_.id)).value();
+  EXPECT_EQ(run(db_->get_file(photo.id, bob_.id)).error().code, errc::not_found);
+}
+
+TEST_P(store_attachments, DeletingAMessageRemovesTheFilesNoOtherMessageHolds) {
+  auto only_here = upload(alice_, sha('a'), t0, 10, sha('b'));
+  auto shared = upload(alice_, sha('c'));
+  auto same_bytes = upload(alice_, sha('d'));
+  auto same_bytes_twin = upload(alice_, sha('d'));
+  auto first = send_files(alice_, {only_here.id, shared.id, same_bytes.id}).value();
+  send_files(alice_, {shared.id}).value();
+
+  auto deleted = run(db_->delete_message(first.stored.id, alice_.id, t0 + 1)).value();
+  EXPECT_TRUE(deleted.stored.deleted);
+  EXPECT_TRUE(deleted.stored.attachments.empty());
+  auto released = deleted.released_blobs;
+  std::sort(released.begin(), released.end());
+  // sha('c') is still another message's file; sha('d') is the blob of another upload of the same bytes.
+  EXPECT_EQ(released, (std::vector<std::string>{sha('a'), sha('b')}));
+  EXPECT_EQ(run(db_->get_file(only_here.id, alice_.id)).error().code, errc::not_found);
+  EXPECT_EQ(run(db_->get_file(same_bytes.id, alice_.id)).error().code, errc::not_found);
+  EXPECT_TRUE(run(db_->get_file(shared.id, bob_.id)).has_value());
+  EXPECT_TRUE(run(db_->get_file(same_bytes_twin.id, alice_.id)).has_value());
+  EXPECT_TRUE(run(db_->get_message(first.stored.id)).value().attachments.empty());
+  // Deleting again changes nothing and releases nothing.
+  auto again = run(db_->delete_message(first.stored.id, alice_.id, t0 + 2)).value();
+  EXPECT_EQ(again.change, 0);
+  EXPECT_TRUE(again.released_blobs.empty());
+}
+
+TEST_P(store_attachments, CleanupNeverRemovesAFileAMessageHolds) {
+  auto held = upload(alice_, sha('a'));
+  auto loose = upload(alice_, sha('b'));
+  send_files(alice_, {held.id}).value();
+  auto released = run(db_->remove_unattached_files(t0 + 1'000'000, 100)).value();
+  EXPECT_EQ(released, (std::vector<std::string>{sha('b')}));
+  EXPECT_TRUE(run(db_->get_file(held.id, bob_.id)).has_value());
+  EXPECT_FALSE(run(db_->get_file(loose.id, alice_.id)).has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, store_attachments, ::testing::ValuesIn(store_backends()),
+                         [](auto const& info) { return info.param.name; });
+
 INSTANTIATE_TEST_SUITE_P(backends, store_files, ::testing::ValuesIn(store_backends()),
                          [](auto const& info) { return info.param.name; });
 

@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   WINDI_FUZZ_CHECK(state->rt->migrate());
   auto& rt = *state->rt;
   state->services = std::make_unique<windi::http::route_services>(
-      windi::http::route_services{rt.auth, rt.users, rt.chats, rt.messages, rt.search,
+      windi::http::route_services{rt.auth, rt.users, rt.chats, rt.messages, rt.search, rt.files,
                                   []() -> boost::asio::awaitable<boost::json::object> {
                                     co_return boost::json::object{{"status", "ok"}};
                                   }});

@@ -42,16 +42,22 @@ std::set<operation> documented_operations(boost::json::object const& spec) {
 std::set<operation> served_operations() {
   auto dir = std::filesystem::temp_directory_path() / ("windi-openapi-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  variables vars{{"DEBUG", "true"}, {"DATABASE_URL", "sqlite:///" + (dir / "routes.db").string()}};
+  variables vars{{"DEBUG", "true"},
+                 {"DATABASE_URL", "sqlite:///" + (dir / "routes.db").string()},
+                 {"DATA_DIR", dir.string()}};
   auto cfg = settings_from_variables(vars);
   EXPECT_TRUE(cfg);
   std::set<operation> served;
   {
     app::runtime rt(*cfg, 1);
     http::route_services services{
-        rt.auth,   rt.users,
-        rt.chats,  rt.messages,
-        rt.search, []() -> boost::asio::awaitable<boost::json::object> { co_return boost::json::object(); }};
+        rt.auth,
+        rt.users,
+        rt.chats,
+        rt.messages,
+        rt.search,
+        rt.files,
+        []() -> boost::asio::awaitable<boost::json::object> { co_return boost::json::object(); }};
     http::static_files files(dir);
     http::router routes;
     http::add_all_routes(routes, services, files);

@@ -52,6 +52,7 @@ class postgres_store final : public store {
 
   task<outcome<file_record>> create_file(new_file f) override;
   task<outcome<file_record>> get_file(file_id id, user_id reader) override;
+  task<outcome<file_record>> get_chat_file(file_id id, chat_id chat) override;
   task<outcome<std::int64_t>> stored_bytes(user_id owner) override;
   task<outcome<std::vector<std::string>>> remove_unattached_files(micros created_before, int limit) override;
 
@@ -75,6 +76,7 @@ class postgres_store final : public store {
   // Keeps a server error as a result value, for callers that map particular SQLSTATEs.
   static task<outcome<result>> query_raw(call& c, statement const& stmt, params args);
   static task<outcome<chat>> load_chat(call& c, chat_id id);
+  static file_record read_file(result const& r);  // the first row of a files query (store_files.cpp)
   // One call of a windi_*_message change function; `what` names the operation.
   task<outcome<message_change>> change_message(statement const& stmt, params args, std::string_view what,
                                                int max_distinct = 0);

@@ -1,5 +1,7 @@
 #include "store/postgres/rows.hpp"
 
+#include "store/attachments_json.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -33,6 +35,21 @@ user read_user(result const& r, int row, int first) {
   return user{r.int64(row, first), r.text(row, first + 1), r.text(row, first + 2), r.int64(row, first + 3)};
 }
 
+std::vector<std::string> read_word_array(std::string_view text) {
+  std::vector<std::string> out;
+  if (text.size() < 2) return out;
+  text = text.substr(1, text.size() - 2);
+  while (!text.empty()) {
+    auto const comma = text.find(',');
+    auto word = text.substr(0, comma);
+    if (word.size() >= 2 && word.front() == '"') word = word.substr(1, word.size() - 2);
+    out.emplace_back(word);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 message read_message(result const& r, int row, int first) {
   message m;
   m.id = r.int64(row, first);
@@ -53,6 +70,7 @@ message read_message(result const& r, int row, int first) {
                                .text = r.text(row, first + 14),
                                .deleted = r.boolean(row, first + 15)};
   }
+  if (!r.is_null(row, first + 16)) m.attachments = parse_attachments(r.view(row, first + 16));
   if (!r.is_null(row, first + message_columns))
     m.reactions = read_reactions(r.view(row, first + message_columns));
   return m;

@@ -11,7 +11,7 @@ namespace windi::pg {
 
 user read_user(result const& r, int row, int first = 0);
 // The columns of windi_message_view, then its reactions (a JSON array from windi_reactions, or NULL).
-inline constexpr int message_columns = 16;
+inline constexpr int message_columns = 17;
 message read_message(result const& r, int row, int first = 0);
 member read_member(result const& r, int row, int first = 0);
 // The chat's own columns (as windi_chat_rows); members are read separately.
@@ -22,6 +22,8 @@ chat read_chat_with_members(result const& r, int first = 0);
 
 // "{1,2,3}" -> {1, 2, 3}; NULL or "{}" -> {}.
 std::vector<std::int64_t> read_id_array(std::string_view text);
+// A text[] of plain words (blob names, which need no quoting): "{a,b}" -> {"a", "b"}; "{}" -> {}.
+std::vector<std::string> read_word_array(std::string_view text);
 
 member_role parse_role(std::string_view text);
 std::string_view role_name(member_role role);

@@ -24,6 +24,11 @@ constexpr statement get_file_sql{
     "SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id "
     "JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = $2 WHERE a.file_id = f.id))"};
 
+constexpr statement get_chat_file_sql{
+    "get_chat_file", "SELECT " WINDI_FILE_COLUMNS
+                     " FROM files f WHERE f.id = $1 AND EXISTS (SELECT 1 FROM message_attachments a "
+                     "JOIN messages m ON m.id = a.message_id WHERE a.file_id = f.id AND m.chat_id = $2)"};
+
 constexpr statement stored_bytes_sql{
     "stored_bytes", "SELECT coalesce(sum(size + thumbnail_size), 0)::BIGINT FROM files WHERE owner_id = $1"};
 
@@ -84,19 +89,32 @@ task<outcome<file_record>> postgres_store::get_file(file_id id, user_id reader) 
   auto r = co_await query(*c, get_file_sql, params(id, reader), "get_file");
   if (!r) co_return r.error();
   if (r->rows() == 0) co_return fail(errc::not_found, "File not found");
+  co_return read_file(*r);
+}
+
+task<outcome<file_record>> postgres_store::get_chat_file(file_id id, chat_id chat) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  auto r = co_await query(*c, get_chat_file_sql, params(id, chat), "get_chat_file");
+  if (!r) co_return r.error();
+  if (r->rows() == 0) co_return fail(errc::not_found, "File not found");
+  co_return read_file(*r);
+}
+
+file_record postgres_store::read_file(result const& r) {
   file_record found;
-  found.id = r->int64(0, 0);
-  found.owner = r->int64(0, 1);
-  found.name = r->text(0, 2);
-  found.size = r->int64(0, 3);
-  found.content_type = r->text(0, 4);
-  found.width = optional_int(*r, 0, 5);
-  found.height = optional_int(*r, 0, 6);
-  found.blob = r->text(0, 7);
-  found.thumbnail = r->optional_text(0, 8);
-  found.thumbnail_size = r->int64(0, 9);
-  found.created_at = r->int64(0, 10);
-  co_return found;
+  found.id = r.int64(0, 0);
+  found.owner = r.int64(0, 1);
+  found.name = r.text(0, 2);
+  found.size = r.int64(0, 3);
+  found.content_type = r.text(0, 4);
+  found.width = optional_int(r, 0, 5);
+  found.height = optional_int(r, 0, 6);
+  found.blob = r.text(0, 7);
+  found.thumbnail = r.optional_text(0, 8);
+  found.thumbnail_size = r.int64(0, 9);
+  found.created_at = r.int64(0, 10);
+  return found;
 }
 
 task<outcome<std::int64_t>> postgres_store::stored_bytes(user_id owner) {

@@ -22,6 +22,8 @@ outcome<appended_message> read_appended(result const& r, int row) {
   if (status == "bad_reply") return fail(errc::validation, "Message to reply to not found", "reply_to");
   if (status == "deleted_reply")
     return fail(errc::validation, "Cannot reply to a deleted message", "reply_to");
+  // One answer for a missing file and someone else's: attaching reveals nothing about other people's files.
+  if (status == "bad_file") return fail(errc::validation, "File not found", "attachments");
   return fail(errc::internal, "append_messages: unexpected status " + std::string(status));
 }
 
@@ -30,10 +32,15 @@ std::string batch_json(std::vector<new_message> const& batch) {
   rows.reserve(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto const& m = batch[i];
-    boost::json::object row{{"ordinal", i},       {"chat", m.chat},       {"sender", m.sender_id},
-                            {"text", m.text},     {"client_id", nullptr}, {"created_at", m.created_at},
-                            {"reply_to", nullptr}};
+    boost::json::object row{{"ordinal", i},        {"chat", m.chat},        {"sender", m.sender_id},
+                            {"text", m.text},      {"client_id", nullptr},  {"created_at", m.created_at},
+                            {"reply_to", nullptr}, {"attachments", nullptr}};
     if (m.client_message_id) row["client_id"] = *m.client_message_id;
+    if (!m.attachments.empty()) {
+      boost::json::array files;
+      for (auto id : m.attachments) files.push_back(id);
+      row["attachments"] = std::move(files);
+    }
     if (m.reply_to) row["reply_to"] = *m.reply_to;
     rows.push_back(std::move(row));
   }

@@ -1,14 +1,16 @@
 // Uploaded files: their records, who may fetch them, and the cleanup of uploads no message holds.
 #include "store/sqlite/operations.hpp"
 
+#include "store/attachments_json.hpp"
+
 #include <algorithm>
 
 namespace windi::sqlite {
 namespace {
 
-constexpr char const* file_columns =
-    "f.id, f.owner_id, f.name, f.size, f.content_type, f.width, f.height, f.blob, f.thumbnail, "
-    "f.thumbnail_size, f.created_at";
+#define WINDI_SQLITE_FILE_COLUMNS                                                              \
+  "f.id, f.owner_id, f.name, f.size, f.content_type, f.width, f.height, f.blob, f.thumbnail, " \
+  "f.thumbnail_size, f.created_at"
 
 std::optional<int> optional_int(statement const& s, int column) {
   if (s.is_null(column)) return std::nullopt;
@@ -27,6 +29,17 @@ file_record read_file(statement const& s) {
                      .thumbnail = s.optional_text(8),
                      .thumbnail_size = s.int64(9),
                      .created_at = s.int64(10)};
+}
+
+// The blobs among `blobs` that no file uses, each once.
+std::vector<std::string> unused_blobs(connection& db, std::vector<std::string> blobs) {
+  std::vector<std::string> released;
+  for (auto& blob : blobs) {
+    bool const used = db.query("SELECT 1 FROM files WHERE blob = ?1 OR thumbnail = ?1", blob).step();
+    if (!used && std::find(released.begin(), released.end(), blob) == released.end())
+      released.push_back(std::move(blob));
+  }
+  return released;
 }
 
 std::optional<std::int64_t> as_int64(std::optional<int> v) {
@@ -63,14 +76,65 @@ outcome<file_record> create_file(connection& db, new_file const& f) {
 }
 
 outcome<file_record> get_file(connection& db, file_id id, user_id reader) {
-  auto s = db.query(std::string("SELECT ") + file_columns +
-                        " FROM files f WHERE f.id = ?1 AND (f.owner_id = ?2 OR EXISTS ("
-                        "SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id "
-                        "JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = ?2 "
-                        "WHERE a.file_id = f.id))",
+  auto s = db.query("SELECT " WINDI_SQLITE_FILE_COLUMNS
+                    " FROM files f WHERE f.id = ?1 AND (f.owner_id = ?2 OR EXISTS ("
+                    "SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id "
+                    "JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = ?2 "
+                    "WHERE a.file_id = f.id))",
                     id, reader);
   if (!s.step()) return fail(errc::not_found, "File not found");
   return read_file(s);
+}
+
+outcome<file_record> get_chat_file(connection& db, file_id id, chat_id chat) {
+  auto s = db.query("SELECT " WINDI_SQLITE_FILE_COLUMNS
+                    " FROM files f WHERE f.id = ?1 AND EXISTS (SELECT 1 FROM message_attachments a "
+                    "JOIN messages m ON m.id = a.message_id WHERE a.file_id = f.id AND m.chat_id = ?2)",
+                    id, chat);
+  if (!s.step()) return fail(errc::not_found, "File not found");
+  return read_file(s);
+}
+
+outcome<std::vector<attachment>> attachable_files(connection& db, user_id sender,
+                                                  std::vector<file_id> const& ids) {
+  std::vector<attachment> out;
+  for (auto id : ids) {
+    auto s = db.query("SELECT " WINDI_SQLITE_FILE_COLUMNS " FROM files f WHERE f.id = ?1 AND f.owner_id = ?2",
+                      id, sender);
+    // One answer for a missing file and someone else's: attaching reveals nothing about other people's files.
+    if (!s.step()) return fail(errc::validation, "File not found", "attachments");
+    out.push_back(attachment_of(read_file(s)));
+  }
+  return out;
+}
+
+void attach_files(connection& db, message_id id, std::vector<attachment> const& files) {
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    db.query("INSERT INTO message_attachments (message_id, position, file_id) VALUES (?1, ?2, ?3)", id,
+             static_cast<std::int64_t>(i), files[i].id)
+        .run();
+  }
+}
+
+std::vector<std::string> detach_files(connection& db, message_id id) {
+  std::vector<file_id> held;
+  {
+    auto s = db.query("SELECT DISTINCT file_id FROM message_attachments WHERE message_id = ?1", id);
+    while (s.step()) held.push_back(s.int64(0));
+  }
+  db.query("DELETE FROM message_attachments WHERE message_id = ?1", id).run();
+  std::vector<std::string> blobs;
+  for (auto file : held) {
+    if (db.query("SELECT 1 FROM message_attachments WHERE file_id = ?1", file).step()) continue;
+    {
+      auto s = db.query("SELECT blob, thumbnail FROM files WHERE id = ?1", file);
+      if (!s.step()) continue;
+      blobs.push_back(s.text(0));
+      if (auto thumbnail = s.optional_text(1)) blobs.push_back(std::move(*thumbnail));
+    }
+    db.query("DELETE FROM files WHERE id = ?1", file).run();
+  }
+  return unused_blobs(db, std::move(blobs));
 }
 
 outcome<std::int64_t> stored_bytes(connection& db, user_id owner) {
@@ -96,12 +160,7 @@ outcome<std::vector<std::string>> remove_unattached_files(connection& db, micros
     }
   }
   for (auto id : doomed) db.query("DELETE FROM files WHERE id = ?1", id).run();
-  std::vector<std::string> released;
-  for (auto& blob : blobs) {
-    bool const used = db.query("SELECT 1 FROM files WHERE blob = ?1 OR thumbnail = ?1", blob).step();
-    if (!used && std::find(released.begin(), released.end(), blob) == released.end())
-      released.push_back(std::move(blob));
-  }
+  auto released = unused_blobs(db, std::move(blobs));
   tx.commit();
   return released;
 }

@@ -1,5 +1,7 @@
 #include "store/sqlite/operations.hpp"
 
+#include "store/attachments_json.hpp"
+
 #include <algorithm>
 #include <string>
 #include <unordered_map>
@@ -70,14 +72,23 @@ outcome<appended_message> append_one(connection& db, new_message const& m) {
     }
     if (!s.is_null(1)) return fail(errc::validation, "Cannot reply to a deleted message", "reply_to");
   }
+  std::vector<attachment> files;
+  if (!m.attachments.empty()) {
+    auto found = attachable_files(db, m.sender_id, m.attachments);
+    if (!found) return found.error();
+    files = std::move(*found);
+  }
   std::int64_t const seq = last_seq + 1;
   std::int64_t const change = last_change + 1;
+  std::optional<std::string> files_json;
+  if (!files.empty()) files_json = attachments_json(files);
   db.query(
         "INSERT INTO messages (chat_id, seq, change_seq, sender_id, text, client_message_id, created_at, "
-        "reply_to_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        m.chat, seq, change, m.sender_id, m.text, m.client_message_id, m.created_at, m.reply_to)
+        "reply_to_id, attachments) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        m.chat, seq, change, m.sender_id, m.text, m.client_message_id, m.created_at, m.reply_to, files_json)
       .run();
   message_id const id = db.last_insert_rowid();
+  if (!files.empty()) attach_files(db, id, files);
   db.query("UPDATE chats SET last_seq = ?2, last_change = ?3, last_activity_at = ?4 WHERE id = ?1", m.chat,
            seq, change, m.created_at)
       .run();

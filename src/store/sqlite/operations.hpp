@@ -47,7 +47,17 @@ outcome<std::vector<chat_summary>> list_chats(connection& db, user_id user);
 // files.cpp
 outcome<file_record> create_file(connection& db, new_file const& f);
 outcome<file_record> get_file(connection& db, file_id id, user_id reader);
+outcome<file_record> get_chat_file(connection& db, file_id id, chat_id chat);
 outcome<std::int64_t> stored_bytes(connection& db, user_id owner);
+// The files a message will hold, in order: each must exist and be the sender's (errc::validation on
+// "attachments" otherwise). Inside the caller's transaction.
+outcome<std::vector<attachment>> attachable_files(connection& db, user_id sender,
+                                                  std::vector<file_id> const& ids);
+// Records that message `id` holds `files`. Inside the caller's transaction.
+void attach_files(connection& db, message_id id, std::vector<attachment> const& files);
+// Lets go of the message's files: those no other message holds are removed. Returns the blobs no file uses
+// any more. Inside the caller's transaction.
+std::vector<std::string> detach_files(connection& db, message_id id);
 outcome<std::vector<std::string>> remove_unattached_files(connection& db, micros created_before, int limit);
 
 // changes.cpp: changes to stored messages.
@@ -87,13 +97,13 @@ constexpr sql_text<N + M - 1> concat(char const (&head)[N], char const (&tail)[M
 #define WINDI_SQLITE_MESSAGE_COLUMNS                                                                  \
   "m.id, m.chat_id, m.seq, m.sender_id, u.username, m.text, m.client_message_id, m.created_at, "      \
   "m.change_seq, m.edited_at, m.deleted_at, r.id, r.sender_id, ru.username, substr(r.text, 1, 100), " \
-  "r.deleted_at "
+  "r.deleted_at, m.attachments "
 #define WINDI_SQLITE_MESSAGE_JOINS                                                   \
   "JOIN users u ON u.id = m.sender_id LEFT JOIN messages r ON r.id = m.reply_to_id " \
   "LEFT JOIN users ru ON ru.id = r.sender_id "
 inline constexpr char select_message_sql[] =
     "SELECT " WINDI_SQLITE_MESSAGE_COLUMNS "FROM messages m " WINDI_SQLITE_MESSAGE_JOINS;
-inline constexpr int message_column_count = 16;
+inline constexpr int message_column_count = 17;
 message read_message(statement const& s, int first);
 // Fills in the reactions of every message given, with one query.
 void load_reactions(connection& db, std::vector<message>& messages);

@@ -1,5 +1,7 @@
 #include "store/sqlite/operations.hpp"
 
+#include "store/attachments_json.hpp"
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -25,6 +27,7 @@ message read_message(statement const& s, int first) {
                                .text = s.text(first + 14),
                                .deleted = !s.is_null(first + 15)};
   }
+  if (!s.is_null(first + 16)) m.attachments = parse_attachments(s.text(first + 16));
   return m;
 }
 

@@ -190,6 +190,10 @@ class sqlite_store final : public store {
     return call<file_record>("get_file",
                              [id, reader](connection& db) { return sqlite::get_file(db, id, reader); });
   }
+  task<outcome<file_record>> get_chat_file(file_id id, chat_id chat) override {
+    return call<file_record>("get_chat_file",
+                             [id, chat](connection& db) { return sqlite::get_chat_file(db, id, chat); });
+  }
   task<outcome<std::int64_t>> stored_bytes(user_id owner) override {
     return call<std::int64_t>("stored_bytes",
                               [owner](connection& db) { return sqlite::stored_bytes(db, owner); });
