@@ -34,6 +34,15 @@ CREATE TABLE message_attachments (
 );
 CREATE INDEX message_attachments_file ON message_attachments (file_id);
 
+-- Blobs that no file used any more when a file was removed (its message deleted, or never sent), waiting for
+-- blob storage to remove them. Not at once: an upload of the same bytes may have stored the blob and be about
+-- to record its file (src/core/file_service.cpp, clean_up).
+CREATE TABLE released_blobs (
+  blob        TEXT   PRIMARY KEY,
+  released_at BIGINT NOT NULL
+);
+CREATE INDEX released_blobs_time ON released_blobs (released_at);
+
 -- --- messages carry their files
 
 -- windi_message_view (0004) with the message's attachments as its last column.
@@ -50,7 +59,7 @@ SELECT m.id, m.chat_id, m.seq, m.change_seq, m.sender_id,
       FROM messages r WHERE r.id = m.reply_to_id LIMIT 1) rp ON true;
 
 -- The result types of an append and of a change to a message carry the attachments after the reply
--- preview, as the view does, and a deletion the blobs it released. The functions returning them go with them
+-- preview, as the view does. The functions returning them go with them
 -- and come back below: the change functions as 0004 made them, the append and the deletion with files.
 DROP TYPE windi_appended CASCADE;
 DROP TYPE windi_message_change CASCADE;
@@ -67,7 +76,7 @@ CREATE TYPE windi_message_change AS (
   id BIGINT, chat_id BIGINT, seq BIGINT, change_seq BIGINT, sender_id BIGINT, sender_username TEXT, text TEXT,
   client_message_id TEXT, created_at BIGINT, edited_at BIGINT, deleted BOOLEAN, reply_id BIGINT,
   reply_sender_id BIGINT, reply_sender_username TEXT, reply_text TEXT, reply_deleted BOOLEAN, attachments TEXT,
-  reactions JSONB, o_read_by INT, o_released TEXT[]);
+  reactions JSONB, o_read_by INT);
 
 -- As in 0004, and each send's "attachments" (an array of file ids, or null) must be files the sender uploaded
 -- (o_status 'bad_file' otherwise); the stored message holds them.
@@ -240,8 +249,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION windi_message_change_row(p_status TEXT, p_change BIGINT, p_members BIGINT[], p_message BIGINT,
-                                         p_released TEXT[] DEFAULT NULL)
+CREATE FUNCTION windi_message_change_row(p_status TEXT, p_change BIGINT, p_members BIGINT[], p_message BIGINT)
 RETURNS SETOF windi_message_change
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -255,8 +263,7 @@ BEGIN
   RETURN QUERY
     SELECT p_status, p_change, p_members, v.*, (SELECT x.reactions FROM windi_reactions(ARRAY[v.id]) x),
            (SELECT count(*)::INT FROM chat_members cm
-             WHERE cm.chat_id = v.chat_id AND cm.user_id <> v.sender_id AND cm.last_read_seq >= v.seq),
-           p_released
+             WHERE cm.chat_id = v.chat_id AND cm.user_id <> v.sender_id AND cm.last_read_seq >= v.seq)
       FROM windi_message_view v WHERE v.id = p_message;
 END
 $$;
@@ -292,7 +299,6 @@ LANGUAGE plpgsql AS $$
 DECLARE
   t RECORD;
   v_change BIGINT := 0;
-  v_released TEXT[];
 BEGIN
   SELECT * INTO t FROM windi_lock_message(p_message, p_by);
   IF NOT FOUND THEN
@@ -306,7 +312,7 @@ BEGIN
                             change_seq = v_change
        WHERE m.id = p_message;
       DELETE FROM message_reactions r WHERE r.message_id = p_message;
-      -- Its files go with it unless another message holds them, and so do the blobs no file uses any more.
+      -- Its files go with it unless another message holds them; the blobs no file uses any more are released.
       -- (The CTEs all see the rows as they were before this statement.)
       WITH held AS (
         DELETE FROM message_attachments a WHERE a.message_id = p_message RETURNING a.file_id),
@@ -316,14 +322,16 @@ BEGIN
            AND NOT EXISTS (SELECT 1 FROM message_attachments a
                             WHERE a.file_id = f.id AND a.message_id <> p_message)
         RETURNING f.id, f.blob, f.thumbnail)
-      SELECT array_agg(DISTINCT b.name) INTO v_released
+      INSERT INTO released_blobs (blob, released_at)
+      SELECT DISTINCT b.name, p_now
         FROM freed fr, LATERAL (VALUES (fr.blob), (fr.thumbnail)) b(name)
        WHERE b.name IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM files f
                           WHERE (f.blob = b.name OR f.thumbnail = b.name)
-                            AND f.id NOT IN (SELECT fr2.id FROM freed fr2));
+                            AND f.id NOT IN (SELECT fr2.id FROM freed fr2))
+      ON CONFLICT (blob) DO UPDATE SET released_at = excluded.released_at;
     END IF;
-    RETURN QUERY SELECT * FROM windi_message_change_row('ok', v_change, t.o_members, p_message, v_released);
+    RETURN QUERY SELECT * FROM windi_message_change_row('ok', v_change, t.o_members, p_message);
   END IF;
 END
 $$;

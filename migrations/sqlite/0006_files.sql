@@ -33,3 +33,12 @@ CREATE TABLE message_attachments (
   PRIMARY KEY (message_id, position)
 );
 CREATE INDEX message_attachments_file ON message_attachments (file_id);
+
+-- Blobs that no file used any more when a file was removed (its message deleted, or never sent), waiting for
+-- blob storage to remove them. Not at once: an upload of the same bytes may have stored the blob and be about
+-- to record its file (src/core/file_service.cpp, clean_up).
+CREATE TABLE released_blobs (
+  blob        TEXT   PRIMARY KEY,
+  released_at BIGINT NOT NULL
+);
+CREATE INDEX released_blobs_time ON released_blobs (released_at);

@@ -98,7 +98,9 @@ outcome<send_request> read_send_request(json::object const& o) {
   auto attachments = id_list(o, "attachments");
   if (!attachments) return attachments.error();
   // A message of files alone needs no text.
-  auto text = attachments->empty() || o.contains("text") ? required_string(o, "text") : std::string();
+  auto const given_text = o.find("text");
+  bool const has_text = given_text != o.end() && !given_text->value().is_null();
+  auto text = attachments->empty() || has_text ? required_string(o, "text") : std::string();
   if (!text) return text.error();
   auto client_id = optional_string(o, "client_message_id");
   if (!client_id) return client_id.error();

@@ -113,6 +113,7 @@ file_limits file_limits_for(settings const& cfg) {
   out.max_file_bytes = cfg.max_file_bytes;
   out.quota_bytes = cfg.file_quota_bytes;
   out.unattached_lifetime = std::chrono::hours(cfg.unattached_file_hours);
+  out.blob_grace = std::chrono::seconds(cfg.file_blob_grace_seconds);
   return out;
 }
 
@@ -163,7 +164,7 @@ runtime::runtime(settings const& cfg_, int io_threads)
       auth(*db, *events, hasher, tokens, clock, runner.blocking.get_executor(), *rate_limits),
       users(*db),
       chats(*db, *events, clock, limits_for(cfg), sign_urls),
-      messages(*db, *events, clock, *rate_limits, limits_for(cfg), *blobs, sign_urls),
+      messages(*db, *events, clock, *rate_limits, limits_for(cfg), sign_urls),
       search(*db, limits_for(cfg), sign_urls),
       presence(*db, *events, clock),
       sync(*db, presence, limits_for(cfg), sign_urls),

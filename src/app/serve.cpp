@@ -59,10 +59,12 @@ bool drain(http::server const& server, ws::hub const& sessions, group_commit_sta
 
 namespace {
 
-// Removes uploads no message holds once old enough, and what interrupted uploads left: shortly after start,
-// then every few minutes, until the timer is cancelled. Several processes may do it at once.
-asio::awaitable<void> clean_up_files(file_service& files, asio::steady_timer& timer) {
-  auto wait = std::chrono::seconds(30);
+// Removes uploads no message holds once old enough, the bytes of files that are gone, and what interrupted
+// uploads left: shortly after start, then every FILE_CLEANUP_SECONDS, until the timer is cancelled. Several
+// processes may do it at once.
+asio::awaitable<void> clean_up_files(file_service& files, asio::steady_timer& timer,
+                                     std::chrono::seconds every) {
+  auto wait = std::min(every, std::chrono::seconds(30));
   for (;;) {
     timer.expires_after(wait);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -71,9 +73,9 @@ asio::awaitable<void> clean_up_files(file_service& files, asio::steady_timer& ti
     if (!removed) {
       spdlog::warn("file cleanup failed: {}", removed.error().detail);
     } else if (*removed > 0) {
-      spdlog::info("file cleanup: removed {} stored file(s) no message holds", *removed);
+      spdlog::info("file cleanup: removed the bytes of {} file(s) no message holds", *removed);
     }
-    wait = std::chrono::minutes(10);
+    wait = every;
   }
 }
 
@@ -149,7 +151,9 @@ int serve(settings const& cfg) {
   server.start();
   spdlog::info("listening on http://{}:{} with {} I/O thread(s)", cfg.host, port, io_threads_for(cfg));
   asio::steady_timer file_cleanup(rt.runner.io);
-  asio::co_spawn(rt.runner.io, clean_up_files(rt.files, file_cleanup), asio::detached);
+  asio::co_spawn(rt.runner.io,
+                 clean_up_files(rt.files, file_cleanup, std::chrono::seconds(cfg.file_cleanup_seconds)),
+                 asio::detached);
   metrics_listener metrics_endpoint(rt, registry);
   if (!cfg.metrics_host.empty()) metrics_endpoint.start(cfg.metrics_host, cfg.metrics_port);
 

@@ -56,6 +56,8 @@ constexpr char const* known_keys[] = {
     "FILE_QUOTA_BYTES",
     "FILE_URL_SECONDS",
     "UNATTACHED_FILE_HOURS",
+    "FILE_CLEANUP_SECONDS",
+    "FILE_BLOB_GRACE_SECONDS",
 };
 
 std::string trim(std::string_view s) {
@@ -204,6 +206,12 @@ outcome<settings> settings_from_variables(variables const& vars) {
   auto unattached = parse_int<int>(vars, "UNATTACHED_FILE_HOURS", s.unattached_file_hours, 1, 24 * 365);
   if (!unattached) return unattached.error();
   s.unattached_file_hours = *unattached;
+  auto cleanup = parse_int<int>(vars, "FILE_CLEANUP_SECONDS", s.file_cleanup_seconds, 1, 24 * 3600);
+  if (!cleanup) return cleanup.error();
+  s.file_cleanup_seconds = *cleanup;
+  auto grace = parse_int<int>(vars, "FILE_BLOB_GRACE_SECONDS", s.file_blob_grace_seconds, 1, 24 * 3600);
+  if (!grace) return grace.error();
+  s.file_blob_grace_seconds = *grace;
   auto chars = parse_int<std::size_t>(vars, "MAX_MESSAGE_CHARS", s.max_message_chars, 1, 1u << 20);
   if (!chars) return chars.error();
   s.max_message_chars = *chars;

@@ -32,6 +32,10 @@ struct settings {
   std::int64_t file_quota_bytes = 1ll << 30;  // per user, every file and thumbnail
   int file_url_seconds = 600;                 // a signed download URL lasts at least this long
   int unattached_file_hours = 24;             // an upload no message holds is removed after this
+  int file_cleanup_seconds = 60;              // how often unattached uploads and unused bytes are looked for
+  // The bytes no file uses any more are removed once unused this long (an upload of the same bytes may be
+  // about to record its file).
+  int file_blob_grace_seconds = 120;
 
   // Limits, each a named setting.
   std::size_t max_body_bytes = 1 << 20;

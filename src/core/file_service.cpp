@@ -225,19 +225,29 @@ task<outcome<file_download>> file_service::open(file_record file, file_variant v
 }
 
 task<outcome<int>> file_service::clean_up() {
-  auto const cutoff =
-      clock_.now() -
+  auto const now = clock_.now();
+  auto const lifetime =
       std::chrono::duration_cast<std::chrono::microseconds>(limits_.unattached_lifetime).count();
-  int removed_blobs = 0;
   // In batches, so that one transaction never holds many rows; what is left waits for the next round.
   for (int round = 0; round < 20; ++round) {
-    auto released = co_await db_.remove_unattached_files(cutoff, 500);
-    if (!released) co_return released.error();
-    if (released->empty()) break;
-    for (auto const& blob : *released) {
-      if (auto gone = co_await blobs_.remove(blob); !gone) co_return gone.error();
-      ++removed_blobs;
-    }
+    auto removed = co_await db_.remove_unattached_files(now - lifetime, 500, now);
+    if (!removed) co_return removed.error();
+    if (*removed < 500) break;
+  }
+  // A released blob goes once no upload can still be about to use it: an upload stores its blob, then records
+  // its file, in well under blob_grace; a blob stored again within it is kept and looked at next round.
+  auto const grace = std::chrono::duration_cast<std::chrono::microseconds>(limits_.blob_grace).count();
+  auto const stored_before = std::chrono::system_clock::time_point(std::chrono::microseconds(now - grace));
+  int removed_blobs = 0;
+  auto released = co_await db_.released_blobs(now - grace, 1000);
+  if (!released) co_return released.error();
+  for (auto& blob : *released) {
+    auto gone = co_await blobs_.remove(blob, stored_before);
+    if (!gone) co_return gone.error();
+    if (!*gone) continue;
+    if (auto forgotten = co_await db_.forget_released_blob(std::move(blob)); !forgotten)
+      co_return forgotten.error();
+    ++removed_blobs;
   }
   auto interrupted = co_await blobs_.remove_unfinished(std::chrono::hours(1));
   if (!interrupted) co_return interrupted.error();

@@ -23,6 +23,8 @@ struct file_limits {
   std::int64_t quota_bytes = 1ll << 30;  // per user, every file and thumbnail stored
   // An upload no message holds is removed once this old.
   std::chrono::seconds unattached_lifetime{24 * 3600};
+  // A blob no file uses is removed once it has been unused, and not stored again, this long.
+  std::chrono::seconds blob_grace{120};
 };
 
 // Reads the next bytes of an upload into `into`; 0 at its end.
@@ -59,8 +61,9 @@ class file_service {
   task<outcome<file_download>> open(file_record file, file_variant variant, std::uint64_t offset,
                                     std::uint64_t length);
 
-  // Removes uploads no message has held for unattached_lifetime, the blobs no file uses any more, and what
-  // interrupted uploads left behind. Returns how many blobs were removed.
+  // Removes uploads no message has held for unattached_lifetime, the blobs no file has used for blob_grace
+  // (released by those removals and by deleted messages), and what interrupted uploads left behind. Returns
+  // how many blobs were removed. Safe to run in several processes at once.
   task<outcome<int>> clean_up();
 
   file_url_signer const& urls() const { return urls_; }

@@ -12,15 +12,8 @@
 namespace windi {
 
 message_service::message_service(store& db, bus& events, clock const& clock, limiter& rate_limits,
-                                 service_limits limits, files::blob_store& blobs,
-                                 attachment_signer const& sign)
-    : db_(db),
-      events_(events),
-      clock_(clock),
-      rate_limits_(rate_limits),
-      limits_(limits),
-      blobs_(blobs),
-      sign_(sign) {}
+                                 service_limits limits, attachment_signer const& sign)
+    : db_(db), events_(events), clock_(clock), rate_limits_(rate_limits), limits_(limits), sign_(sign) {}
 
 namespace {
 
@@ -100,12 +93,6 @@ task<outcome<message_change>> message_service::edit(user_id me, message_id id, s
 task<outcome<message_change>> message_service::remove(user_id me, message_id id) {
   auto changed = co_await db_.delete_message(id, me, clock_.now());
   if (!changed) co_return changed;
-  // After the commit: a crash in between leaves a blob no file uses, never a file without its bytes.
-  for (auto const& blob : changed->released_blobs) {
-    if (auto gone = co_await blobs_.remove(blob); !gone) {
-      spdlog::warn("message {}: removing blob {} failed: {}", id, blob, gone.error().detail);
-    }
-  }
   if (changed->change > 0) {
     publish_change(*changed, event_kind::message_deleted,
                    message_changed_event("message_deleted", changed->stored, changed->read_by));

@@ -6,7 +6,6 @@
 #include "core/limiter.hpp"
 #include "core/limits.hpp"
 #include "core/membership.hpp"
-#include "files/blob_store.hpp"
 #include "store/store.hpp"
 
 #include <optional>
@@ -34,9 +33,9 @@ struct history_page {
 // in one transaction, and only after the commit publishes the event to every member's connections.
 class message_service {
  public:
-  // blobs: where deleted messages' files are removed from; urls: signs their download URLs.
+  // sign: fills in the download URLs of the attachments of the messages it returns and publishes.
   message_service(store& db, bus& events, clock const& clock, limiter& rate_limits, service_limits limits,
-                  files::blob_store& blobs, attachment_signer const& sign);
+                  attachment_signer const& sign);
 
   // attachments: files `me` uploaded, at most max_attachments_per_message; with some, the text may be empty.
   task<outcome<appended_message>> send(user_id me, chat_id chat, std::string text,
@@ -46,7 +45,7 @@ class message_service {
   // The sender edits: every member's connections get message_edited (unless the text is the same).
   task<outcome<message_change>> edit(user_id me, message_id id, std::string text);
   // The sender, or an admin of the group, deletes for everyone: members get message_deleted. Its files go
-  // too, unless another message holds them.
+  // too, unless another message holds them (their bytes soon after: file_service::clean_up).
   task<outcome<message_change>> remove(user_id me, message_id id);
   // Adds (present) or takes back `me`'s reaction; members get reaction_changed when it changed anything.
   task<outcome<message_change>> react(user_id me, message_id id, std::string emoji, bool present);
@@ -69,7 +68,6 @@ class message_service {
   clock const& clock_;
   limiter& rate_limits_;
   service_limits limits_;
-  files::blob_store& blobs_;
   attachment_signer const& sign_;
 };
 

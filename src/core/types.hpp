@@ -140,9 +140,6 @@ struct message_change {
   std::int64_t change = 0;
   std::vector<user_id> members;
   int read_by = 0;  // members other than the sender who have read it, when the change committed
-  // A deletion's files that no other message holds are gone with it: the blobs no file uses any more, for the
-  // caller to remove from blob storage.
-  std::vector<std::string> released_blobs = {};
 };
 
 // A committed change to a chat's membership or name. `audience`: who sees the event, the chat's members

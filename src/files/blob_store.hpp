@@ -53,8 +53,11 @@ class blob_store {
   // name included), errc::bad_request when the range does not lie within it.
   virtual task<outcome<std::unique_ptr<blob_download>>> open(std::string sha256, std::uint64_t offset,
                                                              std::uint64_t length) = 0;
-  // Idempotent: removing a blob that is not there succeeds.
-  virtual task<outcome<void>> remove(std::string sha256) = 0;
+  // Removes the blob unless it was stored at or after `stored_before` (an upload of the same bytes may have
+  // stored it again and be about to record its file). True when the blob is gone, also when it was not there;
+  // false when it was kept.
+  virtual task<outcome<bool>> remove(std::string sha256,
+                                     std::chrono::system_clock::time_point stored_before) = 0;
   // Removes what uploads interrupted by a crash left (an upload in progress in any process is never older
   // than `older_than`, since each append refreshes it). Returns how many were removed.
   virtual task<outcome<int>> remove_unfinished(std::chrono::seconds older_than) = 0;

@@ -205,12 +205,25 @@ task<outcome<std::unique_ptr<blob_download>>> disk_blob_store::open(std::string 
       });
 }
 
-task<outcome<void>> disk_blob_store::remove(std::string sha256) {
-  return offload(blocking_, [this, sha256 = std::move(sha256)]() -> outcome<void> {
-    if (!is_blob_name(sha256)) return {};
-    if (::unlink(object_path(sha256).c_str()) != 0 && errno != ENOENT)
-      return io_failure("remove a blob", errno);
-    return {};
+task<outcome<bool>> disk_blob_store::remove(std::string sha256,
+                                            std::chrono::system_clock::time_point stored_before) {
+  return offload(blocking_, [this, sha256 = std::move(sha256), stored_before]() -> outcome<bool> {
+    if (!is_blob_name(sha256)) return true;
+    auto const path = object_path(sha256);
+    // A blob is stored by renaming a file just written into place, so its modification time is when it was
+    // (last) stored.
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+      if (errno == ENOENT) return true;
+      return io_failure("look at a blob", errno);
+    }
+    auto const stored =
+        std::chrono::system_clock::time_point(std::chrono::seconds(info.st_mtim.tv_sec) +
+                                              std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                  std::chrono::nanoseconds(info.st_mtim.tv_nsec)));
+    if (stored >= stored_before) return false;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_failure("remove a blob", errno);
+    return true;
   });
 }
 

@@ -19,7 +19,8 @@ class disk_blob_store final : public blob_store {
   task<outcome<std::unique_ptr<blob_upload>>> begin_upload() override;
   task<outcome<std::unique_ptr<blob_download>>> open(std::string sha256, std::uint64_t offset,
                                                      std::uint64_t length) override;
-  task<outcome<void>> remove(std::string sha256) override;
+  task<outcome<bool>> remove(std::string sha256,
+                             std::chrono::system_clock::time_point stored_before) override;
   task<outcome<int>> remove_unfinished(std::chrono::seconds older_than) override;
 
  private:

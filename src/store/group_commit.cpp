@@ -111,8 +111,14 @@ class group_commit_store final : public store {
     return inner_->get_chat_file(id, chat);
   }
   task<outcome<std::int64_t>> stored_bytes(user_id owner) override { return inner_->stored_bytes(owner); }
-  task<outcome<std::vector<std::string>>> remove_unattached_files(micros created_before, int limit) override {
-    return inner_->remove_unattached_files(created_before, limit);
+  task<outcome<int>> remove_unattached_files(micros created_before, int limit, micros now) override {
+    return inner_->remove_unattached_files(created_before, limit, now);
+  }
+  task<outcome<std::vector<std::string>>> released_blobs(micros released_before, int limit) override {
+    return inner_->released_blobs(released_before, limit);
+  }
+  task<outcome<void>> forget_released_blob(std::string blob) override {
+    return inner_->forget_released_blob(std::move(blob));
   }
   task<outcome<int>> migrate() override { return inner_->migrate(); }
   task<store_health> health() override { return inner_->health(); }

@@ -103,7 +103,7 @@ class store {
   virtual task<outcome<message_change>> edit_message(message_id id, user_id editor, std::string text,
                                                      micros now) = 0;
   // Erases the text (the row stays as a tombstone with its seq), the message's reactions and attachments; the
-  // files no other message holds are removed (message_change::released_blobs). Allowed to the
+  // files no other message holds are removed, and their blobs released (released_blobs). Allowed to the
   // sender, and in a group to its admins (else errc::forbidden); errc::not_found as for edit_message. A
   // deleted message again changes nothing (change 0).
   virtual task<outcome<message_change>> delete_message(message_id id, user_id by, micros now) = 0;
@@ -145,9 +145,13 @@ class store {
   // Bytes of every file the user has uploaded and not yet lost (the per-user quota).
   virtual task<outcome<std::int64_t>> stored_bytes(user_id owner) = 0;
   // Removes at most `limit` files created before `created_before` that no message holds (uploads never
-  // attached). Returns the blobs that no remaining file uses: the caller removes them from blob storage.
-  virtual task<outcome<std::vector<std::string>>> remove_unattached_files(micros created_before,
-                                                                          int limit) = 0;
+  // attached), releasing at `now` the blobs no remaining file uses. Returns how many files were removed.
+  virtual task<outcome<int>> remove_unattached_files(micros created_before, int limit, micros now) = 0;
+  // At most `limit` blobs released before `released_before` that no file uses: blob storage may remove them.
+  // A released blob that a file uses again (the same bytes uploaded anew) is no longer released.
+  virtual task<outcome<std::vector<std::string>>> released_blobs(micros released_before, int limit) = 0;
+  // The blob is gone from blob storage: forgets that it was released.
+  virtual task<outcome<void>> forget_released_blob(std::string blob) = 0;
 
   // --- operations
   // Applies the pending numbered migrations (migrations/<backend>/NNNN_name.sql) in order, each in its own

@@ -56,6 +56,11 @@ std::string random_bytes(std::size_t size, unsigned seed) {
 
 class blob_store_contract : public ::testing::TestWithParam<blob_backend> {
  protected:
+  // A cutoff after every store so far: removal is not held back.
+  static std::chrono::system_clock::time_point later() {
+    return std::chrono::system_clock::now() + std::chrono::minutes(1);
+  }
+
   void SetUp() override {
     folder_ = fs::temp_directory_path() / ("windi-blobs-" + std::to_string(::getpid()) + "-" +
                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -158,7 +163,7 @@ TEST_P(blob_store_contract, TheSameBytesStoredTwiceAreOneBlobAndBothStoresSuccee
   auto second = store(bytes, 7000);
   ASSERT_TRUE(first && second);
   EXPECT_EQ(first->sha256, second->sha256);
-  ASSERT_TRUE(run(blobs_->remove(first->sha256)));
+  ASSERT_TRUE(run(blobs_->remove(first->sha256, later())).value());
   auto opened = run(blobs_->open(second->sha256, 0, bytes.size()));
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, errc::not_found);
@@ -187,11 +192,29 @@ TEST_P(blob_store_contract, UploadsInProgressAtOnceDoNotMix) {
 TEST_P(blob_store_contract, ARemovedBlobIsNotFoundAndRemovingAgainSucceeds) {
   auto stored = store("hello");
   ASSERT_TRUE(stored);
-  ASSERT_TRUE(run(blobs_->remove(stored->sha256)));
-  ASSERT_TRUE(run(blobs_->remove(stored->sha256)));
+  ASSERT_TRUE(run(blobs_->remove(stored->sha256, later())).value());
+  ASSERT_TRUE(run(blobs_->remove(stored->sha256, later())).value());
   auto opened = run(blobs_->open(stored->sha256, 0, 5));
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code, errc::not_found);
+}
+
+// The race removal must not lose: a blob no file used is being removed while an upload of the same bytes
+// stores it again, to record its file a moment later.
+TEST_P(blob_store_contract, ABlobStoredAgainAfterTheCutoffIsKept) {
+  auto const bytes = random_bytes(10'000, 8);
+  auto first = store(bytes);
+  ASSERT_TRUE(first);
+  auto const cutoff = std::chrono::system_clock::now() - std::chrono::minutes(2);
+  auto kept = run(blobs_->remove(first->sha256, cutoff));
+  ASSERT_TRUE(kept);
+  EXPECT_FALSE(*kept);
+  EXPECT_TRUE(read(first->sha256, 0, bytes.size()).value() == bytes);
+  // Once the cutoff has passed the last store, it goes.
+  auto gone = run(blobs_->remove(first->sha256, later()));
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(*gone);
+  EXPECT_EQ(run(blobs_->open(first->sha256, 0, 1)).error().code, errc::not_found);
 }
 
 TEST_P(blob_store_contract, ANameThatIsNotASha256IsNotFoundAndNeverAPath) {
@@ -205,7 +228,7 @@ TEST_P(blob_store_contract, ANameThatIsNotASha256IsNotFoundAndNeverAPath) {
     auto opened = run(blobs_->open(name, 0, 0));
     ASSERT_FALSE(opened) << name;
     EXPECT_EQ(opened.error().code, errc::not_found) << name;
-    EXPECT_TRUE(run(blobs_->remove(name))) << name;
+    EXPECT_TRUE(run(blobs_->remove(name, later())).value()) << name;
   }
   EXPECT_TRUE(read(stored->sha256, 0, 6).value() == "secret");
 }

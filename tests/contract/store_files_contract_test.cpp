@@ -32,6 +32,15 @@ class store_files : public store_contract {
     return run(db_->create_file(std::move(f))).value();
   }
 
+  using strings = std::vector<std::string>;
+
+  // The released blobs that blob storage may remove at `at` (released before it), sorted.
+  strings released(micros at) {
+    auto out = run(db_->released_blobs(at, 100)).value();
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
   user alice_, bob_;
 };
 
@@ -106,10 +115,9 @@ TEST_P(store_files, CleanupRemovesOldUnattachedUploadsAndReleasesBlobsNoFileUses
   auto fresh_same_bytes = upload(bob_, sha('c'), t0 + 10'000'000);
   auto fresh = upload(bob_, sha('e'), t0 + 10'000'000);
 
-  auto released = run(db_->remove_unattached_files(t0 + 1'000'000, 100)).value();
-  std::sort(released.begin(), released.end());
+  EXPECT_EQ(run(db_->remove_unattached_files(t0 + 1'000'000, 100, t0 + 2'000'000)).value(), 2);
   // sha('c') is still the blob of a newer upload: it stays.
-  EXPECT_EQ(released, (std::vector<std::string>{sha('a'), sha('b')}));
+  EXPECT_EQ(released(t0 + 2'000'001), (strings{sha('a'), sha('b')}));
   EXPECT_EQ(run(db_->get_file(old_one.id, alice_.id)).error().code, errc::not_found);
   EXPECT_EQ(run(db_->get_file(old_shared.id, alice_.id)).error().code, errc::not_found);
   EXPECT_TRUE(run(db_->get_file(fresh_same_bytes.id, bob_.id)).has_value());
@@ -121,14 +129,25 @@ TEST_P(store_files, CleanupTakesAtMostTheLimitOldestFirst) {
   auto first = upload(alice_, sha('1'), t0);
   auto second = upload(alice_, sha('2'), t0 + 1);
   auto third = upload(alice_, sha('3'), t0 + 2);
-  auto released = run(db_->remove_unattached_files(t0 + 1'000'000, 2)).value();
-  std::sort(released.begin(), released.end());
-  EXPECT_EQ(released, (std::vector<std::string>{sha('1'), sha('2')}));
+  EXPECT_EQ(run(db_->remove_unattached_files(t0 + 1'000'000, 2, t0 + 5)).value(), 2);
+  EXPECT_EQ(released(t0 + 6), (strings{sha('1'), sha('2')}));
   EXPECT_FALSE(run(db_->get_file(first.id, alice_.id)).has_value());
   EXPECT_FALSE(run(db_->get_file(second.id, alice_.id)).has_value());
   EXPECT_TRUE(run(db_->get_file(third.id, alice_.id)).has_value());
-  EXPECT_EQ(run(db_->remove_unattached_files(t0 + 1'000'000, 2)).value(),
-            (std::vector<std::string>{sha('3')}));
+  EXPECT_EQ(run(db_->remove_unattached_files(t0 + 1'000'000, 2, t0 + 5)).value(), 1);
+  EXPECT_EQ(released(t0 + 6), (strings{sha('1'), sha('2'), sha('3')}));
+}
+
+TEST_P(store_files, AReleasedBlobUploadedAgainIsNoLongerReleasedAndForgettingIsFinal) {
+  upload(alice_, sha('a'), t0);
+  upload(alice_, sha('b'), t0);
+  run(db_->remove_unattached_files(t0 + 10, 100, t0 + 20)).value();
+  EXPECT_EQ(released(t0 + 21), (strings{sha('a'), sha('b')}));
+  // The same bytes as sha('a') uploaded anew: its blob is a file's again and must stay.
+  upload(bob_, sha('a'), t0 + 30);
+  EXPECT_EQ(released(t0 + 31), strings{sha('b')});
+  run(db_->forget_released_blob(sha('b'))).value();
+  EXPECT_EQ(released(t0 + 31), strings{});
 }
 
 // --- files held by messages
@@ -238,27 +257,26 @@ TEST_P(store_attachments, DeletingAMessageRemovesTheFilesNoOtherMessageHolds) {
   auto deleted = run(db_->delete_message(first.stored.id, alice_.id, t0 + 1)).value();
   EXPECT_TRUE(deleted.stored.deleted);
   EXPECT_TRUE(deleted.stored.attachments.empty());
-  auto released = deleted.released_blobs;
-  std::sort(released.begin(), released.end());
   // sha('c') is still another message's file; sha('d') is the blob of another upload of the same bytes.
-  EXPECT_EQ(released, (std::vector<std::string>{sha('a'), sha('b')}));
+  EXPECT_EQ(released(t0 + 2), (strings{sha('a'), sha('b')}));
+  EXPECT_EQ(released(t0 + 1), strings{}) << "released at the deletion's time";
   EXPECT_EQ(run(db_->get_file(only_here.id, alice_.id)).error().code, errc::not_found);
   EXPECT_EQ(run(db_->get_file(same_bytes.id, alice_.id)).error().code, errc::not_found);
   EXPECT_TRUE(run(db_->get_file(shared.id, bob_.id)).has_value());
   EXPECT_TRUE(run(db_->get_file(same_bytes_twin.id, alice_.id)).has_value());
   EXPECT_TRUE(run(db_->get_message(first.stored.id)).value().attachments.empty());
-  // Deleting again changes nothing and releases nothing.
-  auto again = run(db_->delete_message(first.stored.id, alice_.id, t0 + 2)).value();
+  // Deleting again changes nothing.
+  auto again = run(db_->delete_message(first.stored.id, alice_.id, t0 + 5)).value();
   EXPECT_EQ(again.change, 0);
-  EXPECT_TRUE(again.released_blobs.empty());
+  EXPECT_EQ(released(t0 + 2), (strings{sha('a'), sha('b')}));
 }
 
 TEST_P(store_attachments, CleanupNeverRemovesAFileAMessageHolds) {
   auto held = upload(alice_, sha('a'));
   auto loose = upload(alice_, sha('b'));
   send_files(alice_, {held.id}).value();
-  auto released = run(db_->remove_unattached_files(t0 + 1'000'000, 100)).value();
-  EXPECT_EQ(released, (std::vector<std::string>{sha('b')}));
+  EXPECT_EQ(run(db_->remove_unattached_files(t0 + 1'000'000, 100, t0 + 1'000'000)).value(), 1);
+  EXPECT_EQ(released(t0 + 1'000'001), strings{sha('b')});
   EXPECT_TRUE(run(db_->get_file(held.id, bob_.id)).has_value());
   EXPECT_FALSE(run(db_->get_file(loose.id, alice_.id)).has_value());
 }

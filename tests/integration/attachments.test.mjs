@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import { deflateSync } from 'node:zlib';
-import { forEachBackend } from './harness.mjs';
+import { forEachBackend, sleep } from './harness.mjs';
 import { Client, connectedAs } from './ws_client.mjs';
 import { assertValidation, barrier, deleted, removeMember, syncOnce, entryOf } from './chat_events.mjs';
 
@@ -167,7 +167,8 @@ function assertAttachments(list, files, chatId, what) {
   assert.ok(Array.isArray(list), `${what}: attachments is a list: ${JSON.stringify(list)}`);
   assert.deepEqual(list.map(shape), files.map(shape), `${what}: the attachments, in order`);
   for (const a of list) {
-    assert.deepEqual(Object.keys(a).sort(), ['content_type', 'height', 'id', 'name', 'size', 'thumbnail', 'url', 'width'], what);
+    const fields = ['content_type', 'height', 'id', 'name', 'size', 'thumbnail', 'url', 'width'];
+    assert.deepEqual(Object.keys(a).sort(), fields, `${what}: the fields of an attachment`);
     const url = a.url.match(CHAT_URL);
     assert.ok(url, `${what}: url signed for a chat: ${a.url}`);
     assert.deepEqual([Number(url[1]), url[2], Number(url[3])], [a.id, undefined, chatId], `${what}: ${a.url}`);
@@ -186,11 +187,18 @@ const eventAbout = (client, type, id, what = `${type} ${id}`) =>
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** Waits (up to 20 s) for the cleanup to remove a blob's file. */
+async function goneFromDisk(blob, what) {
+  const deadline = Date.now() + 20000;
+  while (existsSync(blob) && Date.now() < deadline) await sleep(100);
+  assert.ok(!existsSync(blob), what);
+}
+
 forEachBackend('attachments', (ctx) => {
   const { api } = ctx;
   const base = () => ctx.server.baseUrl;
 
-  it('sends files without text; every member sees them in the answer, history, chat list and live event, and downloads them', async () => {
+  it('sends files without text; members see them in the answer, history, chat list and live event, and download them', async () => {
     const [alice, bob] = await api.users(2, 'att');
     const chat = await api.groupChat(alice, 'photos', [bob]);
     const bobSocket = await Client.open(base(), { token: bob.token });
@@ -284,14 +292,17 @@ forEachBackend('attachments', (ctx) => {
     }
 
     // Neither text nor files: the text is what is missing.
-    for (const json of [{ chat_id: chat.id }, { chat_id: chat.id, attachments: [] }, { chat_id: chat.id, text: '', attachments: [] }]) {
+    const bare = [{ chat_id: chat.id }, { chat_id: chat.id, attachments: [] }, { chat_id: chat.id, text: '', attachments: [] }];
+    for (const json of bare) {
       assertValidation(await postMessage(api, alice, json), 'body', 'text', `no text, no files: ${JSON.stringify(json)}`);
     }
 
     // Nothing was stored, not even the half of a refused message that was fine: bob cannot reach alice's file.
     assert.deepEqual(await api.history(alice, chat.id), before, 'history unchanged');
     assert.equal((await api.chatFromList(alice, chat.id)).last_seq, before.at(-1).seq);
-    await expectStatusOf(api, filePath(mine.id), 404, 'alice\'s file, refused with bob\'s, is in no message', { token: bob.token });
+    await expectStatusOf(api, filePath(mine.id), 404, "alice's file, refused with bob's, is in no message", {
+      token: bob.token,
+    });
 
     // Ten files are fine.
     const ten = await sent(api, alice, { chat_id: chat.id, attachments: ids.slice(0, 10) });
@@ -368,9 +379,11 @@ forEachBackend('attachments', (ctx) => {
     await expectDownload(api, att.thumbnail, 'carol with the chat-signed thumbnail url');
 
     // The same signature with the scope moved to carol's own chat: that chat holds no such file.
-    await expectStatusOf(api, alteredUrl(att.url, (q) => q.set('scope', `c${carolsChat.id}`)), 404, 'scope moved to carol\'s chat');
+    const movedScope = alteredUrl(att.url, (q) => q.set('scope', `c${carolsChat.id}`));
+    await expectStatusOf(api, movedScope, 404, "scope moved to carol's chat");
     // A signature changed by one digit: refused.
-    const tampered = await expectStatusOf(api, alteredUrl(att.url, (q) => q.set('signature', flipDigit(q.get('signature')))), 403, 'one digit changed');
+    const oneDigit = alteredUrl(att.url, (q) => q.set('signature', flipDigit(q.get('signature'))));
+    const tampered = await expectStatusOf(api, oneDigit, 403, 'one digit changed');
     assert.equal(typeof JSON.parse(tampered.text).detail, 'string');
     // The chat's signature presented as alice's own scope: the file is hers, the signature is not for that scope.
     await expectStatusOf(api, alteredUrl(att.url, (q) => q.set('scope', `u${alice.id}`)), 403, 'scope moved to the uploader');
@@ -394,11 +407,11 @@ forEachBackend('attachments', (ctx) => {
     const [photoAtt, notesAtt] = m.attachments;
 
     // Where the bytes live: the ETag of a download is the blob's sha256.
-    const blobs = [];
-    for (const p of [filePath(photo.id), filePath(photo.id, true), filePath(notes.id)]) {
-      const res = await expectDownload(api, p, 'before the deletion', { token: alice.token });
-      blobs.push(blobPath(ctx.server, res.headers.get('etag')));
-    }
+    const blobOf = async (id, user, thumbnail = false) => {
+      const res = await expectDownload(api, filePath(id, thumbnail), `where file ${id} is stored`, { token: user.token });
+      return blobPath(ctx.server, res.headers.get('etag'));
+    };
+    const blobs = [await blobOf(photo.id, alice), await blobOf(photo.id, alice, true), await blobOf(notes.id, alice)];
     for (const blob of blobs) assert.ok(existsSync(blob), `the blob is on disk: ${blob}`);
 
     await deleted(api, alice, m.id);
@@ -417,13 +430,14 @@ forEachBackend('attachments', (ctx) => {
     for (const url of [photoAtt.url, photoAtt.thumbnail, notesAtt.url, photo.url, notes.url]) {
       await expectStatusOf(api, url, 404, 'an old signed url after the deletion');
     }
-    for (const blob of blobs) assert.ok(!existsSync(blob), `the blob is removed from disk: ${blob}`);
+    // The bytes follow within a cleanup round (this server runs one every second, with a grace of a second).
+    for (const blob of blobs) await goneFromDisk(blob, `the blob is removed from disk: ${blob}`);
 
     // One file in two messages: deleting the first keeps it for the second; deleting both removes it.
     const shared = await uploadForm(api, alice, randomPng(12, 12), 'shared.png', 'image/png');
     const one = await sent(api, alice, { chat_id: chat.id, attachments: [shared.id] });
     const two = await sent(api, alice, { chat_id: chat.id, text: 'again', attachments: [shared.id] });
-    const sharedBlob = blobPath(ctx.server, (await expectDownload(api, filePath(shared.id), 'shared', { token: bob.token })).headers.get('etag'));
+    const sharedBlob = await blobOf(shared.id, alice);
     await deleted(api, alice, one.id);
     await expectDownload(api, filePath(shared.id), 'the shared file after one deletion, bob', { token: bob.token });
     await expectDownload(api, two.attachments[0].url, 'the shared file by the url of the message left');
@@ -432,7 +446,7 @@ forEachBackend('attachments', (ctx) => {
     await deleted(api, alice, two.id);
     await expectStatusOf(api, filePath(shared.id), 404, 'the shared file after both deletions', { token: alice.token });
     await expectStatusOf(api, two.attachments[0].url, 404, 'its url after both deletions');
-    assert.ok(!existsSync(sharedBlob), 'the shared blob is removed with the last message');
+    await goneFromDisk(sharedBlob, 'the shared blob is removed with the last message');
 
     // Two uploads of the same bytes share one blob: deleting the message of one leaves the other whole.
     const bytes = uniqueText('twin');
@@ -440,11 +454,12 @@ forEachBackend('attachments', (ctx) => {
     const twinB = await uploadRaw(api, alice, bytes, 'twin-b.txt');
     const withA = await sent(api, alice, { chat_id: chat.id, attachments: [twinA.id] });
     await sent(api, alice, { chat_id: chat.id, attachments: [twinB.id] });
-    const twinBlob = blobPath(ctx.server, (await expectDownload(api, filePath(twinA.id), 'twin a', { token: alice.token })).headers.get('etag'));
+    const twinBlob = await blobOf(twinA.id, alice);
     await deleted(api, alice, withA.id);
     await expectStatusOf(api, filePath(twinA.id), 404, 'twin a after its message was deleted', { token: alice.token });
     const twinLeft = await expectDownload(api, filePath(twinB.id), 'twin b after twin a was deleted', { token: bob.token });
     assert.ok(twinLeft.bytes.equals(bytes), 'twin b keeps its bytes');
+    await sleep(3000); // two cleanup rounds
     assert.ok(existsSync(twinBlob), 'the blob twin b uses stays');
     bobSocket.close();
   });
@@ -470,4 +485,4 @@ forEachBackend('attachments', (ctx) => {
     await expectDownload(api, synced.attachments[0].thumbnail, 'the thumbnail by the url from sync');
     bobSocket.close();
   });
-});
+}, { env: { FILE_CLEANUP_SECONDS: '1', FILE_BLOB_GRACE_SECONDS: '1' } });

@@ -58,9 +58,10 @@ export function backends() {
 
 /**
  * Declares one `describe` per backend. `body(ctx)` declares the tests; `ctx.server` is the running server
- * (started in `before`, stopped in `after`), `ctx.backend` the backend, `ctx.api` a client for the server.
+ * (started in `before`, stopped in `after`, with `env` added to its environment), `ctx.backend` the backend,
+ * `ctx.api` a client for the server.
  */
-export function forEachBackend(title, body, { start = true } = {}) {
+export function forEachBackend(title, body, { start = true, env = {} } = {}) {
   for (const backend of backends()) {
     describe(`${title} [${backend.name}]`, { skip: backend.skip }, () => {
       if (backend.error) {
@@ -73,7 +74,7 @@ export function forEachBackend(title, body, { start = true } = {}) {
       ctx.api = new Api(() => ctx.server);
       if (start) {
         before(async () => {
-          ctx.server = await startServer(backend);
+          ctx.server = await startServer(backend, { env });
         });
         after(async () => {
           await ctx.server?.stop();

@@ -54,7 +54,9 @@ class postgres_store final : public store {
   task<outcome<file_record>> get_file(file_id id, user_id reader) override;
   task<outcome<file_record>> get_chat_file(file_id id, chat_id chat) override;
   task<outcome<std::int64_t>> stored_bytes(user_id owner) override;
-  task<outcome<std::vector<std::string>>> remove_unattached_files(micros created_before, int limit) override;
+  task<outcome<int>> remove_unattached_files(micros created_before, int limit, micros now) override;
+  task<outcome<std::vector<std::string>>> released_blobs(micros released_before, int limit) override;
+  task<outcome<void>> forget_released_blob(std::string blob) override;
 
   task<outcome<int>> migrate() override;
   pool_stats const* connection_pool_stats() const override { return &pool_.stats(); }

@@ -35,21 +35,6 @@ user read_user(result const& r, int row, int first) {
   return user{r.int64(row, first), r.text(row, first + 1), r.text(row, first + 2), r.int64(row, first + 3)};
 }
 
-std::vector<std::string> read_word_array(std::string_view text) {
-  std::vector<std::string> out;
-  if (text.size() < 2) return out;
-  text = text.substr(1, text.size() - 2);
-  while (!text.empty()) {
-    auto const comma = text.find(',');
-    auto word = text.substr(0, comma);
-    if (word.size() >= 2 && word.front() == '"') word = word.substr(1, word.size() - 2);
-    out.emplace_back(word);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
 message read_message(result const& r, int row, int first) {
   message m;
   m.id = r.int64(row, first);

@@ -22,8 +22,6 @@ chat read_chat_with_members(result const& r, int first = 0);
 
 // "{1,2,3}" -> {1, 2, 3}; NULL or "{}" -> {}.
 std::vector<std::int64_t> read_id_array(std::string_view text);
-// A text[] of plain words (blob names, which need no quoting): "{a,b}" -> {"a", "b"}; "{}" -> {}.
-std::vector<std::string> read_word_array(std::string_view text);
 
 member_role parse_role(std::string_view text);
 std::string_view role_name(member_role role);

@@ -31,14 +31,8 @@ task<outcome<message_change>> postgres_store::change_message(statement const& st
   if (status != "ok")
     co_return fail(errc::internal, std::string(what) + ": unexpected status " + std::string(status));
   constexpr int read_by_column = 3 + message_columns + 1;  // after the message's columns and its reactions
-  constexpr int released_column = read_by_column + 1;
-  message_change out{read_message(*r, 0, 3),
-                     r->int64(0, 1),
-                     read_id_array(r->view(0, 2)),
-                     static_cast<int>(r->int64(0, read_by_column)),
-                     {}};
-  if (!r->is_null(0, released_column)) out.released_blobs = read_word_array(r->view(0, released_column));
-  co_return out;
+  co_return message_change{read_message(*r, 0, 3), r->int64(0, 1), read_id_array(r->view(0, 2)),
+                           static_cast<int>(r->int64(0, read_by_column))};
 }
 
 task<outcome<message_change>> postgres_store::edit_message(message_id id, user_id editor, std::string text,

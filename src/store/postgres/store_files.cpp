@@ -32,8 +32,9 @@ constexpr statement get_chat_file_sql{
 constexpr statement stored_bytes_sql{
     "stored_bytes", "SELECT coalesce(sum(size + thumbnail_size), 0)::BIGINT FROM files WHERE owner_id = $1"};
 
-// The blobs of the removed files that no remaining file uses. SKIP LOCKED: several processes clean up at once
-// without waiting on each other.
+// Releases the blobs of the removed files that no remaining file uses (the CTEs see the rows as they were
+// before the statement, hence the exclusion). SKIP LOCKED: several processes clean up at once without waiting
+// on each other.
 constexpr statement remove_unattached_files_sql{"remove_unattached_files", R"sql(
   WITH doomed AS (
     DELETE FROM files f
@@ -42,10 +43,28 @@ constexpr statement remove_unattached_files_sql{"remove_unattached_files", R"sql
                        AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = d.id)
                      ORDER BY d.created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
     RETURNING f.id, f.blob, f.thumbnail),
-  blobs AS (SELECT DISTINCT b FROM doomed d, LATERAL (VALUES (d.blob), (d.thumbnail)) v(b) WHERE b IS NOT NULL)
-  SELECT b.b FROM blobs b
-   WHERE NOT EXISTS (SELECT 1 FROM files f WHERE (f.blob = b.b OR f.thumbnail = b.b)
-                                            AND f.id NOT IN (SELECT d.id FROM doomed d)))sql"};
+  released AS (
+    INSERT INTO released_blobs (blob, released_at)
+    SELECT DISTINCT b.name, $3::BIGINT
+      FROM doomed d, LATERAL (VALUES (d.blob), (d.thumbnail)) b(name)
+     WHERE b.name IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM files f WHERE (f.blob = b.name OR f.thumbnail = b.name)
+                                              AND f.id NOT IN (SELECT d2.id FROM doomed d2))
+    ON CONFLICT (blob) DO UPDATE SET released_at = excluded.released_at)
+  SELECT count(*) FROM doomed)sql"};
+
+// First forgets the released blobs that a file uses again (the same bytes uploaded anew).
+constexpr statement released_blobs_sql{"released_blobs", R"sql(
+  WITH reused AS (
+    DELETE FROM released_blobs r
+     WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob = r.blob OR f.thumbnail = r.blob)
+    RETURNING r.blob)
+  SELECT r.blob FROM released_blobs r
+   WHERE r.released_at < $1 AND r.blob NOT IN (SELECT u.blob FROM reused u)
+   ORDER BY r.released_at LIMIT $2)sql"};
+
+constexpr statement forget_released_blob_sql{"forget_released_blob",
+                                             "DELETE FROM released_blobs WHERE blob = $1"};
 
 std::optional<int> optional_int(result const& r, int row, int column) {
   if (r.is_null(row, column)) return std::nullopt;
@@ -125,16 +144,31 @@ task<outcome<std::int64_t>> postgres_store::stored_bytes(user_id owner) {
   co_return r->int64(0, 0);
 }
 
-task<outcome<std::vector<std::string>>> postgres_store::remove_unattached_files(micros created_before,
-                                                                                int limit) {
+task<outcome<int>> postgres_store::remove_unattached_files(micros created_before, int limit, micros now) {
   auto c = co_await begin();
   if (!c) co_return c.error();
-  auto r = co_await query(*c, remove_unattached_files_sql, params(created_before, limit),
+  auto r = co_await query(*c, remove_unattached_files_sql, params(created_before, limit, now),
                           "remove_unattached_files");
   if (!r) co_return r.error();
-  std::vector<std::string> released;
-  for (int row = 0; row < r->rows(); ++row) released.push_back(r->text(row, 0));
-  co_return released;
+  co_return static_cast<int>(r->int64(0, 0));
+}
+
+task<outcome<std::vector<std::string>>> postgres_store::released_blobs(micros released_before, int limit) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  auto r = co_await query(*c, released_blobs_sql, params(released_before, limit), "released_blobs");
+  if (!r) co_return r.error();
+  std::vector<std::string> out;
+  for (int row = 0; row < r->rows(); ++row) out.push_back(r->text(row, 0));
+  co_return out;
+}
+
+task<outcome<void>> postgres_store::forget_released_blob(std::string blob) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  auto r = co_await query(*c, forget_released_blob_sql, params(std::move(blob)), "forget_released_blob");
+  if (!r) co_return r.error();
+  co_return outcome<void>{};
 }
 
 }  // namespace windi::pg

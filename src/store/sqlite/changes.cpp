@@ -79,11 +79,8 @@ message_change finish(connection& db, transaction& tx, message_id id, std::int64
     read_by = static_cast<int>(s.int64(0));
   }
   tx.commit();
-  return message_change{.stored = std::move(stored),
-                        .change = change,
-                        .members = std::move(members),
-                        .read_by = read_by,
-                        .released_blobs = {}};
+  return message_change{
+      .stored = std::move(stored), .change = change, .members = std::move(members), .read_by = read_by};
 }
 
 }  // namespace
@@ -111,7 +108,6 @@ outcome<message_change> delete_message(connection& db, message_id id, user_id by
     return fail(errc::forbidden, "Only the sender or a group admin can delete a message");
   }
   std::int64_t change = 0;
-  std::vector<std::string> released;
   if (!t->deleted) {
     // The text is erased, not hidden (secure_delete zeroes the freed bytes); so are its reply link and
     // reactions. The row stays as a tombstone so seqs, paging and unread counts stay exact.
@@ -121,12 +117,10 @@ outcome<message_change> delete_message(connection& db, message_id id, user_id by
           id, now)
         .run();
     db.query("DELETE FROM message_reactions WHERE message_id = ?1", id).run();
-    released = detach_files(db, id);
+    detach_files(db, id, now);
     change = record_change(db, t->chat, id);
   }
-  auto result = finish(db, tx, id, change, std::move(t->members));
-  result.released_blobs = std::move(released);
-  return result;
+  return finish(db, tx, id, change, std::move(t->members));
 }
 
 outcome<message_change> set_reaction(connection& db, message_id id, user_id user, std::string const& emoji,

@@ -31,15 +31,20 @@ file_record read_file(statement const& s) {
                      .created_at = s.int64(10)};
 }
 
-// The blobs among `blobs` that no file uses, each once.
-std::vector<std::string> unused_blobs(connection& db, std::vector<std::string> blobs) {
-  std::vector<std::string> released;
-  for (auto& blob : blobs) {
-    bool const used = db.query("SELECT 1 FROM files WHERE blob = ?1 OR thumbnail = ?1", blob).step();
-    if (!used && std::find(released.begin(), released.end(), blob) == released.end())
-      released.push_back(std::move(blob));
+bool blob_in_use(connection& db, std::string const& blob) {
+  return db.query("SELECT 1 FROM files WHERE blob = ?1 OR thumbnail = ?1", blob).step();
+}
+
+// Records the blobs among `blobs` that no file uses as released at `now`.
+void release_unused(connection& db, std::vector<std::string> const& blobs, micros now) {
+  for (auto const& blob : blobs) {
+    if (blob_in_use(db, blob)) continue;
+    db.query(
+          "INSERT INTO released_blobs (blob, released_at) VALUES (?1, ?2) "
+          "ON CONFLICT (blob) DO UPDATE SET released_at = excluded.released_at",
+          blob, now)
+        .run();
   }
-  return released;
 }
 
 std::optional<std::int64_t> as_int64(std::optional<int> v) {
@@ -116,7 +121,7 @@ void attach_files(connection& db, message_id id, std::vector<attachment> const& 
   }
 }
 
-std::vector<std::string> detach_files(connection& db, message_id id) {
+void detach_files(connection& db, message_id id, micros now) {
   std::vector<file_id> held;
   {
     auto s = db.query("SELECT DISTINCT file_id FROM message_attachments WHERE message_id = ?1", id);
@@ -134,7 +139,7 @@ std::vector<std::string> detach_files(connection& db, message_id id) {
     }
     db.query("DELETE FROM files WHERE id = ?1", file).run();
   }
-  return unused_blobs(db, std::move(blobs));
+  release_unused(db, blobs, now);
 }
 
 outcome<std::int64_t> stored_bytes(connection& db, user_id owner) {
@@ -143,7 +148,7 @@ outcome<std::int64_t> stored_bytes(connection& db, user_id owner) {
   return s.int64(0);
 }
 
-outcome<std::vector<std::string>> remove_unattached_files(connection& db, micros created_before, int limit) {
+outcome<int> remove_unattached_files(connection& db, micros created_before, int limit, micros now) {
   transaction tx(db, transaction::mode::write);
   std::vector<file_id> doomed;
   std::vector<std::string> blobs;
@@ -160,9 +165,30 @@ outcome<std::vector<std::string>> remove_unattached_files(connection& db, micros
     }
   }
   for (auto id : doomed) db.query("DELETE FROM files WHERE id = ?1", id).run();
-  auto released = unused_blobs(db, std::move(blobs));
+  release_unused(db, blobs, now);
   tx.commit();
-  return released;
+  return static_cast<int>(doomed.size());
+}
+
+outcome<std::vector<std::string>> released_blobs(connection& db, micros released_before, int limit) {
+  transaction tx(db, transaction::mode::write);
+  db.query(
+        "DELETE FROM released_blobs WHERE EXISTS (SELECT 1 FROM files f WHERE f.blob = released_blobs.blob "
+        "OR f.thumbnail = released_blobs.blob)")
+      .run();
+  std::vector<std::string> out;
+  {
+    auto s = db.query("SELECT blob FROM released_blobs WHERE released_at < ?1 ORDER BY released_at LIMIT ?2",
+                      released_before, limit);
+    while (s.step()) out.push_back(s.text(0));
+  }
+  tx.commit();
+  return out;
+}
+
+outcome<void> forget_released_blob(connection& db, std::string const& blob) {
+  db.query("DELETE FROM released_blobs WHERE blob = ?1", blob).run();
+  return {};
 }
 
 }  // namespace windi::sqlite

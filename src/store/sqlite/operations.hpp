@@ -55,10 +55,12 @@ outcome<std::vector<attachment>> attachable_files(connection& db, user_id sender
                                                   std::vector<file_id> const& ids);
 // Records that message `id` holds `files`. Inside the caller's transaction.
 void attach_files(connection& db, message_id id, std::vector<attachment> const& files);
-// Lets go of the message's files: those no other message holds are removed. Returns the blobs no file uses
-// any more. Inside the caller's transaction.
-std::vector<std::string> detach_files(connection& db, message_id id);
-outcome<std::vector<std::string>> remove_unattached_files(connection& db, micros created_before, int limit);
+// Lets go of the message's files: those no other message holds are removed, and the blobs no file uses any
+// more released at `now`. Inside the caller's transaction.
+void detach_files(connection& db, message_id id, micros now);
+outcome<int> remove_unattached_files(connection& db, micros created_before, int limit, micros now);
+outcome<std::vector<std::string>> released_blobs(connection& db, micros released_before, int limit);
+outcome<void> forget_released_blob(connection& db, std::string const& blob);
 
 // changes.cpp: changes to stored messages.
 outcome<message_change> edit_message(connection& db, message_id id, user_id editor, std::string const& text,

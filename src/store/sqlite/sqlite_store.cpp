@@ -198,9 +198,19 @@ class sqlite_store final : public store {
     return call<std::int64_t>("stored_bytes",
                               [owner](connection& db) { return sqlite::stored_bytes(db, owner); });
   }
-  task<outcome<std::vector<std::string>>> remove_unattached_files(micros created_before, int limit) override {
-    return call<std::vector<std::string>>("remove_unattached_files", [created_before, limit](connection& db) {
-      return sqlite::remove_unattached_files(db, created_before, limit);
+  task<outcome<int>> remove_unattached_files(micros created_before, int limit, micros now) override {
+    return call<int>("remove_unattached_files", [created_before, limit, now](connection& db) {
+      return sqlite::remove_unattached_files(db, created_before, limit, now);
+    });
+  }
+  task<outcome<std::vector<std::string>>> released_blobs(micros released_before, int limit) override {
+    return call<std::vector<std::string>>("released_blobs", [released_before, limit](connection& db) {
+      return sqlite::released_blobs(db, released_before, limit);
+    });
+  }
+  task<outcome<void>> forget_released_blob(std::string blob) override {
+    return call<void>("forget_released_blob", [blob = std::move(blob)](connection& db) {
+      return sqlite::forget_released_blob(db, blob);
     });
   }
 
