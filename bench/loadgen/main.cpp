@@ -75,6 +75,15 @@ int main(int argc, char** argv) {
                    "full speed, then a third quiet one; the server keeps its default send budget throughout")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
+  latency
+      ->add_option("--downloads", lat.downloads,
+                   "D > 0: a second phase as long as the first, with D clients downloading a file over and "
+                   "over, then a third quiet one")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  latency->add_option("--download-mib", lat.download_mib, "Size of that file")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   add_common(latency);
 
   persisted_options per;
@@ -141,6 +150,14 @@ int main(int argc, char** argv) {
                    "With --processes > 1, skip the same workload on one process first");
   add_common(spread);
 
+  files_options fil;
+  auto* files = cli.add_subcommand("files", "Upload and download MiB/s against a file copy on the same disk");
+  files->add_option("--mib", fil.mib, "Size of the file")->capture_default_str()->check(CLI::Range(1, 1024));
+  files->add_option("--rounds", fil.rounds, "Transfers of each kind (the median is reported)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  add_common(files);
+
   search_options sea;
   auto* search = cli.add_subcommand(
       "search", "Sends with vs without the search index; searches of a rare/common word, phrase, prefix");
@@ -179,6 +196,7 @@ int main(int argc, char** argv) {
     if (login->parsed()) result = run_login(common, log);
     if (spread->parsed()) result = run_spread(common, spr);
     if (search->parsed()) result = run_search(common, sea);
+    if (files->parsed()) result = run_files(common, fil);
     result.print();
     if (!common.json_path.empty()) result.write_json(common.json_path);
     if (result.server_died()) {

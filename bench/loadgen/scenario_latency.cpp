@@ -7,8 +7,11 @@
 // flooding a chat of its own with sends as fast as its socket allows, against the server's default send
 // budget (kept in every phase), and a third quiet phase follows, so that whatever drifts during the run (the
 // database growing, the machine's other load) weighs on both sides; the figure is how much the flood raises
-// the others' p99 over both quiet phases together (p99_flood_over_quiet).
+// the others' p99 over both quiet phases together (p99_flood_over_quiet). With --downloads D, the second
+// phase has D clients downloading a file of --download-mib MiB over and over instead, and a third quiet phase
+// follows as for a flood (p99_downloads_over_quiet): downloads must not hold up message delivery.
 #include "connections.hpp"
+#include "file_transfer.hpp"
 #include "flood.hpp"
 #include "frames.hpp"
 #include "logins.hpp"
@@ -18,6 +21,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -64,15 +68,21 @@ report run_latency(common_options const& o, latency_options const& l) {
                 {"backend", o.backend},
                 {"processes", o.processes},
                 {"client_threads", o.threads},
-                {"flood_connections", l.flood}};
+                {"flood_connections", l.flood},
+                {"downloads", l.downloads},
+                {"download_mib", l.download_mib}};
   if (l.users < 2 || l.chat_size < 2 || l.rate < 1)
     throw std::runtime_error("latency: --users, --chat-size >= 2");
   if (l.warmup_seconds < 0 || l.warmup_seconds >= l.seconds)
     throw std::runtime_error("latency: --warmup must be shorter than --seconds");
   bool const storm = l.login_storm > 0;
   bool const flooding = l.flood > 0;
-  if (storm && flooding) throw std::runtime_error("latency: --login-storm or --flood, not both");
-  bool const second_phase = storm || flooding;
+  bool const downloading = l.downloads > 0;
+  if (storm + flooding + downloading > 1)
+    throw std::runtime_error("latency: one of --login-storm, --flood and --downloads");
+  // A flood and downloads are followed by a quiet phase again, so that drift weighs on both sides.
+  bool const third_phase = flooding || downloading;
+  bool const second_phase = storm || third_phase;
   client_pool pool(o.threads);
   work_dir dir(o.keep_logs);
   auto servers = server_set::windi(o, dir, true, flooding);
@@ -119,6 +129,18 @@ report run_latency(common_options const& o, latency_options const& l) {
     flooders = open_connections(pool, flood_targets, 64).connections;
   }
 
+  // The downloads fetch one file the first user uploaded, with that user's token.
+  std::string download_target;
+  if (downloading) {
+    std::string bytes(static_cast<std::size_t>(l.download_mib) << 20, '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
+    auto shared = std::make_shared<std::string const>(std::move(bytes));
+    auto id = pool.spawn(0, upload_file(pool.at(0).get_executor(), servers.endpoint_for(0), users[0].token,
+                                        "download.bin", shared))
+                  .get();
+    download_target = "/api/v1/files/" + std::to_string(id);
+  }
+
   std::vector<connect_target> targets;
   for (std::size_t i = 0; i < n; ++i) {
     if (chat_of[i] != 0)
@@ -133,12 +155,12 @@ report run_latency(common_options const& o, latency_options const& l) {
   auto const start = now_ns() + ns_per_second;  // a second ahead, so every sender is scheduled in time
   auto const storm_start = start + phase;
   auto const second_stop = second_phase ? storm_start + phase : storm_start;
-  auto const stop = flooding ? second_stop + phase : second_stop;
+  auto const stop = third_phase ? second_stop + phase : second_stop;
   // Each phase leaves out its own warm-up: the storm's first seconds are its logins getting under way.
   for (auto const& c : conns) {
     c->windows = {latency_window{start + warmup, storm_start, {}}};
     if (second_phase) c->windows.push_back(latency_window{storm_start + warmup, second_stop, {}});
-    if (flooding) c->windows.push_back(latency_window{second_stop + warmup, stop, {}});
+    if (third_phase) c->windows.push_back(latency_window{second_stop + warmup, stop, {}});
   }
   auto readers = start_readers(pool, conns, counts, false);
 
@@ -160,6 +182,16 @@ report run_latency(common_options const& o, latency_options const& l) {
   for (std::size_t i = 0; i < flooders.size(); ++i) {
     flooding_done.push_back(pool.spawn(flooders[i]->thread, flood(flooders[i], flood_counts, flood_chats[i],
                                                                   flood_window, storm_start, second_stop)));
+  }
+  // On a thread of their own, so that reading the downloads does not hold up this client's readers.
+  auto download_counts = std::make_shared<download_totals>();
+  std::vector<std::future<void>> downloads_done;
+  std::optional<client_pool> download_pool;
+  if (downloading) download_pool.emplace(1);
+  for (int i = 0; i < l.downloads; ++i) {
+    downloads_done.push_back(download_pool->spawn(
+        0, download_loop(download_pool->at(0).get_executor(), servers.endpoint_for(0), download_target,
+                         users[0].token, download_counts, storm_start, second_stop)));
   }
   std::this_thread::sleep_for(std::chrono::nanoseconds(start - now_ns()));
   servers.mark();
@@ -187,10 +219,11 @@ report run_latency(common_options const& o, latency_options const& l) {
   // A flooder is usually blocked in a write the server has not read yet: closing ends it.
   for (auto const& f : flooders) asio::post(pool.at(f->thread), [f] { f->ws.close_now(); });
   wait_all(flooding_done);
+  wait_all(downloads_done);
   std::uint64_t after_sent = 0;
   std::uint64_t after_acked = 0;
   json::object after_resources;
-  if (flooding) {
+  if (third_phase) {
     servers.mark();
     std::this_thread::sleep_for(std::chrono::nanoseconds(stop - now_ns()));
     after_sent = counts->sends.load() - quiet_sent - second_sent;
@@ -213,18 +246,18 @@ report run_latency(common_options const& o, latency_options const& l) {
   } else {
     auto second_latency = latency_summary(gather_latencies(conns, 1));
     json::object both_quiet;
-    if (flooding) {
+    if (third_phase) {
       auto before = gather_latencies(conns, 0);
       auto after = gather_latencies(conns, 2);
       before.insert(before.end(), after.begin(), after.end());
       both_quiet = latency_summary(std::move(before));
     }
-    auto ratio = p99_ratio(second_latency, flooding ? both_quiet : quiet_latency);
+    auto ratio = p99_ratio(second_latency, third_phase ? both_quiet : quiet_latency);
     auto& q = out.section("quiet");
     offered_load(q, l, quiet_sent, quiet_acked);
     q["latency_after_warmup"] = std::move(quiet_latency);
     for (auto& [key, value] : quiet_resources) q[key] = value;
-    auto& s = out.section(storm ? "storm" : "flood");
+    auto& s = out.section(storm ? "storm" : flooding ? "flood" : "downloads");
     offered_load(s, l, second_sent, second_acked);
     s["latency_after_warmup"] = std::move(second_latency);
     if (storm) {
@@ -232,6 +265,12 @@ report run_latency(common_options const& o, latency_options const& l) {
       s["logins"] = logins;
       s["logins_per_second"] =
           rounded(login_seconds > 0 ? static_cast<double>(logins) / login_seconds : 0, 1);
+    } else if (downloading) {
+      s["downloads"] = l.downloads;
+      s["files_downloaded"] = download_counts->files.load();
+      s["download_mib_per_second"] =
+          rounded(static_cast<double>(download_counts->bytes.load()) / (1 << 20) / l.seconds, 0);
+      s["download_failures"] = download_counts->failures.load();
     } else {
       s["flood_connections"] = l.flood;
       s["flood_frames_per_second"] = rounded(static_cast<double>(flood_counts->sent.load()) / l.seconds, 0);
@@ -239,7 +278,7 @@ report run_latency(common_options const& o, latency_options const& l) {
       s["flood_refused_429"] = flood_counts->refused.load();
     }
     for (auto& [key, value] : second_resources) s[key] = value;
-    if (flooding) {
+    if (third_phase) {
       auto& a = out.section("quiet_after");
       offered_load(a, l, after_sent, after_acked);
       a["latency_after_warmup"] = latency_summary(gather_latencies(conns, 2));
@@ -247,8 +286,10 @@ report run_latency(common_options const& o, latency_options const& l) {
     }
     auto& r = out.section("windi");
     delivery(r, *counts, expected, drained);
-    if (flooding) r["quiet_phases_latency"] = std::move(both_quiet);
-    r[storm ? "p99_storm_over_quiet" : "p99_flood_over_quiet"] = std::move(ratio);
+    if (third_phase) r["quiet_phases_latency"] = std::move(both_quiet);
+    r[storm      ? "p99_storm_over_quiet"
+      : flooding ? "p99_flood_over_quiet"
+                 : "p99_downloads_over_quiet"] = std::move(ratio);
   }
   if (counts->deliveries == 0)
     throw std::runtime_error("latency: nothing was delivered (see the server log)");

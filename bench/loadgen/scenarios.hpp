@@ -29,6 +29,10 @@ struct latency_options {
   // F > 0: after the quiet phase, as long again with F connections flooding sends at full speed, the server
   // keeping its default send budget in both phases.
   int flood = 0;
+  // D > 0: after the quiet phase, as long again with D clients downloading a file of download_mib MiB over
+  // and over; then a quiet phase again.
+  int downloads = 0;
+  int download_mib = 25;
 };
 report run_latency(common_options const& o, latency_options const& l);
 
@@ -66,6 +70,13 @@ struct search_options {
   int send_clients = 200;   // as the persisted scenario: clients in pairs, two per chat
 };
 report run_search(common_options const& o, search_options const& s);
+
+// files: upload and download MiB/s of a file of `mib` MiB against a copy on the same disk (same run).
+struct files_options {
+  int mib = 10;
+  int rounds = 5;
+};
+report run_files(common_options const& o, files_options const& f);
 
 struct connections_options {
   int connections = 50000;

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::size_t piece_bytes = 64 * 1024;
+constexpr std::size_t piece_bytes = 256 * 1024;
 
 failure too_large(std::int64_t max_file_bytes) {
   return fail(errc::payload_too_large,

@@ -19,7 +19,7 @@ namespace beast_http = beast::http;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t piece_bytes = 64 * 1024;
+constexpr std::size_t piece_bytes = 256 * 1024;
 
 }  // namespace
 
