@@ -12,6 +12,7 @@ import { loadLatest } from './history.js';
 import { navigate, routedChatId, setRouteHandler } from './nav.js';
 import { isSignedIn, refreshChats, scheduleMarkRead, signOut, socket, tokenChangedElsewhere } from './session.js';
 import { emit, msgEntry, on, state } from './state.js';
+import { initLightbox } from './views/attachments.js';
 import { initAuth, showAuth } from './views/auth.js';
 import { initChatHeader } from './views/chat-header.js';
 import { focusComposer, initComposer, resetComposer } from './views/composer.js';
@@ -90,6 +91,7 @@ function wire() {
   initMessages();
   initMessageMenu();
   initComposer();
+  initLightbox();
   initNewChat();
   initNewGroup();
   initMembers();

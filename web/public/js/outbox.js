@@ -8,13 +8,17 @@ import { applyMessage, emit, hooks, quoteText, reactedByMe, state } from './stat
 
 export const MAX_MESSAGE_CHARS = 4096;
 
-/** `replyTo`: the message answered, or null. */
-export function sendMessage(chatId, text, replyTo = null) {
+/**
+ * `replyTo`: the message answered, or null. `attachments`: files already uploaded (as POST /files answered
+ * them), shown with the pending message until the stored one replaces it; the text may then be empty.
+ */
+export function sendMessage(chatId, text, replyTo = null, attachments = []) {
   if (!chatId || !state.me) return;
   const p = {
     client_message_id: crypto.randomUUID(),
     chat_id: chatId,
     text,
+    attachments,
     timestamp: new Date().toISOString(),
     status: 'queued',
     error: null,
@@ -34,6 +38,7 @@ export function flushPending() {
     if (!state.chats.has(p.chat_id)) continue;
     const data = { chat_id: p.chat_id, text: p.text, client_message_id: p.client_message_id };
     if (p.reply_to) data.reply_to = p.reply_to.id;
+    if (p.attachments?.length) data.attachments = p.attachments.map((a) => a.id);
     if (!socket.send('send_message', data)) break;
     p.status = 'sending';
     state.inflight.push(p.client_message_id);

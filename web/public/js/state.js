@@ -27,7 +27,7 @@ export const state = {
   // chat id -> the loaded window of its history (see history.js): {byId: Map<id, message>, loaded, loading,
   // hasMore (older messages exist), atEnd (the newest message is in), loadingOlder, loadingNewer, gen}
   msgs: new Map(),
-  pending: new Map(), // client_message_id -> {client_message_id, chat_id, text, timestamp, status, error}
+  pending: new Map(), // client_message_id -> {client_message_id, chat_id, text, attachments, timestamp, status, error}
   inflight: [], // client_message_ids sent on the current socket, awaiting message_sent or error (in order)
   seen: new Map(), // chat id -> highest seq seen (the old resume cursor)
   changes: new Map(), // chat id -> the resume cursor: every change up to this change_seq is applied

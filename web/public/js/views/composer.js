@@ -1,12 +1,15 @@
 // The composer: the message input, Enter to send, telling the others that I am typing, and its two modes
 // with a bar above the input: replying to a message (the quote, ✕ to cancel) and editing one of mine (Up in
-// an empty composer edits my last message; Escape cancels either).
+// an empty composer edits my last message; Escape cancels either). Files attached wait in the tray above the
+// input (attach-tray.js) and go with the next message.
 
 import { $, autosize, setText, toast } from '../dom.js';
+import { attachmentsLabel } from '../files.js';
 import { ensureLatest } from '../history.js';
 import { MAX_MESSAGE_CHARS, editMessage, sendMessage } from '../outbox.js';
 import { sendTyping } from '../session.js';
 import { lastOwnMessage, on, quoteText, state } from '../state.js';
+import { clearAttachTray, initAttachTray, readyFiles, uploadsInFlight } from './attach-tray.js';
 
 const TYPING_RESEND_MS = 3000; // the server's indicator lasts 6 s; refresh it well before
 const TYPING_IDLE_MS = 4000; // stop "typing" after this long without a keystroke
@@ -18,6 +21,7 @@ let mode = null;
 
 export function initComposer() {
   const input = $('#composer-input');
+  initAttachTray({ onChange: updateSendButton, canAttach: () => mode?.kind !== 'edit' });
   input.addEventListener('input', onInput);
   input.addEventListener('blur', stopTyping);
   input.addEventListener('keydown', (e) => {
@@ -74,16 +78,20 @@ function submit() {
     input.focus();
     return;
   }
-  if (!text) return;
+  // Enter submits even while Send is disabled: the same rule as the button.
+  if (uploadsInFlight()) return toast('Wait until the files have uploaded.');
+  const files = readyFiles();
+  if (!text && !files.length) return;
   if ([...text].length > MAX_MESSAGE_CHARS) return toast(`A message can be at most ${MAX_MESSAGE_CHARS} characters long.`);
   const replyTo = mode?.kind === 'reply' ? mode.message : null;
   input.value = '';
+  clearAttachTray();
   mode = null;
   renderContext();
   onInput();
   stopTyping();
   ensureLatest(state.openChatId); // a message goes after the newest: show them, not an older stretch
-  sendMessage(state.openChatId, text, replyTo);
+  sendMessage(state.openChatId, text, replyTo, files);
   input.focus();
 }
 
@@ -118,12 +126,13 @@ function cancelMode() {
 function renderContext() {
   const bar = $('#composer-context');
   bar.hidden = !mode;
+  $('#attach-button').disabled = mode?.kind === 'edit'; // an edit changes the text only
   $('#composer-input').placeholder = !mode ? 'Write a message…' : mode.kind === 'edit' ? 'Edit the message…' : 'Write a reply…';
   if (!mode) return;
   bar.dataset.mode = mode.kind;
   const m = mode.message;
   setText($('#composer-context-title'), mode.kind === 'edit' ? 'Edit message' : `Reply to ${m.sender_username}`);
-  setText($('#composer-context-text'), quoteText(m.text));
+  setText($('#composer-context-text'), quoteText(m.text) || attachmentsLabel(m.attachments));
 }
 
 /** Empties the composer (another chat opened, or signed out). */
@@ -132,6 +141,7 @@ export function resetComposer() {
   mode = null;
   renderContext();
   $('#composer-input').value = '';
+  clearAttachTray();
   onInput();
 }
 
@@ -142,7 +152,7 @@ export function focusComposer() {
 function onInput() {
   const input = $('#composer-input');
   autosize(input);
-  $('#send-button').disabled = input.value.trim().length === 0;
+  updateSendButton();
   const chatId = state.openChatId;
   if (!chatId) return;
   if (input.value.trim().length === 0 || mode?.kind === 'edit') return stopTyping();
@@ -156,6 +166,19 @@ function onInput() {
   }
   clearTimeout(typingState.idleTimer);
   typingState.idleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+}
+
+/** Send: text, or files uploaded and none still uploading (an edit: text). */
+function updateSendButton() {
+  const hasText = $('#composer-input').value.trim().length > 0;
+  const button = $('#send-button');
+  if (mode?.kind === 'edit') {
+    button.disabled = !hasText;
+    return;
+  }
+  const waiting = uploadsInFlight();
+  button.disabled = waiting || (!hasText && readyFiles().length === 0);
+  button.title = waiting ? 'Waiting for the files to upload…' : '';
 }
 
 function stopTyping() {

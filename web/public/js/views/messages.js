@@ -1,12 +1,14 @@
-// The open chat's messages: day dividers, bubbles with delivery/read status, pending sends (retry/delete),
-// the history edges ("Loading…", "Beginning of the conversation"), the typing line, and the scroll position
-// (follow the bottom, keep the anchor when older pages arrive, load older pages near the top and newer ones
-// near the bottom while the loaded window stops short of the newest message, show a message found elsewhere).
+// The open chat's messages: day dividers, bubbles with delivery/read status and their files (attachments.js),
+// pending sends (retry/delete), the history edges ("Loading…", "Beginning of the conversation"), the typing
+// line, and the scroll position (follow the bottom, keep the anchor when older pages arrive, load older pages
+// near the top and newer ones near the bottom while the loaded window stops short of the newest message, show
+// a message found elsewhere).
 
 import { $, clear, dayKey, formatDay, formatTime, h, setText, toast } from '../dom.js';
 import { loadAround, loadLatest, loadNewer, loadOlder, loadUntil } from '../history.js';
 import { discardPending, retryPending, toggleReaction } from '../outbox.js';
 import { isMine, msgEntry, on, reactedByMe, readStatus, sortedMessages, state, typingText } from '../state.js';
+import { mediaOnly, mediaWidth, openAttachment, refreshMessage, renderAttachments } from './attachments.js';
 import { startReply } from './composer.js';
 import { openMessageMenu } from './message-menu.js';
 
@@ -59,6 +61,16 @@ export function initMessages() {
 
   const ul = $('#message-list');
   ul.addEventListener('click', onListClick);
+  // A preview that does not load: its signed URL has most likely expired; the message again brings fresh ones.
+  ul.addEventListener(
+    'error',
+    (e) => {
+      if (e.target.tagName !== 'IMG') return;
+      const li = e.target.closest('.message');
+      if (li?.dataset.messageId) refreshMessage(state.openChatId, Number(li.dataset.messageId));
+    },
+    true, // error events do not bubble
+  );
   ul.addEventListener('contextmenu', (e) => {
     const li = e.target.closest('.message');
     if (!li || li.dataset.deleted || li.dataset.pending || !e.target.closest('.bubble')) return;
@@ -104,7 +116,14 @@ function onListClick(e) {
     return;
   }
   const quote = e.target.closest('[data-reply-to]');
-  if (quote) jumpTo(state.openChatId, Number(quote.dataset.replyTo));
+  if (quote) return jumpTo(state.openChatId, Number(quote.dataset.replyTo));
+  const file = e.target.closest('[data-attachment]');
+  if (file) {
+    // Looked up when needed: fetching the message again for fresh URLs replaces it in the state.
+    const stored = !!li.dataset.messageId;
+    const resolve = (id) => (stored ? messageOf(li) : state.pending.get(li.dataset.clientId))?.attachments?.find((a) => a.id === id);
+    openAttachment(e, file, resolve, stored ? { chatId: state.openChatId, messageId: Number(li.dataset.messageId) } : null);
+  }
 }
 
 /** Touch: holding a bubble still opens its menu. */
@@ -311,10 +330,12 @@ function buildRows(chatId, entry) {
 
 function rowSignature(row) {
   if (row.kind === 'day') return '';
-  if (row.kind === 'pending') return JSON.stringify([row.p.text, row.p.reply_to]);
+  if (row.kind === 'pending') return JSON.stringify([row.p.text, row.p.reply_to, (row.p.attachments || []).map((a) => a.id)]);
   const m = row.m;
   const reactions = (m.reactions || []).map((r) => [r.emoji, r.count, reactedByMe(m.id, r)]);
-  return JSON.stringify([m.text, !!m.deleted, m.edited_at || null, m.reply_to || null, reactions]);
+  // The URLs too: a message fetched again brings fresh ones in place of expired ones.
+  const files = (m.attachments || []).map((a) => [a.id, a.url, a.thumbnail]);
+  return JSON.stringify([m.text, !!m.deleted, m.edited_at || null, m.reply_to || null, reactions, files]);
 }
 
 function createRow(row, chat) {
@@ -323,6 +344,27 @@ function createRow(row, chat) {
   const m = pending ? row.p : row.m;
   const own = pending || isMine(m);
   const deleted = !pending && !!m.deleted;
+  const files = deleted ? null : renderAttachments(m.attachments);
+  // A message of files alone has no text line.
+  const text = deleted
+    ? h('span.message-text.tombstone', { testid: 'message-deleted' }, 'message deleted')
+    : m.text || !files
+      ? h('span.message-text', { testid: 'message-text' }, m.text)
+      : null;
+  const bubble = h(
+    `div.bubble${files ? '.has-files' : ''}${files && mediaOnly(m.text, m.attachments) ? '.media-only' : ''}`,
+    {},
+    m.reply_to ? replyQuote(m.reply_to) : null,
+    files,
+    text,
+    h(
+      'span.meta',
+      {},
+      m.edited_at && !deleted ? h('span.edited', { testid: 'message-edited', title: `Edited ${formatTime(m.edited_at)}` }, 'edited') : null,
+      h('time.message-time', { datetime: m.timestamp }, formatTime(m.timestamp)),
+    ),
+  );
+  if (files) bubble.style.setProperty('--media-width', `${mediaWidth(m.attachments)}px`);
   const li = h(
     `li.message${own ? '.own' : '.theirs'}${deleted ? '.deleted' : ''}`,
     { testid: 'message', dataset: { own: String(own), clientId: m.client_message_id || '' } },
@@ -330,20 +372,7 @@ function createRow(row, chat) {
     h(
       'div.message-body',
       {},
-      h(
-        'div.bubble',
-        {},
-        m.reply_to ? replyQuote(m.reply_to) : null,
-        deleted
-          ? h('span.message-text.tombstone', { testid: 'message-deleted' }, 'message deleted')
-          : h('span.message-text', { testid: 'message-text' }, m.text),
-        h(
-          'span.meta',
-          {},
-          m.edited_at && !deleted ? h('span.edited', { testid: 'message-edited', title: `Edited ${formatTime(m.edited_at)}` }, 'edited') : null,
-          h('time.message-time', { datetime: m.timestamp }, formatTime(m.timestamp)),
-        ),
-      ),
+      bubble,
       pending || deleted ? null : tools(),
     ),
     pending || deleted ? null : reactionChips(m),
@@ -360,7 +389,7 @@ function replyQuote(q) {
     h('span.reply-quote-sender', {}, q.sender_username || ''),
     q.deleted
       ? h('span.reply-quote-text.tombstone', { testid: 'reply-quote-text' }, 'message deleted')
-      : h('span.reply-quote-text', { testid: 'reply-quote-text' }, q.text || ''),
+      : h('span.reply-quote-text', { testid: 'reply-quote-text' }, q.text || '📎 Attachment'), // no text: files alone
   );
 }
 

@@ -2,6 +2,7 @@
 // box and the messages found are search.js's).
 
 import { $, avatar, clear, formatListTime, h, setText } from '../dom.js';
+import { attachmentsLabel } from '../files.js';
 import { navigate } from '../nav.js';
 import { chatTitle, on, peerOf, state, typingText } from '../state.js';
 
@@ -63,7 +64,11 @@ function previewText(chat) {
   const last = chat.last_message;
   if (!last) return 'No messages yet';
   const who = last.sender_id === state.me?.id ? 'You: ' : chat.type === 'group' ? `${last.sender_username}: ` : '';
-  return who + (last.deleted ? 'message deleted' : (last.text || '').replace(/\s+/g, ' '));
+  if (last.deleted) return `${who}message deleted`;
+  const text = (last.text || '').replace(/\s+/g, ' ');
+  // Files: their label alone, or a clip before the caption.
+  if (!last.attachments?.length) return who + text;
+  return who + (text ? `📎 ${text}` : attachmentsLabel(last.attachments));
 }
 
 function chatItem(chat) {
