@@ -43,19 +43,22 @@ void append_batcher::enqueue(waiting w) {
   if (start) asio::co_spawn(io_, drain(), asio::detached);
 }
 
+std::vector<append_batcher::waiting> append_batcher::next_batch() {
+  std::lock_guard lock(mutex_);
+  if (queue_.empty()) {
+    --in_flight_;
+    return {};
+  }
+  auto take = std::min(queue_.size(), max_batch_);
+  std::vector<waiting> batch(std::make_move_iterator(queue_.begin()),
+                             std::make_move_iterator(queue_.begin() + take));
+  queue_.erase(queue_.begin(), queue_.begin() + take);
+  return batch;
+}
+
 asio::awaitable<void> append_batcher::drain() {
-  for (;;) {
-    std::vector<waiting> batch;
-    {
-      std::lock_guard lock(mutex_);
-      if (queue_.empty()) {
-        --in_flight_;
-        co_return;
-      }
-      auto take = std::min(queue_.size(), max_batch_);
-      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + take));
-      queue_.erase(queue_.begin(), queue_.begin() + take);
-    }
+  auto batch = next_batch();
+  while (!batch.empty()) {
     std::vector<new_message> messages;
     messages.reserve(batch.size());
     for (auto& w : batch) messages.push_back(std::move(w.message));
@@ -67,12 +70,16 @@ asio::awaitable<void> append_batcher::drain() {
     }
     if (results.size() != batch.size())
       results.assign(batch.size(), fail(errc::internal, "append: lost results"));
+    // The next batch is taken before these results go out: once the last caller has its result it may destroy
+    // this batcher (its store), so after that nothing here touches it.
+    auto next = next_batch();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto& done = batch[i].done;
       asio::post(batch[i].home, [done = std::move(done), result = std::move(results[i])]() mutable {
         done->complete(std::move(result));
       });
     }
+    batch = std::move(next);
   }
 }
 

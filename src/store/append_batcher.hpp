@@ -48,6 +48,8 @@ class append_batcher {
   };
 
   void enqueue(waiting w);
+  // Takes the next batch off the queue; none (and one drain fewer in flight) when it is empty.
+  std::vector<waiting> next_batch();
   boost::asio::awaitable<void> drain();
 
   boost::asio::any_io_executor io_;
