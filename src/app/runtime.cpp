@@ -141,6 +141,21 @@ limiter_settings limiter_settings_for(settings const& cfg) {
   return out;
 }
 
+// The PostgreSQL blob store's own connections. Its own pool rather than the store's: a statement of it moves
+// up to a 256 KiB chunk, and a few large uploads or downloads at once would otherwise hold the connections
+// that sends, history and logins wait for (a quarter of the store's pool is group commit's already); it is
+// also out of reach behind the store's interface. Four keep several transfers going at once for 4 more server
+// connections per process, opened only once files are used.
+constexpr int blob_pool_size = 4;
+
+std::unique_ptr<files::blob_store> make_blob_store(settings const& cfg, io_runner& runner) {
+  if (cfg.files_storage == settings::file_storage::postgres) {
+    return make_postgres_blob_store(cfg.database.postgres_conninfo, blob_pool_size, runner.io.get_executor(),
+                                    runner.blocking.get_executor());
+  }
+  return std::make_unique<files::disk_blob_store>(cfg.files_dir, runner.blocking.get_executor());
+}
+
 std::unique_ptr<limiter> make_limiter(settings const& cfg, asio::any_io_executor io, clock const& clock) {
   if (cfg.redis_url.empty()) return std::make_unique<local_limiter>(limiter_settings_for(cfg), clock);
   return make_redis_limiter(cfg.redis_url, std::move(io), limiter_settings_for(cfg), clock);
@@ -160,7 +175,7 @@ runtime::runtime(settings const& cfg_, int io_threads)
       rate_limits(make_limiter(cfg, runner.io.get_executor(), clock)),
       file_urls(secret, std::chrono::seconds(cfg.file_url_seconds)),
       sign_urls(file_urls, clock),
-      blobs(std::make_unique<files::disk_blob_store>(cfg.files_dir, runner.blocking.get_executor())),
+      blobs(make_blob_store(cfg, runner)),
       auth(*db, *events, hasher, tokens, clock, runner.blocking.get_executor(), *rate_limits),
       users(*db),
       chats(*db, *events, clock, limits_for(cfg), sign_urls),
@@ -175,6 +190,9 @@ runtime::runtime(settings const& cfg_, int io_threads)
   spdlog::info("database: {}", cfg.database.kind == database_settings::backend::postgres
                                    ? mask_url_password(cfg.database.postgres_conninfo)
                                    : "sqlite " + cfg.database.sqlite_path);
+  spdlog::info("files: {}", cfg.files_storage == settings::file_storage::postgres
+                                ? "in the PostgreSQL database"
+                                : "on disk in " + cfg.files_dir);
 }
 
 service_limits runtime::limits() const { return limits_for(cfg); }

@@ -51,6 +51,7 @@ constexpr char const* known_keys[] = {
     "METRICS_ADDR",
     "LOG_FORMAT",
     "SHUTDOWN_TIMEOUT_SECONDS",
+    "FILES_STORAGE",
     "FILES_DIR",
     "MAX_FILE_BYTES",
     "FILE_QUOTA_BYTES",
@@ -193,6 +194,18 @@ outcome<settings> settings_from_variables(variables const& vars) {
   auto body = parse_int<std::size_t>(vars, "MAX_BODY_BYTES", s.max_body_bytes, 1024, 64u << 20);
   if (!body) return body.error();
   s.max_body_bytes = *body;
+  auto storage = get(vars, "FILES_STORAGE", "disk");
+  if (storage == "postgres") {
+    // The bytes go where the store is: there is no PostgreSQL to keep them in otherwise.
+    if (s.database.kind != database_settings::backend::postgres) {
+      return fail(errc::validation,
+                  "FILES_STORAGE=postgres keeps files in the PostgreSQL database, but DATABASE_URL is not a "
+                  "PostgreSQL URL (postgresql://...); use FILES_STORAGE=disk with SQLite");
+    }
+    s.files_storage = settings::file_storage::postgres;
+  } else if (storage != "disk") {
+    return fail(errc::validation, "FILES_STORAGE must be disk or postgres, got '" + storage + "'");
+  }
   s.files_dir = get(vars, "FILES_DIR", s.data_dir + "/files");
   auto file_bytes = parse_int<std::int64_t>(vars, "MAX_FILE_BYTES", s.max_file_bytes, 1, 1ll << 40);
   if (!file_bytes) return file_bytes.error();

@@ -26,7 +26,11 @@ struct settings {
   std::chrono::seconds access_token_ttl{24 * 3600};
   std::vector<std::string> allowed_origins;  // WebSocket Origin allow-list; same-host origins always pass
 
-  // Uploaded files: where their bytes live (a volume every process shares), and their limits.
+  // Uploaded files: where their bytes live (FILES_STORAGE: on disk under files_dir, with several processes a
+  // volume they all share; or in the PostgreSQL database of DATABASE_URL, then no shared disk is needed), and
+  // their limits.
+  enum class file_storage { disk, postgres };
+  file_storage files_storage = file_storage::disk;
   std::string files_dir;                      // default: DATA_DIR/files
   std::int64_t max_file_bytes = 25 << 20;     // one upload
   std::int64_t file_quota_bytes = 1ll << 30;  // per user, every file and thumbnail

@@ -1,4 +1,5 @@
 #pragma once
+#include "files/blob_store.hpp"
 #include "store/store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,5 +24,12 @@ std::unique_ptr<store> open_store(database_settings const& settings, boost::asio
 std::unique_ptr<store> make_sqlite_store(std::string path);
 std::unique_ptr<store> make_postgres_store(std::string conninfo, int pool_size,
                                            boost::asio::any_io_executor io);
+
+// Uploaded files' bytes in the PostgreSQL database itself (FILES_STORAGE=postgres;
+// store/postgres/blob_store.hpp), over a pool of its own of at most `pool_size` connections. io: as for
+// open_store; blocking: where uploads are hashed.
+std::unique_ptr<files::blob_store> make_postgres_blob_store(std::string conninfo, int pool_size,
+                                                            boost::asio::any_io_executor io,
+                                                            boost::asio::any_io_executor blocking);
 
 }  // namespace windi

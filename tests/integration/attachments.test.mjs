@@ -3,7 +3,8 @@
 // image size and download URLs signed for the chat, in every view of the message (the answer, history, the chat
 // list, live events, sync); what may be attached (one's own uploads, at most 10, each once); who may download
 // (the chat's current members, and whoever holds a chat-signed URL); and deleting a message deletes its files
-// and their bytes on disk, unless another message still holds them.
+// and their bytes in blob storage (on disk, or with FILES_STORAGE=postgres in the database), unless another
+// message still holds them.
 //
 // files.test.mjs covers the upload and download routes alone; this file reuses its approach (the PNG encoder,
 // fetch for the bytes). Every file's bytes are random: blobs are stored by content, and the PostgreSQL database
@@ -11,6 +12,7 @@
 // of someone else's, and that blob would then (rightly) outlive the deletion this file checks.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -117,11 +119,21 @@ async function expectStatusOf(api, urlPath, status, what, opts) {
 
 const filePath = (id, thumbnail = false) => `/api/v1/files/${id}${thumbnail ? '/thumbnail' : ''}`;
 
-/** The blob's path under the server's DATA_DIR (harness.mjs: <workDir>/data); the sha256 is the ETag. */
-function blobPath(server, etag) {
+/**
+ * The blob named by a download's ETag (its sha256): {name, stored()}. On disk it is a file under the server's
+ * DATA_DIR (harness.mjs: <workDir>/data); with FILES_STORAGE=postgres, a row of the database's blobs table, read
+ * with psql (there is no PostgreSQL client among this folder's packages).
+ */
+function storedBlob(server, etag) {
   const sha = etag.replaceAll('"', '');
   assert.match(sha, /^[0-9a-f]{64}$/, `an ETag that is a sha256: ${etag}`);
-  return path.join(server.workDir, 'data', 'files', 'objects', sha.slice(0, 2), sha);
+  if (server.backend.env?.FILES_STORAGE === 'postgres') {
+    const query = `SELECT count(*) FROM blobs WHERE sha256 = '${sha}'`;
+    const psql = ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-d', server.databaseUrl, '-c', query];
+    return { name: `the database's blob ${sha}`, stored: () => execFileSync('psql', psql, { encoding: 'utf8' }).trim() === '1' };
+  }
+  const file = path.join(server.workDir, 'data', 'files', 'objects', sha.slice(0, 2), sha);
+  return { name: file, stored: () => existsSync(file) };
 }
 
 /** The signed URL `url` with its query changed by `edit(params)`. */
@@ -187,11 +199,11 @@ const eventAbout = (client, type, id, what = `${type} ${id}`) =>
 
 // ---------------------------------------------------------------------------------------------------------
 
-/** Waits (up to 20 s) for the cleanup to remove a blob's file. */
-async function goneFromDisk(blob, what) {
+/** Waits (up to 20 s) for the cleanup to remove a blob. */
+async function goneFromStorage(blob, what) {
   const deadline = Date.now() + 20000;
-  while (existsSync(blob) && Date.now() < deadline) await sleep(100);
-  assert.ok(!existsSync(blob), what);
+  while (blob.stored() && Date.now() < deadline) await sleep(100);
+  assert.ok(!blob.stored(), what);
 }
 
 forEachBackend('attachments', (ctx) => {
@@ -409,10 +421,10 @@ forEachBackend('attachments', (ctx) => {
     // Where the bytes live: the ETag of a download is the blob's sha256.
     const blobOf = async (id, user, thumbnail = false) => {
       const res = await expectDownload(api, filePath(id, thumbnail), `where file ${id} is stored`, { token: user.token });
-      return blobPath(ctx.server, res.headers.get('etag'));
+      return storedBlob(ctx.server, res.headers.get('etag'));
     };
     const blobs = [await blobOf(photo.id, alice), await blobOf(photo.id, alice, true), await blobOf(notes.id, alice)];
-    for (const blob of blobs) assert.ok(existsSync(blob), `the blob is on disk: ${blob}`);
+    for (const blob of blobs) assert.ok(blob.stored(), `the blob is stored: ${blob.name}`);
 
     await deleted(api, alice, m.id);
     const tombstone = await eventAbout(bobSocket, 'message_deleted', m.id);
@@ -431,7 +443,7 @@ forEachBackend('attachments', (ctx) => {
       await expectStatusOf(api, url, 404, 'an old signed url after the deletion');
     }
     // The bytes follow within a cleanup round (this server runs one every second, with a grace of a second).
-    for (const blob of blobs) await goneFromDisk(blob, `the blob is removed from disk: ${blob}`);
+    for (const blob of blobs) await goneFromStorage(blob, `the blob is removed: ${blob.name}`);
 
     // One file in two messages: deleting the first keeps it for the second; deleting both removes it.
     const shared = await uploadForm(api, alice, randomPng(12, 12), 'shared.png', 'image/png');
@@ -442,11 +454,11 @@ forEachBackend('attachments', (ctx) => {
     await expectDownload(api, filePath(shared.id), 'the shared file after one deletion, bob', { token: bob.token });
     await expectDownload(api, two.attachments[0].url, 'the shared file by the url of the message left');
     await expectStatusOf(api, one.attachments[0].url, 200, 'the url of the deleted message (same chat, still holds it)');
-    assert.ok(existsSync(sharedBlob), 'the shared blob stays while a message holds the file');
+    assert.ok(sharedBlob.stored(), 'the shared blob stays while a message holds the file');
     await deleted(api, alice, two.id);
     await expectStatusOf(api, filePath(shared.id), 404, 'the shared file after both deletions', { token: alice.token });
     await expectStatusOf(api, two.attachments[0].url, 404, 'its url after both deletions');
-    await goneFromDisk(sharedBlob, 'the shared blob is removed with the last message');
+    await goneFromStorage(sharedBlob, 'the shared blob is removed with the last message');
 
     // Two uploads of the same bytes share one blob: deleting the message of one leaves the other whole.
     const bytes = uniqueText('twin');
@@ -460,7 +472,7 @@ forEachBackend('attachments', (ctx) => {
     const twinLeft = await expectDownload(api, filePath(twinB.id), 'twin b after twin a was deleted', { token: bob.token });
     assert.ok(twinLeft.bytes.equals(bytes), 'twin b keeps its bytes');
     await sleep(3000); // two cleanup rounds
-    assert.ok(existsSync(twinBlob), 'the blob twin b uses stays');
+    assert.ok(twinBlob.stored(), 'the blob twin b uses stays');
     bobSocket.close();
   });
 
@@ -485,4 +497,4 @@ forEachBackend('attachments', (ctx) => {
     await expectDownload(api, synced.attachments[0].thumbnail, 'the thumbnail by the url from sync');
     bobSocket.close();
   });
-}, { env: { FILE_CLEANUP_SECONDS: '1', FILE_BLOB_GRACE_SECONDS: '1' } });
+}, { env: { FILE_CLEANUP_SECONDS: '1', FILE_BLOB_GRACE_SECONDS: '1' }, filesInPostgres: true });

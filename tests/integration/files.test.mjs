@@ -7,6 +7,8 @@
 //
 // The images are made here, in a few lines each (a PNG encoder over node:zlib, a grey baseline JPEG with an
 // EXIF GPS position and a comment), so the test needs no image library.
+//
+// With PostgreSQL it runs twice: with files on disk, and with FILES_STORAGE=postgres (their bytes in the database).
 
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
@@ -447,6 +449,22 @@ forEachBackend('files', (ctx) => {
     assert.ok(signed.bytes.equals(bytes.subarray(10, 20)));
   });
 
+  it('keeps a file of megabytes byte for byte, and serves ranges across it', async () => {
+    const alice = await api.user('large');
+    const bytes = noise(3 * 1024 * 1024 + 17, 11);
+    const f = stored(await uploadRaw(api, alice, bytes, { filename: 'large.bin' }), alice);
+    assert.equal(f.size, bytes.length);
+    const path = `/api/v1/files/${f.id}`;
+    assert.ok((await downloaded(api, alice, path)).bytes.equals(bytes), 'the whole file');
+    // Across 256 KiB, where storage in PostgreSQL cuts its chunks, over several of them, and at the end.
+    for (const [from, to] of [[262_143, 262_145], [100_000, 1_500_000], [bytes.length - 20, bytes.length]]) {
+      const range = `bytes=${from}-${to - 1}`;
+      const res = await fetchFile(api, path, { token: alice.token, headers: { Range: range } });
+      assert.equal(res.status, 206, `${range}: ${res.text.slice(0, 200)}`);
+      assert.ok(res.bytes.equals(bytes.subarray(from, to)), `${range}: the slice`);
+    }
+  });
+
   it('answers If-None-Match with its ETag with 304, and HEAD with the headers and no body', async () => {
     const alice = await api.user('etag');
     const bytes = noise(100_000, 7);
@@ -635,7 +653,7 @@ forEachBackend('files', (ctx) => {
       assert.equal(f.name, expected, `form ${JSON.stringify(given)}`);
     }
   });
-});
+}, { filesInPostgres: true });
 
 // ---------------------------------------------------------------------------------------------------------
 // Small limits: 200 000 bytes a file, 500 000 a user, signed URLs that last 10 to 20 seconds
@@ -731,5 +749,5 @@ forEachBackend(
       assert.equal((await downloaded(api, alice, `/api/v1/files/${f.id}`)).text, 'short-lived');
     });
   },
-  { start: false },
+  { start: false, filesInPostgres: true },
 );

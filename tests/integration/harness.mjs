@@ -30,10 +30,12 @@ const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 // Backends
 
 /**
- * The backends every test file runs against: [{name, kind, fresh, skip?, error?}].
- * `fresh` is true when each server starts on an empty database (SQLite in a new temp folder).
+ * The backends every test file runs against: [{name, kind, fresh, env?, skip?, error?}].
+ * `fresh` is true when each server starts on an empty database (SQLite in a new temp folder); `env` is added to
+ * the environment of every server of the backend. With `filesInPostgres`, the PostgreSQL backend comes twice:
+ * with files on disk, and with FILES_STORAGE=postgres.
  */
-export function backends() {
+export function backends({ filesInPostgres = false } = {}) {
   const list = [{ name: 'sqlite', kind: 'sqlite', fresh: true }];
   const url = process.env.WINDI_TEST_POSTGRES_URL;
   if (url) {
@@ -53,16 +55,19 @@ export function backends() {
       skip: 'WINDI_TEST_POSTGRES_URL is not set (eval "$(scripts/services start)")',
     });
   }
+  if (filesInPostgres) {
+    list.push({ ...list[1], name: 'postgresql, files in postgresql', env: { FILES_STORAGE: 'postgres' } });
+  }
   return list;
 }
 
 /**
  * Declares one `describe` per backend. `body(ctx)` declares the tests; `ctx.server` is the running server
  * (started in `before`, stopped in `after`, with `env` added to its environment), `ctx.backend` the backend,
- * `ctx.api` a client for the server.
+ * `ctx.api` a client for the server. `filesInPostgres`: as for backends().
  */
-export function forEachBackend(title, body, { start = true, env = {} } = {}) {
-  for (const backend of backends()) {
+export function forEachBackend(title, body, { start = true, env = {}, filesInPostgres = false } = {}) {
+  for (const backend of backends({ filesInPostgres })) {
     describe(`${title} [${backend.name}]`, { skip: backend.skip }, () => {
       if (backend.error) {
         it('has its backend configured', () => {
@@ -137,7 +142,7 @@ export class ServerProcess {
   env() {
     const env = { ...process.env };
     // Nothing from the caller's environment decides how the server under test is configured.
-    for (const key of ['HOST', 'PORT', 'REDIS_URL', 'DATABASE_URL', 'WEB_DIR', 'ALLOWED_ORIGINS', 'THREADS', 'TRUSTED_PROXIES', 'METRICS_ADDR', 'LOG_FORMAT']) {
+    for (const key of ['HOST', 'PORT', 'REDIS_URL', 'DATABASE_URL', 'WEB_DIR', 'ALLOWED_ORIGINS', 'THREADS', 'TRUSTED_PROXIES', 'METRICS_ADDR', 'LOG_FORMAT', 'FILES_STORAGE']) {
       delete env[key];
     }
     return {
@@ -160,6 +165,7 @@ export class ServerProcess {
       DATABASE_URL: this.databaseUrl,
       DATA_DIR: path.join(this.workDir, 'data'),
       WEB_DIR: path.join(REPO_ROOT, 'web'),
+      ...this.backend.env,
       ...this.extraEnv,
     };
   }

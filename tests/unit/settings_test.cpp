@@ -150,6 +150,35 @@ TEST(Settings, LogFormatIsTextOrJson) {
   EXPECT_NE(bad.error().detail.find("LOG_FORMAT"), std::string::npos);
 }
 
+TEST(Settings, FilesAreOnDiskByDefaultAndInPostgresOnlyWithPostgres) {
+  auto defaults = settings_from_variables({});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->files_storage, settings::file_storage::disk);
+  auto disk = settings_from_variables({{"FILES_STORAGE", "disk"}, {"DATABASE_URL", "postgresql://u@h/db"}});
+  ASSERT_TRUE(disk);
+  EXPECT_EQ(disk->files_storage, settings::file_storage::disk);
+  auto postgres = settings_from_variables(
+      {{"FILES_STORAGE", "postgres"}, {"DATABASE_URL", "postgresql+asyncpg://u:p@h:5432/db"}});
+  ASSERT_TRUE(postgres) << postgres.error().detail;
+  EXPECT_EQ(postgres->files_storage, settings::file_storage::postgres);
+
+  // With SQLite, explicit or the default, there is no PostgreSQL to keep them in: refused at start-up.
+  for (std::string url : {"", "sqlite:///chat.db"}) {
+    auto sqlite = settings_from_variables({{"FILES_STORAGE", "postgres"}, {"DATABASE_URL", url}});
+    ASSERT_FALSE(sqlite) << url;
+    EXPECT_EQ(sqlite.error().code, errc::validation);
+    EXPECT_NE(sqlite.error().detail.find("FILES_STORAGE=postgres"), std::string::npos)
+        << sqlite.error().detail;
+    EXPECT_NE(sqlite.error().detail.find("DATABASE_URL"), std::string::npos) << sqlite.error().detail;
+  }
+  for (std::string value : {"s3", "Postgres", "postgresql"}) {
+    auto bad = settings_from_variables({{"FILES_STORAGE", value}, {"DATABASE_URL", "postgresql://u@h/db"}});
+    ASSERT_FALSE(bad) << value;
+    EXPECT_NE(bad.error().detail.find("FILES_STORAGE must be disk or postgres"), std::string::npos)
+        << bad.error().detail;
+  }
+}
+
 TEST(Settings, ShutdownTimeoutIsBounded) {
   auto defaults = settings_from_variables({});
   ASSERT_TRUE(defaults);

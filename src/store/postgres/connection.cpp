@@ -157,7 +157,7 @@ asio::awaitable<outcome<std::vector<result>>> connection::collect(clock::time_po
 }
 
 asio::awaitable<outcome<result>> connection::query(statement const& stmt, params const& args,
-                                                   clock::time_point deadline) {
+                                                   clock::time_point deadline, format result_format) {
   if (broken_) co_return fail(errc::unavailable, "postgres: connection lost");
   if (!prepared_.contains(stmt.name)) {
     if (PQsendPrepare(conn_, stmt.name, stmt.sql, 0, nullptr) == 0) co_return lose(error_text(conn_));
@@ -170,7 +170,15 @@ asio::awaitable<outcome<result>> connection::query(statement const& stmt, params
     prepared_.insert(stmt.name);
   }
   auto values = args.pointers();
-  if (PQsendQueryPrepared(conn_, stmt.name, args.size(), values.data(), nullptr, nullptr, 0) == 0) {
+  // Lengths and formats only with a binary value: text values alone go exactly as before, NUL-terminated.
+  std::vector<int> lengths, formats;
+  if (args.has_binary()) {
+    lengths = args.lengths();
+    formats = args.formats();
+  }
+  if (PQsendQueryPrepared(
+          conn_, stmt.name, args.size(), values.data(), lengths.empty() ? nullptr : lengths.data(),
+          formats.empty() ? nullptr : formats.data(), result_format == format::binary ? 1 : 0) == 0) {
     co_return lose(error_text(conn_));
   }
   if (auto sent = co_await flush(deadline); !sent) co_return sent.error();

@@ -41,10 +41,16 @@ class connection {
   connection& operator=(connection const&) = delete;
   ~connection();
 
+  // How a statement's columns come back: as text (parsed by result's accessors), or in binary format, where a
+  // bytea column is its bytes as they are (result::bytes) instead of hex, twice the size. Binary applies to
+  // every column of the statement, so a binary statement selects only bytea columns.
+  enum class format { text, binary };
+
   // Runs a prepared statement. A server-side error comes back as a result whose ok() is false; a failure
   // (errc::unavailable) means the connection was lost or the deadline passed.
   boost::asio::awaitable<outcome<result>> query(statement const& stmt, params const& args,
-                                                clock::time_point deadline);
+                                                clock::time_point deadline,
+                                                format result_format = format::text);
   // Runs `sql` with the simple protocol, which allows several statements (migrations); returns every result.
   boost::asio::awaitable<outcome<std::vector<result>>> execute(std::string sql, clock::time_point deadline);
 

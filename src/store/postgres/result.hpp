@@ -1,6 +1,7 @@
 #pragma once
-// Owning wrapper over a PGresult and text-format field parsing. Results are always requested in text format,
-// so every value is parsed here, in one place.
+// Owning wrapper over a PGresult and text-format field parsing. Results are requested in text format, so
+// every value is parsed here, in one place; the exception is bytea read in binary format
+// (connection::format), whose bytes bytes() hands over as they are.
 #include "core/error.hpp"
 
 #include <libpq-fe.h>
@@ -32,6 +33,10 @@ class result {
   // NULL reads as 0: callers only read nullable integers after checking is_null when it matters.
   std::int64_t int64(int row, int column) const;
   bool boolean(int row, int column) const;
+  // A bytea column of a result in binary format: its bytes, any byte included (NUL too). Not for text
+  // results, where bytea is hex.
+  std::string_view bytes(int row, int column) const { return view(row, column); }
+  bool binary(int column) const { return raw_ && PQfformat(raw_.get(), column) == 1; }
 
   // Error fields; empty when absent.
   std::string sqlstate() const { return field(PG_DIAG_SQLSTATE); }
