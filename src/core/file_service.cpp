@@ -249,7 +249,8 @@ task<outcome<int>> file_service::clean_up() {
       co_return forgotten.error();
     ++removed_blobs;
   }
-  auto interrupted = co_await blobs_.remove_unfinished(std::chrono::hours(1));
+  // An upload in progress appends at least once per HTTP idle timeout (60 s), less than the grace.
+  auto interrupted = co_await blobs_.remove_unfinished(limits_.blob_grace);
   if (!interrupted) co_return interrupted.error();
   co_await remove_stale_off(blocking_, spool_, std::chrono::hours(1));
   co_return removed_blobs;

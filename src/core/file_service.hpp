@@ -23,7 +23,9 @@ struct file_limits {
   std::int64_t quota_bytes = 1ll << 30;  // per user, every file and thumbnail stored
   // An upload no message holds is removed once this old.
   std::chrono::seconds unattached_lifetime{24 * 3600};
-  // A blob no file uses is removed once it has been unused, and not stored again, this long.
+  // A blob no file uses is removed once it has been unused, and not stored again, this long; so is what an
+  // interrupted upload left, once untouched this long (more than the HTTP idle timeout, which bounds the
+  // pause between two appends of an upload in progress).
   std::chrono::seconds blob_grace{120};
 };
 
