@@ -17,7 +17,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-      libpq-dev libsqlite3-dev libsodium-dev libjwt-dev libhiredis-dev libicu-dev libstemmer-dev libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev \
+      libpq-dev libssl-dev libsqlite3-dev libsodium-dev libjwt-dev libhiredis-dev libicu-dev libstemmer-dev libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev \
       libvips-dev libmagic-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -50,7 +50,7 @@ FROM ${DEBIAN_IMAGE} AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libboost-json1.81.0 libboost-url1.81.0 \
-      libpq5 libsqlite3-0 libsodium23 libjwt0 libhiredis0.14 libicu72 libstemmer0d libspdlog1.10 libfmt9 libjemalloc2 \
+      libpq5 libssl3 libsqlite3-0 libsodium23 libjwt0 libhiredis0.14 libicu72 libstemmer0d libspdlog1.10 libfmt9 libjemalloc2 \
       libvips42 libmagic1 libmagic-mgc \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*

@@ -2,8 +2,8 @@
 
 #include "support/offload.hpp"
 #include "support/random_hex.hpp"
+#include "support/sha256.hpp"
 
-#include <sodium.h>
 #include <boost/asio/post.hpp>
 
 #include <fcntl.h>
@@ -44,9 +44,7 @@ class disk_upload final : public blob_upload {
       : fd_(fd),
         unfinished_(std::move(unfinished)),
         objects_(std::move(objects)),
-        blocking_(std::move(blocking)) {
-    crypto_hash_sha256_init(&hash_);
-  }
+        blocking_(std::move(blocking)) {}
 
   ~disk_upload() override {
     if (done_) return;
@@ -71,7 +69,7 @@ class disk_upload final : public blob_upload {
         if (n < 0) return io_failure("write an upload", errno);
         written += static_cast<std::size_t>(n);
       }
-      crypto_hash_sha256_update(&hash_, reinterpret_cast<unsigned char const*>(bytes.data()), bytes.size());
+      hash_.update(bytes);
       size_ += bytes.size();
       return {};
     });
@@ -81,11 +79,7 @@ class disk_upload final : public blob_upload {
     return offload(blocking_, [this]() -> outcome<stored_blob> {
       if (done_) return fail(errc::internal, "commit of a committed upload");
       if (::fsync(fd_) != 0) return io_failure("sync an upload", errno);
-      std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-      crypto_hash_sha256_final(&hash_, digest.data());
-      std::array<char, crypto_hash_sha256_BYTES * 2 + 1> hex{};
-      sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
-      stored_blob blob{std::string(hex.data()), size_};
+      stored_blob blob{hash_.hex_digest(), size_};
       auto const folder = objects_ / blob.sha256.substr(0, 2);
       std::error_code ec;
       fs::create_directories(folder, ec);
@@ -111,7 +105,7 @@ class disk_upload final : public blob_upload {
   fs::path unfinished_;
   fs::path objects_;
   asio::any_io_executor blocking_;
-  crypto_hash_sha256_state hash_{};
+  sha256 hash_;
   std::uint64_t size_ = 0;
   bool done_ = false;
 };
@@ -153,9 +147,9 @@ class disk_download final : public blob_download {
 }  // namespace
 
 bool is_blob_name(std::string_view sha256) {
-  return sha256.size() == crypto_hash_sha256_BYTES * 2 &&
-         std::all_of(sha256.begin(), sha256.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return sha256.size() == 64 && std::all_of(sha256.begin(), sha256.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 disk_blob_store::disk_blob_store(fs::path root, asio::any_io_executor blocking)

@@ -3,8 +3,8 @@
 #include "store/open_store.hpp"
 #include "store/postgres/pool.hpp"
 #include "support/offload.hpp"
+#include "support/sha256.hpp"
 
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -127,9 +127,9 @@ task<outcome<result>> run(pool& connections, statement const& stmt, params args,
 
 // Not a coroutine: offload() is handed its function from a plain call (see support/offload.hpp). The caller
 // keeps the state and the bytes alive until it resumes.
-task<bool> hash_off(asio::any_io_executor blocking, crypto_hash_sha256_state* state, std::string_view bytes) {
+task<bool> hash_off(asio::any_io_executor blocking, sha256* state, std::string_view bytes) {
   return offload(std::move(blocking), [state, bytes] {
-    crypto_hash_sha256_update(state, reinterpret_cast<unsigned char const*>(bytes.data()), bytes.size());
+    state->update(bytes);
     return true;
   });
 }
@@ -147,9 +147,7 @@ task<void> discard_upload(std::shared_ptr<blob_connections> shared, std::int64_t
 
 class postgres_upload final : public files::blob_upload {
  public:
-  explicit postgres_upload(std::shared_ptr<blob_connections> shared) : shared_(std::move(shared)) {
-    crypto_hash_sha256_init(&hash_);
-  }
+  explicit postgres_upload(std::shared_ptr<blob_connections> shared) : shared_(std::move(shared)) {}
 
   ~postgres_upload() override {
     // Abandoned after writing chunks: they go, off this call (a destructor cannot wait).
@@ -190,12 +188,8 @@ class postgres_upload final : public files::blob_upload {
   task<outcome<files::stored_blob>> commit() override {
     if (done_ || failed_) co_return fail(errc::internal, "commit of a committed or failed upload");
     if (!buffer_.empty()) co_await hash_off(shared_->blocking, &hash_, buffer_);
-    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-    crypto_hash_sha256_final(&hash_, digest.data());
-    std::array<char, crypto_hash_sha256_BYTES * 2 + 1> hex{};
-    sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
     files::stored_blob blob;
-    blob.sha256 = hex.data();
+    blob.sha256 = hash_.hex_digest();
     blob.size = size_;
 
     params args(id_);
@@ -248,7 +242,7 @@ class postgres_upload final : public files::blob_upload {
   std::string buffer_;              // the bytes after the chunks written, less than a chunk between calls
   int chunks_ = 0;                  // written so far
   clock::time_point touched_;       // when the row was last refreshed
-  crypto_hash_sha256_state hash_{};
+  sha256 hash_;
   std::uint64_t size_ = 0;
   bool done_ = false;
   bool failed_ = false;
