@@ -67,17 +67,24 @@ boost::json::object message_view(message const& m, int read_by) {
   return out;
 }
 
+namespace {
+
+// A file as an upload's answer and a message's attachments both show it.
+boost::json::object attachment_view(attachment const& a) {
+  boost::json::object item{
+      {"id", a.id},       {"name", a.name},    {"size", a.size}, {"content_type", a.content_type},
+      {"width", nullptr}, {"height", nullptr}, {"url", a.url},   {"thumbnail", nullptr}};
+  if (a.width) item["width"] = *a.width;
+  if (a.height) item["height"] = *a.height;
+  if (a.thumbnail_url) item["thumbnail"] = *a.thumbnail_url;
+  return item;
+}
+
+}  // namespace
+
 boost::json::array attachments_view(std::vector<attachment> const& attachments) {
   boost::json::array out;
-  for (auto const& a : attachments) {
-    boost::json::object item{
-        {"id", a.id},       {"name", a.name},    {"size", a.size}, {"content_type", a.content_type},
-        {"width", nullptr}, {"height", nullptr}, {"url", a.url},   {"thumbnail", nullptr}};
-    if (a.width) item["width"] = *a.width;
-    if (a.height) item["height"] = *a.height;
-    if (a.thumbnail_url) item["thumbnail"] = *a.thumbnail_url;
-    out.push_back(std::move(item));
-  }
+  for (auto const& a : attachments) out.push_back(attachment_view(a));
   return out;
 }
 
@@ -151,18 +158,9 @@ boost::json::array snippet_view(std::string_view marked) {
 
 boost::json::object file_view(file_record const& f, file_url_signer const& urls, file_scope scope,
                               micros now) {
-  boost::json::object out{{"id", f.id},
-                          {"name", f.name},
-                          {"size", f.size},
-                          {"content_type", f.content_type},
-                          {"width", nullptr},
-                          {"height", nullptr},
-                          {"url", urls.url(f.id, file_variant::original, scope, now)},
-                          {"thumbnail", nullptr}};
-  if (f.width) out["width"] = *f.width;
-  if (f.height) out["height"] = *f.height;
-  if (f.thumbnail) out["thumbnail"] = urls.url(f.id, file_variant::thumbnail, scope, now);
-  return out;
+  auto a = attachment_of(f);
+  urls.sign(a, scope, now);
+  return attachment_view(a);
 }
 
 }  // namespace windi

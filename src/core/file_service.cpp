@@ -51,8 +51,10 @@ task<processed_image> process_off(boost::asio::any_io_executor blocking, fs::pat
 }
 
 task<int> remove_stale_off(boost::asio::any_io_executor blocking, fs::path folder, std::chrono::seconds age) {
-  return offload(blocking,
-                 [folder = std::move(folder), age] { return files::remove_stale_spool_files(folder, age); });
+  return offload(blocking, [folder = std::move(folder), age] {
+    std::error_code ignored;  // no spool folder yet: nothing to remove
+    return files::remove_stale_files(folder, age, ignored);
+  });
 }
 
 // Reads up to `want` bytes (less only at the end of the upload).
@@ -70,6 +72,16 @@ task<outcome<std::string>> read_up_to(upload_reader& read, std::size_t want) {
 }
 
 }  // namespace
+
+std::optional<served_variant> served(file_record const& file, file_variant variant) {
+  if (variant == file_variant::original) {
+    return served_variant{file.blob, "\"" + file.blob + "\"", file.content_type,
+                          static_cast<std::uint64_t>(file.size)};
+  }
+  if (!file.thumbnail) return std::nullopt;
+  return served_variant{*file.thumbnail, "\"" + *file.thumbnail + "\"", "image/webp",
+                        static_cast<std::uint64_t>(file.thumbnail_size)};
+}
 
 file_service::file_service(store& db, files::blob_store& blobs, clock const& clock,
                            file_url_signer const& urls, boost::asio::any_io_executor blocking, fs::path spool,
@@ -202,12 +214,12 @@ task<outcome<file_record>> file_service::find_signed(file_id id, file_variant va
 task<outcome<file_download>> file_service::open(file_record file, file_variant variant, std::uint64_t offset,
                                                 std::uint64_t length) {
   file_download out;
-  bool const thumbnail = variant == file_variant::thumbnail;
-  if (thumbnail && !file.thumbnail) co_return fail(errc::not_found, "File not found");
-  auto const blob = thumbnail ? *file.thumbnail : file.blob;
-  out.etag = "\"" + blob + "\"";
-  out.content_type = thumbnail ? "image/webp" : file.content_type;
-  out.total = static_cast<std::uint64_t>(thumbnail ? file.thumbnail_size : file.size);
+  auto what = served(file, variant);
+  if (!what) co_return fail(errc::not_found, "File not found");
+  auto const& blob = what->blob;
+  out.etag = what->etag;
+  out.content_type = what->content_type;
+  out.total = what->total;
   out.offset = offset;
   out.length = length;
   if (length > 0) {

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 
 namespace windi {
@@ -31,6 +32,16 @@ struct file_limits {
 
 // Reads the next bytes of an upload into `into`; 0 at its end.
 using upload_reader = std::function<task<outcome<std::size_t>>(std::span<char> into)>;
+
+// What a download of one variant of a file (the file or its thumbnail) serves.
+struct served_variant {
+  std::string blob;
+  std::string etag;  // quoted: the blob's SHA-256, which changes exactly when the bytes do
+  std::string content_type;
+  std::uint64_t total = 0;  // size of the whole variant
+};
+// nullopt for a thumbnail the file does not have.
+std::optional<served_variant> served(file_record const& file, file_variant variant);
 
 // An open download: the file, the bytes chosen, and where they come from.
 struct file_download {

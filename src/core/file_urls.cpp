@@ -60,14 +60,16 @@ outcome<void> file_url_signer::verify(file_id id, file_variant variant, file_sco
   return {};
 }
 
+void file_url_signer::sign(attachment& a, file_scope scope, micros now) const {
+  a.url = url(a.id, file_variant::original, scope, now);
+  if (a.has_thumbnail) a.thumbnail_url = url(a.id, file_variant::thumbnail, scope, now);
+}
+
 void attachment_signer::operator()(message& m) const {
   if (m.attachments.empty()) return;
   auto const now = clock_.now();
   file_scope const scope{file_scope::kind::chat, m.chat};
-  for (auto& a : m.attachments) {
-    a.url = urls_.url(a.id, file_variant::original, scope, now);
-    if (a.has_thumbnail) a.thumbnail_url = urls_.url(a.id, file_variant::thumbnail, scope, now);
-  }
+  for (auto& a : m.attachments) urls_.sign(a, scope, now);
 }
 
 void attachment_signer::operator()(std::vector<message>& messages) const {

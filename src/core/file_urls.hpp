@@ -40,6 +40,8 @@ class file_url_signer {
   // passed.
   outcome<void> verify(file_id id, file_variant variant, file_scope scope, std::int64_t expires,
                        std::string_view signature, micros now) const;
+  // Fills in the attachment's url, and its thumbnail_url when it has a thumbnail.
+  void sign(attachment& a, file_scope scope, micros now) const;
 
  private:
   std::string sign(file_id id, file_variant variant, file_scope scope, std::int64_t expires) const;

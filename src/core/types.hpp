@@ -213,6 +213,19 @@ struct new_file {
   micros created_at = 0;
 };
 
+// The attachment a file makes, its URLs not yet signed.
+inline attachment attachment_of(file_record const& f) {
+  attachment a;
+  a.id = f.id;
+  a.name = f.name;
+  a.size = f.size;
+  a.content_type = f.content_type;
+  a.width = f.width;
+  a.height = f.height;
+  a.has_thumbnail = f.thumbnail.has_value();
+  return a;
+}
+
 // Resume (core/sync_service.hpp).
 struct sync_request {
   std::map<chat_id, std::int64_t> seen_changes;  // the change cursor: last change number seen per chat

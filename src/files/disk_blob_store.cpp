@@ -1,5 +1,6 @@
 #include "files/disk_blob_store.hpp"
 
+#include "files/spool_file.hpp"
 #include "support/offload.hpp"
 #include "support/random_hex.hpp"
 #include "support/sha256.hpp"
@@ -223,16 +224,8 @@ task<outcome<bool>> disk_blob_store::remove(std::string sha256,
 
 task<outcome<int>> disk_blob_store::remove_unfinished(std::chrono::seconds older_than) {
   return offload(blocking_, [this, older_than]() -> outcome<int> {
-    auto const cutoff = fs::file_time_type::clock::now() - older_than;
-    int removed = 0;
     std::error_code ec;
-    for (auto const& entry : fs::directory_iterator(unfinished_, ec)) {
-      std::error_code entry_error;
-      if (!entry.is_regular_file(entry_error) || entry.path().extension() != ".part") continue;
-      auto const written = entry.last_write_time(entry_error);
-      if (entry_error || written >= cutoff) continue;
-      if (fs::remove(entry.path(), entry_error)) ++removed;
-    }
+    int const removed = remove_stale_files(unfinished_, older_than, ec, ".part");
     if (ec) return io_failure("list unfinished uploads", ec.value());
     return removed;
   });

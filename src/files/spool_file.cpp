@@ -122,13 +122,14 @@ task<outcome<stored_blob>> store_local_file(blob_store& blobs, fs::path path,
   co_return co_await (*upload)->commit();
 }
 
-int remove_stale_spool_files(fs::path const& folder, std::chrono::seconds older_than) {
+int remove_stale_files(fs::path const& folder, std::chrono::seconds older_than, std::error_code& error,
+                       std::string_view extension) {
   auto const cutoff = fs::file_time_type::clock::now() - older_than;
   int removed = 0;
-  std::error_code ec;
-  for (auto const& entry : fs::directory_iterator(folder, ec)) {
+  for (auto const& entry : fs::directory_iterator(folder, error)) {
     std::error_code entry_error;
     if (!entry.is_regular_file(entry_error)) continue;
+    if (!extension.empty() && entry.path().extension() != extension) continue;
     auto const written = entry.last_write_time(entry_error);
     if (entry_error || written >= cutoff) continue;
     if (fs::remove(entry.path(), entry_error)) ++removed;

@@ -1,12 +1,15 @@
 #pragma once
 // A private temporary file on the local disk, for bytes that a library must read from a path (libvips decodes
 // an uploaded image from one) before they go to blob storage. Removed when destroyed; what a crash leaves is
-// removed by remove_stale_spool_files. File I/O runs on the `blocking` executor, never on the caller's.
+// removed by remove_stale_files. File I/O runs on the `blocking` executor, never on the caller's.
 #include "files/blob_store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <string_view>
+#include <system_error>
 
 namespace windi::files {
 
@@ -35,7 +38,10 @@ class spool_file {
 task<outcome<stored_blob>> store_local_file(blob_store& blobs, std::filesystem::path path,
                                             boost::asio::any_io_executor blocking);
 
-// Removes files in `folder` older than `older_than` (left by a crash). Blocking: call it off the I/O threads.
-int remove_stale_spool_files(std::filesystem::path const& folder, std::chrono::seconds older_than);
+// Removes the regular files in `folder` (those ending in `extension`, when one is given) not written for
+// `older_than`: what a crash left. Returns how many; `error` says when the folder could not be listed.
+// Blocking: call it off the I/O threads.
+int remove_stale_files(std::filesystem::path const& folder, std::chrono::seconds older_than,
+                       std::error_code& error, std::string_view extension = {});
 
 }  // namespace windi::files

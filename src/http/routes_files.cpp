@@ -97,10 +97,10 @@ handler download(route_services& s, file_variant variant) {
   return [&s, variant](request_context& request) -> boost::asio::awaitable<api_response> {
     auto file = co_await permitted_file(request, s, variant);
     if (!file) co_return error_response(file.error(), "query");
-    auto const total =
-        static_cast<std::uint64_t>(variant == file_variant::thumbnail ? file->thumbnail_size : file->size);
-    auto const etag =
-        "\"" + (variant == file_variant::thumbnail ? file->thumbnail.value_or("") : file->blob) + "\"";
+    auto const what = served(*file, variant);
+    if (!what) co_return error_response(fail(errc::not_found, "File not found"), "path");
+    auto const total = what->total;
+    auto const& etag = what->etag;
     bool const head_only = request.raw.method() == verb::head;
     auto const range = wanted_range(request, etag, total);
     std::uint64_t offset = 0;

@@ -46,16 +46,4 @@ std::vector<attachment> parse_attachments(std::string_view json) {
   return out;
 }
 
-attachment attachment_of(file_record const& f) {
-  attachment a;
-  a.id = f.id;
-  a.name = f.name;
-  a.size = f.size;
-  a.content_type = f.content_type;
-  a.width = f.width;
-  a.height = f.height;
-  a.has_thumbnail = f.thumbnail.has_value();
-  return a;
-}
-
 }  // namespace windi

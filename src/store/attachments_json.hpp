@@ -13,7 +13,5 @@ namespace windi {
 std::string attachments_json(std::vector<attachment> const& attachments);
 // Throws std::logic_error on text that attachments_json did not write (a damaged row).
 std::vector<attachment> parse_attachments(std::string_view json);
-// The attachment a file makes.
-attachment attachment_of(file_record const& f);
 
 }  // namespace windi

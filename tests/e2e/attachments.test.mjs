@@ -4,51 +4,15 @@
 // download. Hostile files (HTML and SVG with scripts, named like a picture) are only ever downloads and never
 // run. Expired signed URLs are replaced by fresh ones. At phone width nothing is wider than the screen.
 //
-// The pictures are made here (a PNG encoder over node:zlib), so the test needs no image library.
+// The pictures are made by a PNG encoder over node:zlib (tests/support/png.mjs), so the test needs no image library.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { deflateSync } from 'node:zlib';
 import { SCREENSHOTS, Server, eventually, launchBrowser, login, openChat, openPage, screenshot, waitOnline } from './harness.mjs';
+import { png } from '../support/png.mjs';
 
 // ---------------------------------------------------------------------------------------------------------
-// A PNG made by hand
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type, data) {
-  const typeAndData = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typeAndData));
-  return Buffer.concat([length, typeAndData, crc]);
-}
-
-/** An 8-bit RGB PNG whose pixel (x, y) is pixel(x, y) = [r, g, b]. */
-function png(width, height, pixel) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type RGB, deflate, filter 0, no interlace
-  const rows = Buffer.alloc(height * (1 + width * 3));
-  for (let y = 0; y < height; y++) {
-    const row = y * (1 + width * 3); // each row starts with its filter type, 0 (none)
-    for (let x = 0; x < width; x++) rows.set(pixel(x, y), row + 1 + x * 3);
-  }
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(rows)), pngChunk('IEND', Buffer.alloc(0))]);
-}
+// Pictures made by hand (tests/support/png.mjs)
 
 /** A sunset: a sky from orange to violet, a sun, a dark sea. */
 function sunset(width, height) {

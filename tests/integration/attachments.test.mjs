@@ -17,54 +17,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
-import { deflateSync } from 'node:zlib';
 import { forEachBackend, sleep } from './harness.mjs';
 import { Client, connectedAs } from './ws_client.mjs';
 import { assertValidation, barrier, deleted, removeMember, syncOnce, entryOf } from './chat_events.mjs';
+import { png, PNG_SIGNATURE } from '../support/png.mjs';
 
 // ---------------------------------------------------------------------------------------------------------
-// A PNG made by hand (as in files.test.mjs)
+// Pictures made by hand (tests/support/png.mjs)
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type, data) {
-  const typeAndData = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typeAndData));
-  return Buffer.concat([length, typeAndData, crc]);
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** An 8-bit RGB PNG of random pixels: a different image (and so a different blob and thumbnail) every call. */
+/** An RGB PNG of random pixels: a different image (and so a different blob and thumbnail) every call. */
 function randomPng(width, height) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type RGB, deflate, filter 0, no interlace
-  const rows = Buffer.alloc(height * (1 + width * 3));
-  for (let y = 0; y < height; y++) {
-    const row = y * (1 + width * 3); // each row starts with its filter type, 0 (none)
-    randomBytes(width * 3).copy(rows, row + 1);
-  }
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(rows)),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
+  return png(width, height, () => randomBytes(3));
 }
 
 function pngSize(bytes) {
