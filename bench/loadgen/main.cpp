@@ -182,6 +182,31 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(2, 100'000));
   add_common(search);
 
+  chaos_options cha;
+  auto* chaos = cli.add_subcommand(
+      "chaos", "Sends, edits, deletes and reactions under overlapping faults; every client's view checked");
+  chaos->add_option("--seconds", cha.seconds, "Length of the faulty phase")->capture_default_str();
+  chaos->add_option("--clients", cha.clients)->capture_default_str()->check(CLI::Range(2, 100'000));
+  chaos->add_option("--group-size", cha.group_size)->capture_default_str()->check(CLI::Range(2, 1000));
+  chaos->add_option("--actions-per-second", cha.actions_per_second, "Per client")->capture_default_str();
+  chaos->add_option("--seed", cha.seed, "The fault schedule's seed (default: a random one, printed)");
+  chaos->add_option("--churn", cha.churn_connections, "Connections opening and closing all the time")
+      ->capture_default_str();
+  chaos->add_option("--churn-rate", cha.churn_per_second, "Their open-authenticate-close cycles per second")
+      ->capture_default_str();
+  chaos->add_option("--fault-interval", cha.fault_interval_seconds, "Mean seconds between two faults")
+      ->capture_default_str();
+  chaos
+      ->add_option("--min-fault-gap", cha.min_fault_gap_seconds,
+                   "Seconds between two kills of a process, two Redis or two PostgreSQL restarts")
+      ->capture_default_str();
+  chaos->add_option("--drain", cha.drain_seconds, "Most seconds to wait for every client to settle")
+      ->capture_default_str();
+  chaos->add_option("--restart-redis", cha.restart_redis, "Shell command that restarts Redis");
+  chaos->add_option("--restart-postgres", cha.restart_postgres,
+                    "Shell command that restarts PostgreSQL (\"fast\" or \"immediate\" is appended)");
+  add_common(chaos);
+
   CLI11_PARSE(cli, argc, argv);
   fan.ceiling = !no_ceiling;
   per.baseline = !no_baseline;
@@ -197,6 +222,7 @@ int main(int argc, char** argv) {
     if (spread->parsed()) result = run_spread(common, spr);
     if (search->parsed()) result = run_search(common, sea);
     if (files->parsed()) result = run_files(common, fil);
+    if (chaos->parsed()) result = run_chaos(common, cha);
     result.print();
     if (!common.json_path.empty()) result.write_json(common.json_path);
     if (result.server_died()) {

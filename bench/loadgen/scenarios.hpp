@@ -4,6 +4,7 @@
 #include "report.hpp"
 
 #include <cstdint>
+#include <string>
 
 namespace windi::loadgen {
 
@@ -114,5 +115,24 @@ struct spread_options {
   bool baseline = true;
 };
 report run_spread(common_options const& o, spread_options const& s);
+
+// chaos: clients sending, editing, deleting and reacting while faults overlap (drops, frozen readers, a
+// process killed, Redis and PostgreSQL restarted, connection churn); then a checker of every client's view
+// against the store. Throws when the checker finds a violation.
+struct chaos_options {
+  int seconds = 120;
+  int clients = 200;
+  int group_size = 8;
+  double actions_per_second = 0.5;  // per client
+  std::uint64_t seed = 0;           // 0: a random one (printed)
+  int churn_connections = 4;        // connections opening and closing all the time
+  double churn_per_second = 200;    // their open-authenticate-close cycles, all together
+  double fault_interval_seconds = 2;
+  int min_fault_gap_seconds = 15;  // between two process kills, two Redis or two PostgreSQL restarts
+  int drain_seconds = 60;
+  std::string restart_redis;     // a shell command that restarts Redis
+  std::string restart_postgres;  // one that restarts PostgreSQL; "fast" or "immediate" is appended
+};
+report run_chaos(common_options const& o, chaos_options const& c);
 
 }  // namespace windi::loadgen

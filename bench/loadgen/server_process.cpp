@@ -111,6 +111,15 @@ void server_process::stop() {
   pid_ = -1;
 }
 
+void server_process::kill() {
+  if (!running()) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  exit_status_ = "killed by signal 9 (on purpose)";
+}
+
 std::uint16_t server_process::metrics_port(std::chrono::seconds timeout) {
   if (metrics_port_ != 0) return metrics_port_;
   std::regex const metrics(R"(metrics on http://[^\s]+:(\d+)/metrics)");

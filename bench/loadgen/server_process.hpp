@@ -43,6 +43,8 @@ class server_process {
   std::string const& exit_status() const { return exit_status_; }
   // SIGTERM, then SIGKILL after 5 s.
   void stop();
+  // SIGKILL at once, as a crash would end it.
+  void kill();
 
  private:
   std::string log_tail() const;

@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
@@ -139,6 +140,30 @@ void server_set::restart(bool fast_passwords) {
   set_password_cost(spec_, fast_passwords);
   for (auto& name : names) launch(std::move(name));
   mark();
+}
+
+void server_set::crash_and_restart(std::size_t i) {
+  auto& old = processes_.at(i);
+  auto const port = old->port();
+  auto const name = old->name();
+  old->kill();
+  std::error_code ignored;
+  std::filesystem::rename(old->log_path(),
+                          spec_.work_dir + "/" + name + ".crash-" + std::to_string(++crashes_) + ".log",
+                          ignored);
+  auto spec = spec_;
+  spec.name = name;
+  auto port_arg = std::find(spec.args.begin(), spec.args.end(), "--port");
+  if (port_arg != spec.args.end() && port_arg + 1 != spec.args.end()) *(port_arg + 1) = std::to_string(port);
+  try {
+    processes_[i] = std::make_unique<server_process>(spec);
+  } catch (std::exception const&) {
+    auto any_port = spec_;  // "--port 0"
+    any_port.name = name;
+    processes_[i] = std::make_unique<server_process>(any_port);
+  }
+  endpoints_[i] = {"127.0.0.1", processes_[i]->port()};
+  cpu_at_mark_.at(i) = 0;
 }
 
 server_set server_set::ceiling(common_options const& o, work_dir const& dir) {

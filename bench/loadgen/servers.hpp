@@ -45,6 +45,12 @@ class server_set {
   // each old log is kept as <name>.before-restart.log.
   void restart(bool fast_passwords);
 
+  // windi only: process i dies by SIGKILL and starts again on the same port (on another when that one is
+  // taken), as a supervisor would restart it. Its log so far is kept as <name>.crash-<n>.log.
+  void crash_and_restart(std::size_t i);
+  // Adds to (or overrides) the environment of processes started from now on.
+  void set_env(std::string const& name, std::string const& value) { spec_.env[name] = value; }
+
   // The SQLite database of the sqlite backend.
   static std::string sqlite_path(work_dir const& dir) { return dir.path() + "/bench.db"; }
 
@@ -60,6 +66,7 @@ class server_set {
   std::vector<std::unique_ptr<server_process>> processes_;
   std::vector<client::endpoint> endpoints_;
   std::vector<double> cpu_at_mark_;
+  int crashes_ = 0;
 };
 
 std::string beside_self(std::string const& name);

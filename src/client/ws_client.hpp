@@ -40,6 +40,8 @@ class ws_client {
   boost::asio::awaitable<std::string> read(std::chrono::milliseconds timeout);
   // Closes the socket without a handshake; pending reads and writes fail. Call it on the client's executor.
   void close_now();
+  // The code of the server's close frame, once read() has thrown because of it (0 without one).
+  int close_code() const { return static_cast<int>(ws_.reason().code); }
 
   boost::asio::any_io_executor get_executor() { return ws_.get_executor(); }
 
