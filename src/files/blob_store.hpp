@@ -43,12 +43,6 @@ class blob_download {
   // Up to into.size() of the next bytes of the range; 0 once it has all been read.
   virtual task<outcome<std::size_t>> read(std::span<char> into) = 0;
   virtual std::uint64_t remaining() const = 0;
-  // Storage kept in files can hand its bytes to a socket inside the kernel (sendfile): no copy through the
-  // server's memory and no buffer per download.
-  virtual bool sends_to_sockets() const { return false; }
-  // Sends up to `most` of the next bytes of the range to `socket` (non-blocking); returns how many went, 0
-  // when the socket's buffer is full (wait until it is writable). Only where sends_to_sockets().
-  virtual task<outcome<std::size_t>> send_to_socket(int socket, std::size_t most);
 };
 
 class blob_store {

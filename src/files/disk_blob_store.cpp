@@ -8,7 +8,6 @@
 #include <boost/asio/post.hpp>
 
 #include <fcntl.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,27 +138,6 @@ class disk_download final : public blob_download {
 
   std::uint64_t remaining() const override { return remaining_; }
 
-  bool sends_to_sockets() const override { return true; }
-
-  // On the blocking pool like read(): a blob not in the page cache waits for the disk, never an I/O thread.
-  task<outcome<std::size_t>> send_to_socket(int socket, std::size_t most) override {
-    return offload(blocking_, [this, socket, most]() -> outcome<std::size_t> {
-      auto const wanted = static_cast<std::size_t>(std::min<std::uint64_t>(most, remaining_));
-      if (wanted == 0) return std::size_t{0};
-      for (;;) {
-        auto offset = static_cast<off_t>(position_);
-        auto const n = ::sendfile(socket, fd_, &offset, wanted);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::size_t{0};
-        if (n < 0) return fail(errc::unavailable, "send a blob: " + std::system_category().message(errno));
-        if (n == 0) return fail(errc::internal, "a blob is shorter than its range");
-        position_ += static_cast<std::uint64_t>(n);
-        remaining_ -= static_cast<std::uint64_t>(n);
-        return static_cast<std::size_t>(n);
-      }
-    });
-  }
-
  private:
   int fd_;
   std::uint64_t position_;
@@ -168,6 +146,12 @@ class disk_download final : public blob_download {
 };
 
 }  // namespace
+
+bool is_blob_name(std::string_view sha256) {
+  return sha256.size() == 64 && std::all_of(sha256.begin(), sha256.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
 
 disk_blob_store::disk_blob_store(fs::path root, asio::any_io_executor blocking)
     : objects_(root / "objects"), unfinished_(root / "unfinished"), blocking_(std::move(blocking)) {

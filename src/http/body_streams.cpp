@@ -1,8 +1,6 @@
 #include "http/body_streams.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -17,44 +15,11 @@ namespace windi::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace beast_http = beast::http;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t piece_bytes = 256 * 1024;
-// What one sendfile may hand the kernel: no memory of ours holds it, so only the turn taken on the blocking
-// pool bounds it.
-constexpr std::size_t file_piece_bytes = 1024 * 1024;
-
-// The body sent by the kernel straight from a file: sendfile while the socket takes bytes, a wait for room
-// when its buffer is full. Each sendfile runs on the blocking pool and comes back through the I/O thread's
-// queue, so a fast reader's download takes turns with everything else on that thread.
-asio::awaitable<std::pair<boost::system::error_code, std::uint64_t>> send_from_file(
-    beast::tcp_stream& stream, body_source& source, std::uint64_t length, std::chrono::seconds idle_timeout) {
-  stream.expires_never();
-  auto& socket = stream.socket();
-  boost::system::error_code ec;
-  socket.native_non_blocking(true, ec);
-  if (ec) co_return std::pair{ec, std::uint64_t{0}};
-  asio::steady_timer idle(socket.get_executor());
-  std::uint64_t sent = 0;
-  while (sent < length) {
-    auto n = co_await source.send_to_socket(socket.native_handle(), file_piece_bytes);
-    // The head promised `length` bytes: a short body is all that is left to say, so the connection ends.
-    if (!n) co_return std::pair{boost::system::error_code(asio::error::broken_pipe), sent};
-    if (*n > 0) {
-      sent += *n;
-      continue;
-    }
-    idle.expires_after(idle_timeout);
-    auto first =
-        co_await (socket.async_wait(asio::socket_base::wait_write, use_tuple) || idle.async_wait(use_tuple));
-    if (first.index() == 1) co_return std::pair{boost::system::error_code(beast::error::timeout), sent};
-    if (auto [wait_ec] = std::get<0>(first); wait_ec) co_return std::pair{wait_ec, sent};
-  }
-  co_return std::pair{boost::system::error_code{}, sent};
-}
 
 }  // namespace
 
@@ -106,10 +71,6 @@ asio::awaitable<std::pair<boost::system::error_code, std::uint64_t>> write_strea
   auto [ec, written] = co_await beast_http::async_write_header(stream, serializer, use_tuple);
   std::uint64_t total = written;
   if (ec || head_only || length == 0) co_return std::pair{ec, total};
-  if (source.sends_to_sockets()) {
-    auto [send_ec, sent] = co_await send_from_file(stream, source, length, idle_timeout);
-    co_return std::pair{send_ec, total + sent};
-  }
 
   std::vector<char> piece(static_cast<std::size_t>(std::min<std::uint64_t>(piece_bytes, length)));
   std::uint64_t left = length;

@@ -23,9 +23,6 @@ class body_source {
   // Up to into.size() of the next bytes; 0 once all have been read. A failure after the head has gone out
   // can only end the connection: the client sees a short body.
   virtual boost::asio::awaitable<outcome<std::size_t>> read(std::span<char> into) = 0;
-  // A source kept in a file can be sent by the kernel instead of read (see files::blob_download).
-  virtual bool sends_to_sockets() const { return false; }
-  virtual boost::asio::awaitable<outcome<std::size_t>> send_to_socket(int socket, std::size_t most);
 };
 
 // What a route returns; the server turns it into a Beast response.

@@ -29,10 +29,6 @@ class blob_body final : public body_source {
   boost::asio::awaitable<outcome<std::size_t>> read(std::span<char> into) override {
     return blob_->read(into);
   }
-  bool sends_to_sockets() const override { return blob_->sends_to_sockets(); }
-  boost::asio::awaitable<outcome<std::size_t>> send_to_socket(int socket, std::size_t most) override {
-    return blob_->send_to_socket(socket, most);
-  }
 
  private:
   std::unique_ptr<files::blob_download> blob_;

@@ -11,7 +11,6 @@
 // With PostgreSQL it runs twice: with files on disk, and with FILES_STORAGE=postgres (their bytes in the database).
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, it } from 'node:test';
 import { forEachBackend, startServer, Api } from './harness.mjs';
 import { png, PNG_SIGNATURE } from '../support/png.mjs';
@@ -424,43 +423,6 @@ forEachBackend('files', (ctx) => {
       assert.equal(res.status, 206, `${range}: ${res.text.slice(0, 200)}`);
       assert.ok(res.bytes.equals(bytes.subarray(from, to)), `${range}: the slice`);
     }
-  });
-
-  it('gives a slow reader every byte, and keeps serving when a reader goes away halfway', async () => {
-    const alice = await api.user('slow');
-    const bytes = noise(6 * 1024 * 1024 + 5, 13);
-    const f = stored(await uploadRaw(api, alice, bytes, { filename: 'slow.bin' }), alice);
-    const url = new URL(`${api.baseUrl}/api/v1/files/${f.id}`);
-    const headers = { Authorization: `Bearer ${alice.token}` };
-
-    // A reader that pauses after each piece, so the server finds the socket full again and again.
-    const slow = await new Promise((resolve, reject) => {
-      http.get(url, { headers }, (res) => {
-        const pieces = [];
-        res.on('data', (piece) => {
-          pieces.push(piece);
-          res.pause();
-          setTimeout(() => res.resume(), 2);
-        });
-        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(pieces) }));
-        res.on('error', reject);
-      }).on('error', reject);
-    });
-    assert.equal(slow.status, 200);
-    assert.ok(slow.body.equals(bytes), `every byte in order (${slow.body.length} of ${bytes.length})`);
-
-    // One that reads a little and vanishes.
-    await new Promise((resolve, reject) => {
-      const req = http.get(url, { headers }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', (e) => (e.code === 'ECONNRESET' ? resolve() : reject(e)));
-    });
-    const again = await downloaded(api, alice, `/api/v1/files/${f.id}`);
-    assert.ok(again.bytes.equals(bytes), 'the next download is whole');
   });
 
   it('answers If-None-Match with its ETag with 304, and HEAD with the headers and no body', async () => {
