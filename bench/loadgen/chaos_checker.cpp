@@ -13,25 +13,16 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t history_page = 100;
 constexpr std::size_t max_examples = 10;
 
 asio::awaitable<stored_chat> read_chat(client::endpoint server, std::int64_t chat, std::string token) {
   client::http_client http(co_await asio::this_coro::executor, server, std::chrono::seconds(30));
   stored_chat out;
   std::int64_t after = 0;
-  for (;;) {
-    auto r = co_await http.get(
-        fmt::format("/api/v1/messages/history/{}?after_seq={}&limit={}", chat, after, history_page), token);
-    if (r.status != 200 || !r.body.is_array())
-      throw std::runtime_error("history of chat " + std::to_string(chat) + ": " + r.text);
-    for (auto const& m : r.body.as_array()) {
-      auto copy = read_message(m.as_object());
-      after = std::max(after, copy.seq);
-      out.messages[copy.id] = std::move(copy);
-    }
-    if (r.body.as_array().size() < history_page) break;
-  }
+  std::function<void(message_copy)> const take = [&out](message_copy m) {
+    out.messages[m.id] = std::move(m);
+  };
+  co_await read_history(http, chat, token, after, take);
   auto chats = co_await http.get("/api/v1/chats/", token);
   for (auto const& c : chats.body.as_array()) {
     if (c.as_object().at("id").as_int64() == chat)

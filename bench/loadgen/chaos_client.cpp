@@ -20,7 +20,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int slow_consumer_close = 4008;
-constexpr std::size_t history_page = 100;
 
 std::int64_t integer(json::object const& o, char const* key) {
   auto const* v = o.if_contains(key);
@@ -242,28 +241,19 @@ asio::awaitable<void> chaos_client::later(std::chrono::milliseconds delay, std::
 asio::awaitable<void> chaos_client::reload(std::int64_t chat) {
   auto self = shared_from_this();
   std::int64_t after = 0;
+  std::function<void(message_copy)> const take = [this, chat](message_copy m) {
+    views_[chat].absorb(std::move(m));
+  };
   while (!shared_->stopping) {
+    bool done = false;
     try {
       client::http_client http(executor_, shared_->endpoint(index_ + attempts_), 5s);
-      for (;;) {
-        auto r = co_await http.get("/api/v1/messages/history/" + std::to_string(chat) + "?after_seq=" +
-                                       std::to_string(after) + "&limit=" + std::to_string(history_page),
-                                   me_.token);
-        if (r.status != 200 || !r.body.is_array()) throw std::runtime_error("history: " + r.text);
-        auto& view = views_[chat];
-        for (auto const& m : r.body.as_array()) {
-          auto copy = read_message(m.as_object());
-          after = std::max(after, copy.seq);
-          view.absorb(std::move(copy));
-        }
-        if (r.body.as_array().size() < history_page) {
-          --reloads_;
-          co_return;
-        }
-      }
+      co_await read_history(http, chat, me_.token, after, take);
+      done = true;
     } catch (std::exception const&) {
       // The server or its database is restarting: go on from the last page read.
     }
+    if (done) break;
     co_await sleep_for(500ms);
   }
   --reloads_;
@@ -319,10 +309,6 @@ void chaos_client::drop() {
 
 void chaos_client::freeze(std::chrono::milliseconds d) {
   frozen_until_ = std::chrono::steady_clock::now() + d;
-}
-
-void chaos_client::close() {
-  if (ws_) ws_->close_now();
 }
 
 bool chaos_client::settled() const {

@@ -65,9 +65,8 @@ class chaos_client : public std::enable_shared_from_this<chaos_client> {
   boost::asio::awaitable<void> run();
 
   // Faults, posted onto the client's thread.
-  void drop();                             // the socket closes abruptly
+  void drop();                             // the socket closes abruptly (also how the run ends)
   void freeze(std::chrono::milliseconds);  // stops reading for that long
-  void close();                            // at the end of the run
 
   // Connected, synced, every send acknowledged, no reload in progress. Call on the client's thread.
   bool settled() const;

@@ -3,9 +3,13 @@
 // history reload), the way the web app builds it: each message upserted by id and replaced only by a copy
 // with a higher change number, and a resume cursor that is the highest change number up to which every
 // change has arrived (live events of a chat can overtake each other, so numbers seen beyond a hole wait).
+#include "client/http_client.hpp"
+
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -30,6 +34,13 @@ struct message_copy {
 message_copy read_message(boost::json::object const& m);
 // The canonical text of a message's `reactions` array.
 std::string read_reactions(boost::json::value const& reactions);
+
+// Reads a chat's history through REST from the message after `after_seq` to the newest, page by page,
+// handing each message to `take` and moving `after_seq` past it, so that a caller whose read failed halfway
+// can go on from there. Throws on a transport failure or an answer other than 200.
+boost::asio::awaitable<void> read_history(client::http_client& http, std::int64_t chat, std::string token,
+                                          std::int64_t& after_seq,
+                                          std::function<void(message_copy)> const& take);
 
 class chat_view {
  public:

@@ -236,7 +236,7 @@ report run_chaos(common_options const& o, chaos_options const& c) {
   auto const drain_seconds = std::chrono::duration<double>(clock_type::now() - drain_start).count();
   shared->stopping = true;
   for (std::size_t i = 0; i < clients.size(); ++i)
-    asio::post(pool.at(i), [client = clients[i]] { client->close(); });
+    asio::post(pool.at(i), [client = clients[i]] { client->drop(); });
   wait_all(running);
   std::this_thread::sleep_for(700ms);  // the actors' and reloads' last wake-ups
 

@@ -105,10 +105,7 @@ void server_process::stop() {
     if (!running()) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
+  kill();
 }
 
 void server_process::kill() {
@@ -117,7 +114,6 @@ void server_process::kill() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
-  exit_status_ = "killed by signal 9 (on purpose)";
 }
 
 std::uint16_t server_process::metrics_port(std::chrono::seconds timeout) {
