@@ -68,6 +68,11 @@ frame_ptr typing_event(chat_id chat, user_id user, std::string const& username, 
                                            {"expires_in_ms", is_typing ? expires_in_ms : 0}});
 }
 
+frame_ptr sync_required_event() {
+  static frame_ptr const frame = encode_event("sync_required", {});
+  return frame;
+}
+
 frame_ptr sync_event(sync_result const& result) {
   boost::json::array entries;
   for (auto const& entry : result.chats) {

@@ -25,6 +25,8 @@ frame_ptr message_read_event(read_marker const& r, std::optional<message_id> up_
 frame_ptr typing_event(chat_id chat, user_id user, std::string const& username, bool is_typing,
                        int expires_in_ms);
 frame_ptr sync_event(sync_result const& result);
+// Asks the client to send `sync` with its cursors: live events may have been lost on the way to it.
+frame_ptr sync_required_event();
 frame_ptr user_status_event(user_id user, std::string const& username, bool online, micros last_seen);
 
 }  // namespace windi

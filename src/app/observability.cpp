@@ -56,6 +56,10 @@ void register_component_metrics(metrics::registry& r, runtime& rt, ws::hub const
     r.add("windi_bus_dropped_total", "Cross-process copies of events dropped while Redis was down or slow.",
           bus->dropped);
     r.add("windi_bus_reconnects_total", "Redis connections established again after a loss.", bus->reconnects);
+    r.add("windi_bus_missed_notices_total",
+          "Times this process's connections, or other processes' connections, were asked to resync because "
+          "events may have been lost while Redis was away.",
+          bus->missed_notices);
     r.add("windi_bus_delivery_lag_seconds",
           "Time from publishing an event on Redis to this process's own subscriber receiving it: the hop "
           "every other process waits for (empty without Redis).",

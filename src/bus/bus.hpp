@@ -34,6 +34,10 @@ enum class event_kind : std::uint8_t {
   // A user's credentials changed (a token revoked, the password changed): every process forgets what it
   // cached of them and the user's connections check their token again. No frame; subject is the user.
   credentials_changed = 12,
+  // This process may have missed events of other processes: its subscription to Redis was interrupted, or
+  // another process could not publish some of its events. Every connection here is asked to resync (the
+  // store has every change). No chat, no audience, no frame.
+  events_missed = 13,
 };
 
 // One event as it crosses threads and processes: which chat it belongs to, what kind it is, its number in the
@@ -66,9 +70,10 @@ class bus {
   virtual ~bus() = default;
 
   // Called once before start(): every envelope published by any process (this one included) is handed to it,
-  // on an I/O thread of this process, exactly once per process while the bus is connected. Calls are serial
-  // (never two at once) and keep the publish order of each publisher, so `deliver` needs no lock of its own
-  // against itself; it must be quick (hand the frame to sessions, never wait).
+  // on an I/O thread of this process, exactly once per process while the bus is connected; what a
+  // disconnection may have lost is followed by one events_missed envelope once the bus is connected again.
+  // Calls are serial (never two at once) and keep the publish order of each publisher, so `deliver` needs no
+  // lock of its own against itself; it must be quick (hand the frame to sessions, never wait).
   virtual void on_deliver(std::function<void(envelope)> deliver) = 0;
   // Connects (Redis) and keeps reconnecting with backoff until stop().
   virtual void start() = 0;
@@ -76,7 +81,8 @@ class bus {
   // destroy the bus before its io_context, and keep running the io_context for a moment to let it close.
   virtual void stop() = 0;
   // Never blocks, never throws. This process's own connections get the envelope at once whether or not
-  // Redis is up; while Redis is down the cross-process copy is dropped (clients resume from the store).
+  // Redis is up; while Redis is down the cross-process copy is dropped, and once it is back the other
+  // processes hear events_missed (their clients resume from the store).
   virtual void publish(envelope e) = 0;
 
   // Targeted routing: the changes of a chat (every kind with a change number but the membership ones, plus

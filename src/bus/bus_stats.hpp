@@ -7,10 +7,13 @@
 namespace windi {
 
 struct bus_stats {
-  metrics::counter published;         // events this process published
-  metrics::counter received;          // events from other processes (through Redis)
-  metrics::counter dropped;           // cross-process copies dropped while Redis was down or slow
-  metrics::counter reconnects;        // Redis connections established again after a loss
+  metrics::counter published;   // events this process published
+  metrics::counter received;    // events from other processes (through Redis)
+  metrics::counter dropped;     // cross-process copies dropped while Redis was down or slow
+  metrics::counter reconnects;  // Redis connections established again after a loss
+  // events_missed raised: this process's subscription came back (its connections resync), or it told the
+  // others that it had dropped copies (theirs do).
+  metrics::counter missed_notices;
   metrics::counter presence_updates;  // user_status events: a user's first connection opened or last closed
   // From a PUBLISH to this process's own subscriber receiving it back: the hop every other process waits
   // for too, timed on one clock. Redis only.

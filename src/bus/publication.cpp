@@ -31,6 +31,7 @@ bool routed_by_chat(envelope const& e) {
     case event_kind::chat_created:
     case event_kind::presence:
     case event_kind::credentials_changed:
+    case event_kind::events_missed:
       return false;
   }
   return false;

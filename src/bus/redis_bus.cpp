@@ -88,15 +88,24 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     // Presence is written again after every reconnect: a restarted Redis lost it.
     commands_->start([weak] {
       if (auto self = weak.lock()) {
-        if (self->published_before_) self->stats_.reconnects.inc();
+        // Publishes on their way when the connection broke may never have reached Redis.
+        if (self->published_before_) {
+          self->stats_.reconnects.inc();
+          self->owe_missed_notice_ = true;
+        }
         self->published_before_ = true;
         self->refresh_presence();
+        self->send_missed_notice_if_owed();
       }
     });
     std::vector<std::string> everyone(1, channel_);
     channels_->start(std::move(everyone), [weak] {
       if (auto self = weak.lock()) {
-        if (self->subscribed_before_) self->stats_.reconnects.inc();
+        if (self->subscribed_before_) {
+          self->stats_.reconnects.inc();
+          // Whatever was published while the subscription was down never reached this process.
+          self->deliver_missed();
+        }
         self->subscribed_before_ = true;
         spdlog::info("bus: subscribed to {} on {}", self->channel_, self->commands_->describe());
       }
@@ -283,6 +292,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
       count_drop();
       return;
     }
+    send_missed_notice_if_owed();
     // Only what comes back to us: a chat's events do while this process follows the chat.
     if (by_chat != 0 && !followed_.contains(by_chat)) return;
     if (awaiting_echo_.size() >= max_awaiting_echo) awaiting_echo_.pop_front();
@@ -304,7 +314,34 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     }
   }
 
+  // On the strand. After this process dropped cross-process copies, once Redis takes commands again: tells
+  // every other process that some of its events never came, so that their connections resync.
+  void send_missed_notice_if_owed() {
+    if (!owe_missed_notice_.exchange(false)) return;
+    envelope notice;
+    notice.kind = event_kind::events_missed;
+    std::string const bytes = wire::encode(notice, origin_);
+    std::vector<std::string_view> args{"PUBLISH", channel_, bytes};
+    if (!commands_->send(args)) {
+      owe_missed_notice_ = true;
+      return;
+    }
+    stats_.missed_notices.inc();
+  }
+
+  // On the strand: this process's own connections resync.
+  void deliver_missed() {
+    if (!target_ || target_->stopped) return;
+    stats_.missed_notices.inc();
+    envelope notice;
+    notice.kind = event_kind::events_missed;
+    asio::post(delivery_, [target = target_, notice = std::move(notice)]() mutable {
+      deliver_to(target, std::move(notice));
+    });
+  }
+
   void count_drop() {
+    owe_missed_notice_ = true;
     stats_.dropped.inc();
     if (dropped_.fetch_add(1) % 1000 == 0) {
       spdlog::warn("bus: Redis is unreachable or not keeping up; cross-process copies dropped so far: {}",
@@ -444,6 +481,7 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   std::atomic<bool> stopped_{false};
   std::atomic<std::size_t> unsent_{0};
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<bool> owe_missed_notice_{false};  // copies were dropped since the last events_missed went out
   // Serialises deliveries, so `deliver` is never called twice at once and sees each publisher's order.
   asio::strand<asio::any_io_executor> delivery_;
   // Everything Redis: the connections, their callbacks, the supervisors and the timers.

@@ -185,6 +185,7 @@ boost::asio::awaitable<void> session::sync(json::object const& data) {
   auto changes = read_cursor(data, "changes");
   if (!changes) co_return send_error("sync", changes.error());
   syncing_ = true;
+  sync_asked_ = false;
   sync_request request{std::move(*changes), std::move(*seqs)};
   auto result = co_await services_.sync.sync(me_.subject, std::move(request));
   syncing_ = false;

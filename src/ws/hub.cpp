@@ -49,6 +49,14 @@ void hub::deliver(envelope e) {
 }
 
 void hub::deliver_here(local_sessions& here, envelope const& e) const {
+  if (e.kind == event_kind::events_missed) {
+    for (auto const& [user, sessions] : here.by_user) {
+      for (auto const& w : sessions) {
+        if (auto s = w.lock()) s->deliver(e);
+      }
+    }
+    return;
+  }
   std::uint64_t handed = 0;
   for (auto user : e.audience) {
     auto it = here.by_user.find(user);

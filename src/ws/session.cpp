@@ -29,6 +29,10 @@ namespace json = boost::json;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// A connection whose chats cannot be listed (the database restarts) waits this long for it, at most, before
+// it is closed with "try again later".
+constexpr int follow_retries = 4;
+constexpr auto follow_retry_pause = std::chrono::milliseconds(500);
 
 }  // namespace
 
@@ -50,6 +54,10 @@ void session::start(std::shared_ptr<session> self, upgrade_request request) {
 }
 
 void session::deliver(envelope const& event) {
+  if (event.kind == event_kind::events_missed) {
+    ask_to_sync();
+    return;
+  }
   if (event.kind == event_kind::credentials_changed) {
     if (registered_ && !closing_)
       asio::co_spawn(executor_, check_token_again(shared_from_this()), asio::detached);
@@ -85,6 +93,23 @@ void session::deliver(envelope const& event) {
   pass_on(event.chat, event.change, event.frame);
 }
 
+void session::unregister() {
+  services_.local.remove(me_.subject, this);
+  if (!followed_.empty()) {
+    services_.events.unfollow(std::vector<chat_id>(followed_.begin(), followed_.end()));
+    followed_.clear();
+  }
+}
+
+void session::ask_to_sync() {
+  // Before "connected" the client has not synced yet, and its first sync reads the store after this.
+  if (!writer_started_ || closing_) return;
+  // One request is enough while the client has not answered it: its sync will read the store after this.
+  if (sync_asked_) return;
+  sync_asked_ = true;
+  enqueue(sync_required_event());
+}
+
 void session::mark_synced(chat_id chat, std::int64_t change) {
   auto& floor = synced_up_to_[chat];
   floor = std::max(floor, change);
@@ -104,16 +129,17 @@ void session::pass_on(chat_id chat, std::int64_t change, frame_ptr frame) {
   }
 }
 
-asio::awaitable<void> session::follow_my_chats(std::shared_ptr<session> self) {
-  if (!self->services_.events.routes_by_chat()) co_return;
+asio::awaitable<bool> session::follow_my_chats(std::shared_ptr<session> self) {
+  if (!self->services_.events.routes_by_chat()) co_return true;
   auto mine = co_await self->services_.chats.list(self->me_.subject);
-  // Not followed, the chats' events do not reach this connection live; the client's sync still brings them.
-  if (!mine) co_return;
+  // Unfollowed, the chats' events would never reach this connection live.
+  if (!mine) co_return false;
   std::vector<chat_id> fresh;
   for (auto const& summary : *mine) {
     if (self->followed_.insert(summary.info.id).second) fresh.push_back(summary.info.id);
   }
   co_await self->services_.events.follow(std::move(fresh));
+  co_return true;
 }
 
 asio::awaitable<void> session::join_chat(std::shared_ptr<session> self, chat_id chat,
@@ -142,6 +168,9 @@ asio::awaitable<void> session::join_chat(std::shared_ptr<session> self, chat_id 
       self->pass_on(chat, m.change_seq, std::move(frame));
     }
     covered = changed->last_change;
+  } else {
+    // The store could not say (or too much changed to replay here): the client's sync will.
+    self->ask_to_sync();
   }
   self->mark_synced(chat, covered);
   for (std::size_t i = 1; i < held.size(); ++i) self->pass_on(chat, held[i].change, held[i].frame);
@@ -310,7 +339,21 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   });
   // Before "connected": every change committed after the bus follows the user's chats arrives live, and the
   // client's sync (sent on "connected") reads the store after that.
-  co_await follow_my_chats(self);
+  bool following = co_await follow_my_chats(self);
+  for (int retry = 0; !following && retry < follow_retries && !self->closing_; ++retry) {
+    asio::steady_timer pause(self->executor_, follow_retry_pause);
+    co_await pause.async_wait(use_tuple);
+    following = co_await follow_my_chats(self);
+  }
+  if (!following) {
+    // The database is unreachable: a connection without live events would look fine and show nothing.
+    self->unregister();
+    self->token_expiry_.cancel();
+    co_await ws.async_close(
+        websocket::close_reason(websocket::close_code::try_again_later, "service unavailable"), use_tuple);
+    self->note_closed(close_try_again_later);
+    co_return;
+  }
   self->writer_started_ = true;
   self->enqueue(encode_event("connected", {{"user_id", self->me_.subject},
                                            {"username", self->me_.username},
@@ -346,11 +389,7 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
     }
   }
 
-  services.local.remove(self->me_.subject, self.get());
-  if (!self->followed_.empty()) {
-    services.events.unfollow(std::vector<chat_id>(self->followed_.begin(), self->followed_.end()));
-    self->followed_.clear();
-  }
+  self->unregister();
   self->note_closed(self->close_code());
   self->token_expiry_.cancel();
   self->closing_ = true;

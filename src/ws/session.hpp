@@ -66,7 +66,8 @@ constexpr std::uint16_t close_slow_consumer = 4008;
 constexpr std::uint16_t close_token_expired = 4001;
 // Authenticated by the first frame, the user already had WS_MAX_CONNECTIONS_PER_USER open here ("Try Again
 // Later"); with a token in the upgrade request the refusal is an HTTP 429 instead.
-constexpr std::uint16_t close_too_many_connections = 1013;
+constexpr std::uint16_t close_try_again_later = 1013;
+constexpr std::uint16_t close_too_many_connections = close_try_again_later;
 
 class session : public std::enable_shared_from_this<session> {
  public:
@@ -114,11 +115,17 @@ class session : public std::enable_shared_from_this<session> {
   // Every change of `chat` up to `change` reached the client in an answer: live copies of them are dropped.
   void mark_synced(chat_id chat, std::int64_t change);
   // Follows the chats of this user that the connection does not follow yet (before it says "connected").
-  static boost::asio::awaitable<void> follow_my_chats(std::shared_ptr<session> self);
+  // False when the store could not list them.
+  static boost::asio::awaitable<bool> follow_my_chats(std::shared_ptr<session> self);
   // The user was added to `chat` (or it was created with them): follow it, then pass on the held events and
   // what the store says changed after `from_change`.
   static boost::asio::awaitable<void> join_chat(std::shared_ptr<session> self, chat_id chat,
                                                 std::int64_t from_change);
+  // Out of the hub, and every followed chat unfollowed: nothing more is delivered to this connection.
+  void unregister();
+  // Sends sync_required: live events may have been lost on their way here (the bus missed some, or a
+  // catch-up could not be read).
+  void ask_to_sync();
   // A live event past the checks of deliver(): held during a sync, else queued.
   void pass_on(chat_id chat, std::int64_t change, frame_ptr frame);
 
@@ -149,6 +156,7 @@ class session : public std::enable_shared_from_this<session> {
   std::map<chat_id, std::vector<held_event>> joining_;
   std::uint64_t registered_after_ = 0;  // the latest publication of this process when the session registered
   bool syncing_ = false;
+  bool sync_asked_ = false;  // sync_required went out and the client has not sent sync since
   bool overflowed_ = false;
   std::string_view token_ended_;  // why the token stopped counting ("token expired", "token revoked")
   bool closing_ = false;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -60,7 +61,7 @@ bool inbox::wait_for_frame(std::string const& frame, steady::duration limit) {
   std::unique_lock lock(mutex_);
   return cv_.wait_for(lock, limit, [&] {
     for (auto const& e : items_) {
-      if (*e.frame == frame) return true;
+      if (e.frame && *e.frame == frame) return true;
     }
     return false;
   });
@@ -69,8 +70,14 @@ bool inbox::wait_for_frame(std::string const& frame, steady::duration limit) {
 std::size_t inbox::count(std::string const& frame) {
   std::lock_guard lock(mutex_);
   std::size_t n = 0;
-  for (auto const& e : items_) n += *e.frame == frame ? 1 : 0;
+  for (auto const& e : items_) n += e.frame && *e.frame == frame ? 1 : 0;
   return n;
+}
+
+std::size_t inbox::count(event_kind kind) {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(
+      std::count_if(items_.begin(), items_.end(), [kind](envelope const& e) { return e.kind == kind; }));
 }
 
 std::vector<envelope> inbox::all() {

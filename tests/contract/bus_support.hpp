@@ -62,6 +62,7 @@ class inbox {
   // True once an envelope with this frame arrived within `limit`.
   bool wait_for_frame(std::string const& frame, steady::duration limit = 5s);
   std::size_t count(std::string const& frame);
+  std::size_t count(event_kind kind);
   std::vector<envelope> all();
 
  private:

@@ -48,6 +48,17 @@ export class RedisServer {
     }
     throw new Error('redis-server did not start');
   }
+  /** One inline command (e.g. `CLIENT KILL TYPE normal`); resolves with Redis's first answer line. */
+  command(line) {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(this.port, '127.0.0.1', () => socket.write(`${line}\r\n`));
+      socket.once('data', (d) => {
+        socket.destroy();
+        resolve(d.toString().trim());
+      });
+      socket.on('error', reject);
+    });
+  }
   async stop() {
     if (!this.child) return;
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');

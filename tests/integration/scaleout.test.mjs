@@ -1,6 +1,6 @@
 // Two server processes sharing one PostgreSQL and one Redis: users on different processes talk live, and when
 // Redis restarts during traffic the servers keep storing and delivering locally, fan-out comes back by itself,
-// and a client that resumes has every message exactly once. Each run has a redis-server of its own, so that it
+// connections that stayed open are asked to resync, and a client that resumes has every message exactly once. Each run has a redis-server of its own, so that it
 // can stop and start it.
 
 import assert from 'node:assert/strict';
@@ -86,6 +86,7 @@ describe('two server processes through Redis [postgresql]', { skip }, () => {
     await connectedAs(onB);
     const sent = [await apiA.send(alice, chat.id, 'before the outage')];
     await onB.waitFor((e) => e.type === 'new_message' && e.data.id === sent[0].id, 'before');
+    onB.events.length = 0;
 
     await redis.stop();
     for (let i = 0; i < 5; i++) sent.push(await apiA.send(alice, chat.id, `during the outage ${i}`));
@@ -102,6 +103,17 @@ describe('two server processes through Redis [postgresql]', { skip }, () => {
       return onB.events.some((e) => e.type === 'new_message' && e.data.id === m.id);
     });
 
+    // bob's connection stayed open through it and missed the messages of the outage: it is told to resync, once,
+    // and its sync brings exactly those.
+    await onB.waitFor((e) => e.type === 'sync_required', 'sync_required on the connection that stayed open');
+    const missedLive = sent.slice(1, 6).filter((m) => !onB.events.some((e) => e.type === 'new_message' && e.data.id === m.id));
+    assert.ok(missedLive.length > 0, 'the outage did cut the live copies to the other process');
+    assert.equal(onB.of('sync_required').length, 1, 'asked once until it syncs');
+    onB.send('sync', { changes: { [chat.id]: sent[0].change_seq } });
+    const caughtUp = await onB.waitFor((e) => e.type === 'sync', 'the sync it was asked for');
+    const replayed = caughtUp.data.chats.find((c) => c.chat_id === chat.id).messages.map((m) => m.id);
+    for (const m of sent.slice(1, 6)) assert.ok(replayed.includes(m.id), `message ${m.id} of the outage is in the sync`);
+
     // bob resumes from the last message he saw before the outage.
     const resumed = await Client.open(b.baseUrl, { token: bob.token });
     await connectedAs(resumed);
@@ -112,5 +124,23 @@ describe('two server processes through Redis [postgresql]', { skip }, () => {
     onA.close();
     onB.close();
     resumed.close();
+  });
+
+  it('asks the connections of every process to resync when a process lost its Redis command connection', async () => {
+    const [alice, bob] = await apiA.users(2, 'kc');
+    const onA = await Client.open(a.baseUrl, { token: alice.token });
+    await connectedAs(onA);
+    const onB = await Client.open(b.baseUrl, { token: bob.token });
+    await connectedAs(onB);
+    // Publishes on their way when a connection breaks may never reach Redis: after its reconnect, each process
+    // tells the others, whose subscriptions never broke.
+    const answer = await redis.command('CLIENT KILL TYPE normal');
+    assert.match(answer, /^:[1-9]/, 'the processes had command connections to kill');
+    await onA.waitFor((e) => e.type === 'sync_required', 'sync_required on process A', 15000);
+    await onB.waitFor((e) => e.type === 'sync_required', 'sync_required on process B', 15000);
+    onB.send('sync', {});
+    await onB.waitFor((e) => e.type === 'sync', 'the sync answer');
+    onA.close();
+    onB.close();
   });
 });

@@ -94,13 +94,18 @@ function scheduleChatRefresh() {
 }
 
 /** Resume: per chat, the last change number applied (and, for servers without them, the last seq seen). */
-function sendSync() {
-  state.inflight = [];
+function resync() {
   const chats = {};
   for (const [id, seq] of state.seen) chats[String(id)] = seq;
   const changes = {};
   for (const [id, n] of state.changes) changes[String(id)] = n;
   socket.send('sync', { chats, changes });
+}
+
+/** On a new connection: nothing was sent on it yet. */
+function sendSync() {
+  state.inflight = [];
+  resync();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -159,6 +164,7 @@ export function sendTyping(chatId, isTyping) {
 }
 
 Object.assign(hooks, {
+  resync,
   refreshChats: scheduleChatRefresh,
   markReadSoon: scheduleMarkRead,
   isChatVisible,

@@ -49,6 +49,7 @@ export const hooks = {
   markReadSoon() {}, // (chatId)
   isChatVisible: () => false, // (chatId)
   flushOutbox() {},
+  resync() {}, // send `sync` on the open connection
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -560,7 +561,10 @@ export const handlers = {
     if (unknown) hooks.refreshChats();
     // Whatever was written while offline (or sent but never acknowledged) goes out now; the server
     // deduplicates by client_message_id, so a resend never doubles a message.
-    for (const p of state.pending.values()) if (p.status === 'sending') p.status = 'queued';
+    // (A sync asked for on a live connection leaves the sends still on their way on it alone.)
+    for (const p of state.pending.values()) {
+      if (p.status === 'sending' && !state.inflight.includes(p.client_message_id)) p.status = 'queued';
+    }
     hooks.flushOutbox();
     emit('chats');
     emit('presence');
@@ -571,6 +575,11 @@ export const handlers = {
       if (!state.msgs.get(open)?.loaded) hooks.loadChat(open);
       emit('messages', open);
     }
+  },
+
+  /** Live events may have been lost on their way to this connection: resume from our cursors. */
+  sync_required() {
+    hooks.resync();
   },
 
   error(data) {
