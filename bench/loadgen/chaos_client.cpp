@@ -115,6 +115,11 @@ void chaos_client::handle(std::string const& text) {
 
   if (kind == "connected") {
     send_sync();
+  } else if (kind == "sync_required") {
+    // Not settled (and not acting) until the answer is in.
+    ++counts_.sync_requests;
+    synced_ = false;
+    send_sync();
   } else if (kind == "sync") {
     on_sync(data);
   } else if (kind == "message_sent") {
@@ -185,9 +190,13 @@ void chaos_client::on_sync(json::object const& data) {
     }
   }
   synced_ = true;
-  // Whatever was sent but never acknowledged goes again, under the same client_message_id.
+  // Whatever was sent but never acknowledged goes again, under the same client_message_id, but for the sends
+  // still on their way on this connection (a sync asked for on a live one).
   std::vector<std::string> again;
-  for (auto const& [cmid, p] : unacked_) again.push_back(cmid);
+  for (auto const& [cmid, p] : unacked_) {
+    if (std::find(awaiting_reply_.begin(), awaiting_reply_.end(), cmid) == awaiting_reply_.end())
+      again.push_back(cmid);
+  }
   for (auto const& cmid : again) send_message(cmid);
 }
 

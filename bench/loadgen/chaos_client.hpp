@@ -52,6 +52,7 @@ struct chaos_counts {
   std::uint64_t disconnects = 0;     // ended, by us or by the server
   std::uint64_t slow_closes = 0;     // closed by the server with 4008
   std::uint64_t resync_reloads = 0;  // chats reloaded through REST after resync_required
+  std::uint64_t sync_requests = 0;   // sync_required frames (live events lost on their way), each answered
   std::uint64_t errors = 0;          // error frames
   std::uint64_t ack_mismatches = 0;  // one client_message_id acknowledged as two different messages
 };

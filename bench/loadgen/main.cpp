@@ -186,6 +186,9 @@ int main(int argc, char** argv) {
   auto* chaos = cli.add_subcommand(
       "chaos", "Sends, edits, deletes and reactions under overlapping faults; every client's view checked");
   chaos->add_option("--seconds", cha.seconds, "Length of the faulty phase")->capture_default_str();
+  chaos->add_option_function<int>(
+      "--minutes", [&cha](int minutes) { cha.seconds = minutes * 60; },
+      "Length of the faulty phase, in minutes");
   chaos->add_option("--clients", cha.clients)->capture_default_str()->check(CLI::Range(2, 100'000));
   chaos->add_option("--group-size", cha.group_size)->capture_default_str()->check(CLI::Range(2, 1000));
   chaos->add_option("--actions-per-second", cha.actions_per_second, "Per client")->capture_default_str();
@@ -207,6 +210,23 @@ int main(int argc, char** argv) {
                     "Shell command that restarts PostgreSQL (\"fast\" or \"immediate\" is appended)");
   add_common(chaos);
 
+  churn_options chu;
+  auto* churn = cli.add_subcommand(
+      "churn",
+      "Connections opening, authenticating and closing at full speed; what the server kept afterwards");
+  churn->add_option("--cycles", chu.cycles)->capture_default_str()->check(CLI::Range(1, 100'000'000));
+  churn->add_option("--warmup", chu.warmup_cycles, "Cycles before the figures taken as \"before\"")
+      ->capture_default_str();
+  churn->add_option("--loops", chu.loops, "Cycles in flight at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 500));
+  churn->add_option("--steady", chu.steady, "Users that stay connected")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 500));
+  churn->add_option("--rss-tolerance", chu.rss_tolerance, "RSS afterwards within this fraction of before")
+      ->capture_default_str();
+  add_common(churn);
+
   CLI11_PARSE(cli, argc, argv);
   fan.ceiling = !no_ceiling;
   per.baseline = !no_baseline;
@@ -223,6 +243,7 @@ int main(int argc, char** argv) {
     if (search->parsed()) result = run_search(common, sea);
     if (files->parsed()) result = run_files(common, fil);
     if (chaos->parsed()) result = run_chaos(common, cha);
+    if (churn->parsed()) result = run_churn(common, chu);
     result.print();
     if (!common.json_path.empty()) result.write_json(common.json_path);
     if (result.server_died()) {

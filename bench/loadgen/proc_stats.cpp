@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -20,6 +21,9 @@ proc_sample sample_process(pid_t pid) {
     if (key == "VmRSS:") out.rss_kib = kib;
     if (key == "VmHWM:") out.peak_rss_kib = kib;
   }
+  std::error_code ec;
+  for (std::filesystem::directory_iterator fd(dir + "/fd", ec), end; !ec && fd != end; fd.increment(ec))
+    ++out.open_fds;
   std::ifstream stat(dir + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   // The command name (field 2) may hold spaces and parentheses: count fields from the last ')'.

@@ -6,19 +6,19 @@
 // few connections churn (open, authenticate, close) all the time.
 #include "chaos_checker.hpp"
 #include "chaos_client.hpp"
+#include "churn.hpp"
 #include "client/api.hpp"
 #include "client/http_client.hpp"
-#include "client/ws_client.hpp"
 #include "population.hpp"
 #include "scenarios.hpp"
 #include "servers.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -41,42 +41,6 @@ asio::awaitable<void> create_private_chats(client::endpoint server, std::vector<
   client::http_client http(co_await asio::this_coro::executor, server);
   for (auto const& [a, b] : *pairs) {
     ids->push_back(co_await client::create_private(http, (*users)[a].token, (*users)[b].id));
-  }
-}
-
-// Opens an authenticated connection, waits for `connected`, closes; again and again until stopping.
-// At most `per_second` cycles a second, so that the churn loads the server without starving everything else.
-asio::awaitable<void> churn_loop(std::shared_ptr<chaos_shared> shared, member who, std::size_t index,
-                                 double per_second, std::shared_ptr<std::atomic<std::uint64_t>> cycles) {
-  std::size_t attempt = index;
-  auto executor = co_await asio::this_coro::executor;
-  asio::steady_timer pace(executor);
-  auto const period =
-      std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(1.0 / per_second));
-  auto next = clock_type::now();
-  while (!shared->stopping) {
-    next += period;
-    pace.expires_at(next);
-    boost::system::error_code late;
-    co_await pace.async_wait(asio::redirect_error(asio::use_awaitable, late));
-    client::ws_client ws(executor);
-    bool failed = false;
-    try {
-      co_await ws.connect(shared->endpoint(attempt++), client::chat_socket_path(who.token));
-      for (;;) {
-        auto frame = co_await ws.read(5s);
-        if (frame.find("\"connected\"") != std::string::npos) break;
-      }
-      ++*cycles;
-    } catch (std::exception const&) {
-      failed = true;  // the process is down, say: wait a little
-    }
-    ws.close_now();
-    if (failed) {
-      asio::steady_timer pause(executor, 200ms);
-      boost::system::error_code ignored;
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    }
   }
 }
 
@@ -168,11 +132,15 @@ report run_chaos(common_options const& o, chaos_options const& c) {
                                                      chats_of[i], seed + i + 1));
     running.push_back(pool.spawn(i, clients.back()->run()));
   }
-  auto churned = std::make_shared<std::atomic<std::uint64_t>>(0);
+  std::atomic<std::uint64_t> churned{0};
+  churn_plan churn;
+  churn.endpoint = [shared](std::size_t i) { return shared->endpoint(i); };
+  churn.stopping = &shared->stopping;
+  churn.cycles = &churned;
+  churn.per_second = c.churn_per_second / std::max(1, c.churn_connections);
   for (int k = 0; k < c.churn_connections; ++k) {
     auto const i = chats_of.size() + static_cast<std::size_t>(k);
-    running.push_back(
-        pool.spawn(i, churn_loop(shared, users[i], i, c.churn_per_second / c.churn_connections, churned)));
+    running.push_back(pool.spawn(i, churn_loop(churn, users[i], i)));
   }
 
   // The faults.
@@ -255,6 +223,7 @@ report run_chaos(common_options const& o, chaos_options const& c) {
     total.disconnects += k.disconnects;
     total.slow_closes += k.slow_closes;
     total.resync_reloads += k.resync_reloads;
+    total.sync_requests += k.sync_requests;
     total.errors += k.errors;
   }
   std::uint64_t stored = 0;
@@ -270,8 +239,9 @@ report run_chaos(common_options const& o, chaos_options const& c) {
   load["disconnects"] = total.disconnects;
   load["closed_as_slow"] = total.slow_closes;
   load["resync_reloads"] = total.resync_reloads;
+  load["sync_requests"] = total.sync_requests;
   load["error_frames"] = total.errors;
-  load["churn_cycles"] = churned->load();
+  load["churn_cycles"] = churned.load();
   load["settled_before_check"] = settled;
   load["drain_seconds"] = rounded(drain_seconds, 1);
   auto& fault_section = out.section("faults");

@@ -135,4 +135,17 @@ struct chaos_options {
 };
 report run_chaos(common_options const& o, chaos_options const& c);
 
+// churn: `cycles` WebSocket open-authenticate-close cycles from `loops` loops at full speed, while `steady`
+// users stay connected, one of them reading every online/offline event of the churning ones; then what the
+// server kept: RSS against the same figure before (after a warm-up), open file descriptors, /health's
+// connection count and who the server says is online. Throws when something stayed behind.
+struct churn_options {
+  int cycles = 100'000;
+  int warmup_cycles = 2'000;
+  int loops = 32;
+  int steady = 20;
+  double rss_tolerance = 0.10;  // RSS afterwards within this fraction of before
+};
+report run_churn(common_options const& o, churn_options const& c);
+
 }  // namespace windi::loadgen
