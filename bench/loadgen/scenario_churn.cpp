@@ -1,6 +1,6 @@
 // churn: many WebSocket open-authenticate-close cycles at full speed (churn.hpp), while a few users stay
-// connected, one of them reading every online/offline event of the churning users; then whether the server kept
-// anything of the connections that are gone: memory (RSS against the figure after a warm-up), file
+// connected, one of them reading every online/offline event of the churning users; then whether the server
+// kept anything of the connections that are gone: memory (RSS against the figure after a warm-up), file
 // descriptors, /health's connection count, and who it says is online.
 #include "churn.hpp"
 #include "client/http_client.hpp"
