@@ -190,11 +190,12 @@ std::vector<std::int64_t> gather_latencies(std::vector<connection_ptr> const& co
   return out;
 }
 
-bool wait_until(std::function<bool()> const& done, std::chrono::milliseconds timeout) {
+bool wait_until(std::function<bool()> const& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll) {
   auto const deadline = std::chrono::steady_clock::now() + timeout;
   while (!done()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(poll);
   }
   return true;
 }

@@ -96,7 +96,8 @@ std::vector<std::int64_t> gather_latencies(std::vector<connection_ptr> const& co
 void close_all(client_pool& pool, std::vector<connection_ptr> const& connections,
                std::shared_ptr<totals> counts, std::vector<std::future<void>>& readers);
 
-// Sleeps the calling (main) thread until `done()` or `timeout`; returns done().
-bool wait_until(std::function<bool()> const& done, std::chrono::milliseconds timeout);
+// Sleeps the calling (main) thread until `done()` or `timeout`, asking every `poll`; returns done().
+bool wait_until(std::function<bool()> const& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll = std::chrono::milliseconds(5));
 
 }  // namespace windi::loadgen

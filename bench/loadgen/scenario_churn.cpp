@@ -5,6 +5,7 @@
 #include "churn.hpp"
 #include "client/http_client.hpp"
 #include "client/ws_client.hpp"
+#include "connections.hpp"
 #include "population.hpp"
 #include "scenarios.hpp"
 #include "servers.hpp"
@@ -104,17 +105,6 @@ resources sample_all(server_set& servers) {
   return r;
 }
 
-// Until `condition` holds or `limit` passes; whether it held.
-template <class F>
-bool wait_until(F const& condition, std::chrono::seconds limit) {
-  auto const deadline = clock_type::now() + limit;
-  while (!condition()) {
-    if (clock_type::now() >= deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-  return true;
-}
-
 }  // namespace
 
 report run_churn(common_options const& o, churn_options const& c) {
@@ -154,7 +144,9 @@ report run_churn(common_options const& o, churn_options const& c) {
     steady_running.push_back(pool.spawn(
         i, stay_connected(steady_sockets.back(), servers.endpoint_for(i), users[i], &stopping, &counts)));
   }
-  if (!wait_until([&] { return counts.connected.load() == c.steady; }, 15s))
+  // Each check of the settling below asks /health or reads /proc: every 100 ms is often enough.
+  constexpr auto poll = 100ms;
+  if (!wait_until([&] { return counts.connected.load() == c.steady; }, 15s, poll))
     throw std::runtime_error("churn: the steady connections did not all connect");
 
   auto phase = [&](std::uint64_t count) {
@@ -175,9 +167,9 @@ report run_churn(common_options const& o, churn_options const& c) {
   // Gone connections leave the server's count, and their sockets close, a moment after the client's close.
   auto settle = [&](resources const* fds_at_most) {
     bool const counted = wait_until(
-        [&] { return health_connections(pool, servers) == static_cast<std::int64_t>(c.steady); }, 15s);
+        [&] { return health_connections(pool, servers) == static_cast<std::int64_t>(c.steady); }, 15s, poll);
     if (fds_at_most) {
-      wait_until([&] { return sample_all(servers).open_fds <= fds_at_most->open_fds; }, 10s);
+      wait_until([&] { return sample_all(servers).open_fds <= fds_at_most->open_fds; }, 10s, poll);
     }
     std::this_thread::sleep_for(1s);
     return counted;

@@ -12,6 +12,20 @@ namespace windi::ws {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// Every live session of one thread's map.
+template <class SessionsByUser, class F>
+void each_session(SessionsByUser const& by_user, F const& f) {
+  for (auto const& [user, sessions] : by_user) {
+    for (auto const& w : sessions) {
+      if (auto s = w.lock()) f(*s);
+    }
+  }
+}
+
+}  // namespace
+
 hub::hub(std::vector<asio::any_io_executor> threads) {
   for (auto& executor : threads) threads_.push_back({std::move(executor), {}});
 }
@@ -50,11 +64,7 @@ void hub::deliver(envelope e) {
 
 void hub::deliver_here(local_sessions& here, envelope const& e) const {
   if (e.kind == event_kind::events_missed) {
-    for (auto const& [user, sessions] : here.by_user) {
-      for (auto const& w : sessions) {
-        if (auto s = w.lock()) s->deliver(e);
-      }
-    }
+    each_session(here.by_user, [&e](session& s) { s.deliver(e); });
     return;
   }
   std::uint64_t handed = 0;
@@ -74,13 +84,7 @@ void hub::deliver_here(local_sessions& here, envelope const& e) const {
 
 void hub::shutdown_all() {
   for (auto& here : threads_) {
-    asio::post(here.executor, [&here] {
-      for (auto const& [user, sessions] : here.by_user) {
-        for (auto const& w : sessions) {
-          if (auto s = w.lock()) s->shutdown();
-        }
-      }
-    });
+    asio::post(here.executor, [&here] { each_session(here.by_user, [](session& s) { s.shutdown(); }); });
   }
 }
 
