@@ -88,11 +88,11 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
     // Presence is written again after every reconnect: a restarted Redis lost it.
     commands_->start([weak] {
       if (auto self = weak.lock()) {
-        // Publishes on their way when the connection broke may never have reached Redis.
-        if (self->published_before_) {
-          self->stats_.reconnects.inc();
-          self->owe_missed_notice_ = true;
-        }
+        // Publishes on their way when the connection broke may never have reached Redis. And a process that
+        // starts may replace one that was killed between storing changes and publishing them: either way the
+        // other processes' connections resync.
+        if (self->published_before_) self->stats_.reconnects.inc();
+        self->owe_missed_notice_ = true;
         self->published_before_ = true;
         self->refresh_presence();
         self->send_missed_notice_if_owed();
@@ -409,6 +409,11 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
       std::string const key = users_key(lost.text);
       std::vector<std::string_view> forget{"DEL", key};
       commands_->send(forget);
+      // It may have died between storing changes and publishing them (if it was restarted, its successor
+      // said so already; if not, this is the only word of it): every connection resyncs.
+      deliver_missed();
+      owe_missed_notice_ = true;
+      send_missed_notice_if_owed();
       if (users.empty()) continue;
       auto online = co_await online_here(shared_from_this(), users);
       std::erase_if(users,
