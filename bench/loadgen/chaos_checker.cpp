@@ -1,10 +1,14 @@
 #include "chaos_checker.hpp"
 
 #include "client/http_client.hpp"
+#include "history_reader.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/json/array.hpp>
 
 #include <fmt/format.h>
+
+#include <thread>
 
 namespace windi::loadgen {
 
@@ -31,12 +35,35 @@ asio::awaitable<stored_chat> read_chat(client::endpoint server, std::int64_t cha
   co_return out;
 }
 
-std::string describe(message_copy const& m) {
-  return fmt::format("#{} seq {} change {} {}\"{}\" reactions [{}]{}", m.id, m.seq, m.change_seq,
-                     m.deleted ? "deleted " : "", m.text, m.reactions, m.placeholder ? " (placeholder)" : "");
+}  // namespace
+
+bool wait_settled(client_pool& pool, std::vector<std::shared_ptr<chaos_client>> const& clients,
+                  std::chrono::seconds limit) {
+  auto const until = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    std::vector<std::future<bool>> answers;
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      auto done = std::make_shared<std::promise<bool>>();
+      answers.push_back(done->get_future());
+      asio::post(pool.at(i), [c = clients[i], done] { done->set_value(c->settled()); });
+    }
+    bool all = true;
+    for (auto& a : answers) all = a.get() && all;
+    if (all) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
-}  // namespace
+void stop_clients(client_pool& pool, chaos_shared& shared,
+                  std::vector<std::shared_ptr<chaos_client>> const& clients,
+                  std::vector<std::future<void>>& running) {
+  shared.stopping = true;
+  for (std::size_t i = 0; i < clients.size(); ++i)
+    asio::post(pool.at(i), [client = clients[i]] { client->drop(); });
+  wait_all(running);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the actors' and reloads' last wake-ups
+}
 
 std::map<std::int64_t, stored_chat> read_store(client_pool& pool, client::endpoint const& server,
                                                std::map<std::int64_t, std::string> const& readers) {
@@ -101,29 +128,15 @@ chaos_verdict check_chaos(std::vector<std::shared_ptr<chaos_client>> const& clie
       auto const found = store.find(chat);
       if (found == store.end()) continue;
       auto const& truth = found->second;
-      if (view.cursor() != truth.last_change || view.waiting()) {
+      if (!caught_up(view, truth)) {
         ++v.silent_gaps;
         note(fmt::format("{} in chat {}: cursor {} ({}), the chat's last change {}", c->user().username, chat,
                          view.cursor(), view.waiting() ? "changes wait beyond a hole" : "nothing beyond it",
                          truth.last_change));
       }
-      bool same = view.messages().size() == truth.messages.size();
-      std::string first_difference;
-      for (auto const& [id, m] : truth.messages) {
-        auto held = view.messages().find(id);
-        if (held == view.messages().end()) {
-          same = false;
-          if (first_difference.empty()) first_difference = "missing " + describe(m);
-        } else if (!(held->second == m)) {
-          same = false;
-          if (first_difference.empty())
-            first_difference = "shows " + describe(held->second) + ", stored " + describe(m);
-        }
-      }
-      if (!same) {
+      if (auto difference = view_difference(view, truth); !difference.empty()) {
         ++v.divergent_views;
-        if (first_difference.empty()) first_difference = "holds messages the store does not";
-        note(fmt::format("{} in chat {}: {}", c->user().username, chat, first_difference));
+        note(fmt::format("{} in chat {}: {}", c->user().username, chat, difference));
       }
     }
   }

@@ -8,7 +8,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,10 +18,16 @@
 
 namespace windi::loadgen {
 
-struct stored_chat {
-  std::int64_t last_change = 0;
-  std::map<std::int64_t, message_copy> messages;  // by id
-};
+// Client i runs on the pool's thread i in both of these.
+// Waits until every client has settled (connected, synced, every send acknowledged, no reload left), for at
+// most `limit`; false if some never did.
+bool wait_settled(client_pool& pool, std::vector<std::shared_ptr<chaos_client>> const& clients,
+                  std::chrono::seconds limit);
+// Ends the run: clients stop reconnecting and drop their sockets; waits for `running` (each client's run(),
+// and whatever else watches `shared.stopping`), then for their last timers.
+void stop_clients(client_pool& pool, chaos_shared& shared,
+                  std::vector<std::shared_ptr<chaos_client>> const& clients,
+                  std::vector<std::future<void>>& running);
 
 // Reads every chat's whole history and last change; `readers` maps each chat to a member's token.
 std::map<std::int64_t, stored_chat> read_store(client_pool& pool, client::endpoint const& server,

@@ -1,6 +1,7 @@
 #include "chaos_client.hpp"
 
 #include "client/http_client.hpp"
+#include "history_reader.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -56,6 +57,7 @@ asio::awaitable<void> chaos_client::run() {
     auto ws = std::make_shared<client::ws_client>(executor_);
     client::ws_options options;
     options.connect_timeout = 5s;
+    options.receive_buffer = shared_->receive_buffer;
     bool connected = false;
     try {
       co_await ws->connect(shared_->endpoint(index_ + attempts_), client::chat_socket_path(me_.token),
@@ -96,6 +98,7 @@ asio::awaitable<void> chaos_client::connection_life(std::shared_ptr<client::ws_c
         continue;
       }
       handle(co_await ws->read());
+      if (read_delay_.count() > 0) co_await sleep_for(read_delay_);
     }
   } catch (std::exception const&) {
     if (ws->close_code() == slow_consumer_close) ++counts_.slow_closes;
@@ -319,6 +322,8 @@ void chaos_client::drop() {
 void chaos_client::freeze(std::chrono::milliseconds d) {
   frozen_until_ = std::chrono::steady_clock::now() + d;
 }
+
+void chaos_client::read_slowly(std::chrono::milliseconds per_frame) { read_delay_ = per_frame; }
 
 bool chaos_client::settled() const {
   return ws_ && synced_ && unacked_.empty() && reloads_ == 0 && outbox_.empty();

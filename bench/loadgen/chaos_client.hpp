@@ -35,6 +35,7 @@ struct chaos_shared {
   std::atomic<bool> acting{true};           // clients send, edit, delete and react
   std::atomic<bool> stopping{false};        // clients close and stop reconnecting
   double actions_per_second = 0.5;          // per client
+  int receive_buffer = 0;                   // the clients' socket receive buffer; 0 for the system's
 
   client::endpoint endpoint(std::size_t i) {
     std::lock_guard lock(endpoints_mutex);
@@ -68,6 +69,7 @@ class chaos_client : public std::enable_shared_from_this<chaos_client> {
   // Faults, posted onto the client's thread.
   void drop();                             // the socket closes abruptly (also how the run ends)
   void freeze(std::chrono::milliseconds);  // stops reading for that long
+  void read_slowly(std::chrono::milliseconds per_frame);  // waits that long after each frame; 0 to stop
 
   // Connected, synced, every send acknowledged, no reload in progress. Call on the client's thread.
   bool settled() const;
@@ -114,6 +116,7 @@ class chaos_client : public std::enable_shared_from_this<chaos_client> {
   bool writing_ = false;
   std::deque<std::string> outbox_;
   std::chrono::steady_clock::time_point frozen_until_{};
+  std::chrono::milliseconds read_delay_{0};
   std::size_t attempts_ = 0;
 
   std::map<std::int64_t, chat_view> views_;

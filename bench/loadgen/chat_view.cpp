@@ -3,8 +3,9 @@
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <stdexcept>
 
 namespace windi::loadgen {
 
@@ -57,25 +58,6 @@ message_copy read_message(json::object const& m) {
   return out;
 }
 
-boost::asio::awaitable<void> read_history(client::http_client& http, std::int64_t chat, std::string token,
-                                          std::int64_t& after_seq,
-                                          std::function<void(message_copy)> const& take) {
-  constexpr std::size_t page = 100;
-  for (;;) {
-    auto r = co_await http.get("/api/v1/messages/history/" + std::to_string(chat) + "?after_seq=" +
-                                   std::to_string(after_seq) + "&limit=" + std::to_string(page),
-                               token);
-    if (r.status != 200 || !r.body.is_array())
-      throw std::runtime_error("history of chat " + std::to_string(chat) + ": " + r.text);
-    for (auto const& m : r.body.as_array()) {
-      auto copy = read_message(m.as_object());
-      after_seq = std::max(after_seq, copy.seq);
-      take(std::move(copy));
-    }
-    if (r.body.as_array().size() < page) co_return;
-  }
-}
-
 void chat_view::absorb(message_copy m) {
   auto [at, inserted] = messages_.try_emplace(m.id, m);
   if (inserted) return;
@@ -120,6 +102,28 @@ void chat_view::advance_to(std::int64_t up_to) {
     if (*ahead_.begin() == cursor_ + 1) ++cursor_;
     ahead_.erase(ahead_.begin());
   }
+}
+
+bool caught_up(chat_view const& view, stored_chat const& truth) {
+  return view.cursor() == truth.last_change && !view.waiting();
+}
+
+std::string view_difference(chat_view const& view, stored_chat const& truth) {
+  auto const& shown = view.messages();
+  for (auto const& [id, m] : truth.messages) {
+    auto held = shown.find(id);
+    if (held == shown.end()) return "missing " + describe(m);
+    if (!(held->second == m)) return "shows " + describe(held->second) + ", stored " + describe(m);
+  }
+  for (auto const& [id, m] : shown) {
+    if (!truth.messages.contains(id)) return "shows " + describe(m) + ", which is not stored";
+  }
+  return {};
+}
+
+std::string describe(message_copy const& m) {
+  return fmt::format("#{} seq {} change {} {}\"{}\" reactions [{}]{}", m.id, m.seq, m.change_seq,
+                     m.deleted ? "deleted " : "", m.text, m.reactions, m.placeholder ? " (placeholder)" : "");
 }
 
 }  // namespace windi::loadgen

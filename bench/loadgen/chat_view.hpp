@@ -3,13 +3,9 @@
 // history reload), the way the web app builds it: each message upserted by id and replaced only by a copy
 // with a higher change number, and a resume cursor that is the highest change number up to which every
 // change has arrived (live events of a chat can overtake each other, so numbers seen beyond a hole wait).
-#include "client/http_client.hpp"
-
-#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -35,13 +31,6 @@ message_copy read_message(boost::json::object const& m);
 // The canonical text of a message's `reactions` array.
 std::string read_reactions(boost::json::value const& reactions);
 
-// Reads a chat's history through REST from the message after `after_seq` to the newest, page by page,
-// handing each message to `take` and moving `after_seq` past it, so that a caller whose read failed halfway
-// can go on from there. Throws on a transport failure or an answer other than 200.
-boost::asio::awaitable<void> read_history(client::http_client& http, std::int64_t chat, std::string token,
-                                          std::int64_t& after_seq,
-                                          std::function<void(message_copy)> const& take);
-
 class chat_view {
  public:
   // A copy of a message from anywhere; kept when it is newer than the one held.
@@ -63,5 +52,20 @@ class chat_view {
   std::int64_t cursor_ = 0;
   std::set<std::int64_t> ahead_;
 };
+
+// A chat as the store holds it after the run, read through the API.
+struct stored_chat {
+  std::int64_t last_change = 0;
+  std::map<std::int64_t, message_copy> messages;  // by id
+};
+
+// Every change of the chat reached the view: its cursor is at the chat's last change and nothing waits beyond
+// a hole.
+bool caught_up(chat_view const& view, stored_chat const& truth);
+// The first way the view differs from the store (a message missing, extra, or not as stored), described;
+// empty when the view shows exactly what is stored.
+std::string view_difference(chat_view const& view, stored_chat const& truth);
+// A message in one line, for violations.
+std::string describe(message_copy const& m);
 
 }  // namespace windi::loadgen

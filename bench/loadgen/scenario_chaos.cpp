@@ -14,6 +14,7 @@
 #include "servers.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/json/array.hpp>
 
 #include <sodium.h>
 
@@ -42,19 +43,6 @@ asio::awaitable<void> create_private_chats(client::endpoint server, std::vector<
   for (auto const& [a, b] : *pairs) {
     ids->push_back(co_await client::create_private(http, (*users)[a].token, (*users)[b].id));
   }
-}
-
-// Asks each client on its own thread whether it has settled.
-bool all_settled(client_pool& pool, std::vector<std::shared_ptr<chaos_client>> const& clients) {
-  std::vector<std::future<bool>> answers;
-  for (std::size_t i = 0; i < clients.size(); ++i) {
-    auto done = std::make_shared<std::promise<bool>>();
-    answers.push_back(done->get_future());
-    asio::post(pool.at(i), [c = clients[i], done] { done->set_value(c->settled()); });
-  }
-  bool all = true;
-  for (auto& a : answers) all = a.get() && all;
-  return all;
 }
 
 std::uint64_t random_seed() {
@@ -148,10 +136,31 @@ report run_chaos(common_options const& o, chaos_options const& c) {
   auto const start = clock_type::now();
   auto const end = start + std::chrono::seconds(c.seconds);
   auto last_crash = start, last_redis = start, last_postgres = start;
+  // Each server process's RSS and open descriptors over the run, so that a creep shows (a killed process
+  // starts again from its baseline).
+  auto const sample_every = std::chrono::seconds(std::max(1, c.seconds / 60));
+  auto next_sample = start;
+  json::array curve;
+  auto sample_servers = [&] {
+    json::array rss, fds;
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      auto const p = servers.process(i).sample();
+      rss.push_back(rounded(static_cast<double>(p.rss_kib) / 1024, 1));
+      fds.push_back(p.open_fds);
+    }
+    curve.push_back(json::object{
+        {"t", std::chrono::duration_cast<std::chrono::seconds>(clock_type::now() - start).count()},
+        {"rss_mib", std::move(rss)},
+        {"open_fds", std::move(fds)}});
+  };
   std::exponential_distribution<double> gap(1.0 / c.fault_interval_seconds);
   auto pick = [&random](std::size_t n) { return static_cast<std::size_t>(random() % n); };
   while (clock_type::now() < end) {
     std::this_thread::sleep_for(std::chrono::duration<double>(gap(random)));
+    if (clock_type::now() >= next_sample) {
+      sample_servers();
+      next_sample += sample_every;
+    }
     if (clock_type::now() >= end) break;
     auto const now = clock_type::now();
     auto const roll = random() % 100;
@@ -194,19 +203,11 @@ report run_chaos(common_options const& o, chaos_options const& c) {
   // The quiet drain: no more actions; every client reconnects, resumes and gets its sends acknowledged.
   shared->acting = false;
   auto const drain_start = clock_type::now();
-  bool settled = false;
-  while (clock_type::now() - drain_start < std::chrono::seconds(c.drain_seconds)) {
-    if ((settled = all_settled(pool, clients))) break;
-    std::this_thread::sleep_for(200ms);
-  }
+  bool const settled = wait_settled(pool, clients, std::chrono::seconds(c.drain_seconds));
   // Live events still on their way.
   std::this_thread::sleep_for(3s);
   auto const drain_seconds = std::chrono::duration<double>(clock_type::now() - drain_start).count();
-  shared->stopping = true;
-  for (std::size_t i = 0; i < clients.size(); ++i)
-    asio::post(pool.at(i), [client = clients[i]] { client->drop(); });
-  wait_all(running);
-  std::this_thread::sleep_for(700ms);  // the actors' and reloads' last wake-ups
+  stop_clients(pool, *shared, clients, running);
 
   auto store = read_store(pool, servers.endpoint_for(0), readers);
   auto verdict = check_chaos(clients, store);
@@ -248,6 +249,8 @@ report run_chaos(common_options const& o, chaos_options const& c) {
   for (auto const& [name, count] : faults) fault_section[name] = count;
   auto& check = out.section("check");
   for (auto const& [k, v] : verdict.figures()) check[k] = v;
+  sample_servers();
+  out.section("servers_over_time")["samples"] = std::move(curve);
   auto& server = out.section("windi");
   server = servers.figures(std::chrono::duration<double>(clock_type::now() - start).count());
   servers.stop();

@@ -29,14 +29,20 @@ asio::awaitable<void> ws_client::connect(endpoint const& server, std::string pat
       co_await resolver.async_resolve(server.host, std::to_string(server.port), asio::use_awaitable);
   auto& stream = beast::get_lowest_layer(ws_);
   stream.expires_after(options.connect_timeout);
-  if (options.local_address) {
+  if (options.local_address || options.receive_buffer > 0) {
     auto& socket = stream.socket();
-    socket.open(options.local_address->is_v4() ? tcp::v4() : tcp::v6());
-    // Defer the port choice to connect(), where the kernel can reuse a port across destinations.
-    int const one = 1;
-    ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    socket.bind(tcp::endpoint(*options.local_address, 0));
-    co_await stream.async_connect(*addresses.begin(), asio::use_awaitable);
+    auto const target = addresses.begin()->endpoint();
+    socket.open(options.local_address ? (options.local_address->is_v4() ? tcp::v4() : tcp::v6())
+                                      : target.protocol());
+    if (options.receive_buffer > 0)
+      socket.set_option(asio::socket_base::receive_buffer_size(options.receive_buffer));
+    if (options.local_address) {
+      // Defer the port choice to connect(), where the kernel can reuse a port across destinations.
+      int const one = 1;
+      ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+      socket.bind(tcp::endpoint(*options.local_address, 0));
+    }
+    co_await stream.async_connect(target, asio::use_awaitable);
   } else {
     co_await stream.async_connect(addresses, asio::use_awaitable);
   }

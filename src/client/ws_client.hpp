@@ -22,6 +22,9 @@ struct ws_options {
   // Binding to one of several loopback addresses (127.0.0.x) lets one client open more connections to the
   // same server than the ephemeral port range holds.
   std::optional<boost::asio::ip::address> local_address;
+  // A small receive buffer (bytes) makes the server's writes back up soon, as over a poor mobile link; 0
+  // keeps the system's default. It is set before connecting, so that the window offered follows it.
+  int receive_buffer = 0;
 };
 
 // The chat socket's path with the token in the query (a JWT is URL-safe as it is).
