@@ -7,6 +7,8 @@
 #include "ws/hub.hpp"
 #include "ws/upgrade_checks.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -296,6 +298,10 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   }
 
   beast::get_lowest_layer(ws).expires_never();
+  // Writes wait while that much is unsent, so a reader that falls behind fills the outbox instead.
+  int const unsent = self->limits_.socket_unsent_max_bytes;
+  ::setsockopt(beast::get_lowest_layer(ws).socket().native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent,
+               sizeof unsent);
   websocket::stream_base::timeout timeouts{std::chrono::seconds(30), self->limits_.idle_timeout, true};
   ws.set_option(timeouts);
   ws.read_message_max(self->limits_.max_frame_bytes);

@@ -94,6 +94,27 @@ describe('websocket limits', () => {
     assert.deepEqual([...stored].sort((x, y) => x - y), sent.map((m) => m.id).sort((x, y) => x - y));
   });
 
+  it('gives up on a consumer that stops reading before much has piled up for it', async () => {
+    const [alice, bob] = await api.users(2, 'pile');
+    const chat = await api.privateChat(alice, bob);
+    const stuck = await RawSocket.open(server.baseUrl, bob.token);
+    await stuck.until(() => stuck.messages.some((m) => m.type === 'connected'), 'connected');
+    stuck.pause();
+    // 1 KB messages. The server lets the kernel hold only about 128 KiB it has not sent yet: left alone, the
+    // kernel would take up to 4 MiB (thousands of these) before the 64-frame queue even began to fill, and
+    // the close would come that much later, with that much memory pinned for a reader who is gone.
+    const overflows = () => (server.log.match(new RegExp(`ws: user ${bob.id} connection \\S+ too slow`, 'g')) ?? []).length;
+    const text = 'y'.repeat(1000);
+    let sent = 0;
+    while (overflows() === 0 && sent < 4000) {
+      await Promise.all(Array.from({ length: 16 }, (_, k) => api.send(alice, chat.id, `${sent + k} ${text}`)));
+      sent += 16;
+    }
+    assert.equal(overflows(), 1, `closed as too slow (after ${sent} messages)`);
+    assert.ok(sent <= 1200, `closed after ${sent} messages of 1 KB; at most 1,200 expected`);
+    stuck.destroy();
+  });
+
   it('drops a peer that stops answering pings, and the others see it go offline', async () => {
     const [alice, bob] = await api.users(2, 'dead');
     await api.privateChat(alice, bob);
