@@ -326,7 +326,9 @@ void chaos_client::freeze(std::chrono::milliseconds d) {
 void chaos_client::read_slowly(std::chrono::milliseconds per_frame) { read_delay_ = per_frame; }
 
 bool chaos_client::settled() const {
-  return ws_ && synced_ && unacked_.empty() && reloads_ == 0 && outbox_.empty();
+  // A frozen client is not reading: events still on their way would wait in its socket past the check.
+  return ws_ && synced_ && unacked_.empty() && reloads_ == 0 && outbox_.empty() &&
+         std::chrono::steady_clock::now() >= frozen_until_;
 }
 
 }  // namespace windi::loadgen

@@ -71,7 +71,7 @@ class chaos_client : public std::enable_shared_from_this<chaos_client> {
   void freeze(std::chrono::milliseconds);  // stops reading for that long
   void read_slowly(std::chrono::milliseconds per_frame);  // waits that long after each frame; 0 to stop
 
-  // Connected, synced, every send acknowledged, no reload in progress. Call on the client's thread.
+  // Connected, reading, synced, every send acknowledged, no reload in progress. Call on the client's thread.
   bool settled() const;
 
   // Read after run() has finished.

@@ -84,6 +84,19 @@ int main(int argc, char** argv) {
   latency->add_option("--download-mib", lat.download_mib, "Size of that file")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  latency
+      ->add_option("--slow-readers", lat.slow_readers,
+                   "S > 0: S more users in several groups each, connected throughout; in a second phase as "
+                   "long as the first they read slowly until the server closes them (4008) and resume by "
+                   "sync; then a third quiet phase; their views are checked against the store")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  latency->add_option("--slow-reader-chats", lat.slow_reader_chats, "Groups each slow reader is a member of")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  latency->add_option("--slow-read-ms", lat.slow_read_ms, "A slow reader's pause after each frame")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   add_common(latency);
 
   persisted_options per;

@@ -9,7 +9,14 @@
 // database growing, the machine's other load) weighs on both sides; the figure is how much the flood raises
 // the others' p99 over both quiet phases together (p99_flood_over_quiet). With --downloads D, the second
 // phase has D clients downloading a file of --download-mib MiB over and over instead, and a third quiet phase
-// follows as for a flood (p99_downloads_over_quiet): downloads must not hold up message delivery.
+// follows as for a flood (p99_downloads_over_quiet): downloads must not hold up message delivery. With
+// --slow-readers S, S more users, each in several of the groups, stay connected as the chaos scenario's
+// clients do (resuming by sync after every disconnect); in the second phase they read slowly through a small
+// receive buffer, so that the server closes them (4008) over and over, and a third quiet phase follows
+// (p99_slow_readers_over_quiet): a slow consumer must cost the others nothing; their views of their chats
+// are checked against the store at the end, so every close was followed by a resume without a gap.
+#include "chaos_checker.hpp"
+#include "chaos_client.hpp"
 #include "connections.hpp"
 #include "file_transfer.hpp"
 #include "flood.hpp"
@@ -36,6 +43,8 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::int64_t ns_per_second = 1'000'000'000;
+// A slow reader's socket receive buffer (the kernel doubles it): a phone on a poor link.
+constexpr int slow_receive_buffer = 4096;
 
 void offered_load(json::object& r, latency_options const& l, std::uint64_t sent, std::uint64_t acked) {
   r["target_messages_per_second"] = l.rate;
@@ -73,7 +82,10 @@ report run_latency(common_options const& o, latency_options const& l) {
                 {"client_threads", o.threads},
                 {"flood_connections", l.flood},
                 {"downloads", l.downloads},
-                {"download_mib", l.download_mib}};
+                {"download_mib", l.download_mib},
+                {"slow_readers", l.slow_readers},
+                {"slow_reader_chats", l.slow_reader_chats},
+                {"slow_read_ms", l.slow_read_ms}};
   if (l.users < 2 || l.chat_size < 2 || l.rate < 1)
     throw std::runtime_error("latency: --users, --chat-size >= 2");
   if (l.warmup_seconds < 0 || l.warmup_seconds >= l.seconds)
@@ -81,10 +93,12 @@ report run_latency(common_options const& o, latency_options const& l) {
   bool const storm = l.login_storm > 0;
   bool const flooding = l.flood > 0;
   bool const downloading = l.downloads > 0;
-  if (storm + flooding + downloading > 1)
-    throw std::runtime_error("latency: one of --login-storm, --flood and --downloads");
-  // A flood and downloads are followed by a quiet phase again, so that drift weighs on both sides.
-  bool const third_phase = flooding || downloading;
+  bool const slowing = l.slow_readers > 0;
+  if (storm + flooding + downloading + slowing > 1)
+    throw std::runtime_error("latency: one of --login-storm, --flood, --downloads and --slow-readers");
+  // A flood, downloads and slow readers are followed by a quiet phase again, so that drift weighs on both
+  // sides.
+  bool const third_phase = flooding || downloading || slowing;
   bool const second_phase = storm || third_phase;
   client_pool pool(o.threads);
   work_dir dir(o.keep_logs);
@@ -97,6 +111,22 @@ report run_latency(common_options const& o, latency_options const& l) {
     std::vector<std::size_t> members;
     for (std::size_t i = first; i < std::min(n, first + g); ++i) members.push_back(i);
     if (members.size() >= 2) groups.push_back(std::move(members));
+  }
+  // The slow readers follow the measured users in `users`, each a member of consecutive groups.
+  auto const slow_count = static_cast<std::size_t>(l.slow_readers);
+  std::vector<std::vector<std::size_t>> groups_of_slow(slow_count);
+  if (slowing) {
+    if (static_cast<std::size_t>(l.slow_reader_chats) > groups.size())
+      throw std::runtime_error("latency: --slow-reader-chats is more than the groups there are");
+    auto more = create_users(pool, servers.endpoint_for(0), slow_count, "slow");
+    users.insert(users.end(), more.begin(), more.end());
+    for (std::size_t j = 0; j < slow_count; ++j) {
+      for (std::size_t k = 0; k < static_cast<std::size_t>(l.slow_reader_chats); ++k) {
+        auto const group = (j * static_cast<std::size_t>(l.slow_reader_chats) + k) % groups.size();
+        groups[group].push_back(n + j);
+        groups_of_slow[j].push_back(group);
+      }
+    }
   }
   auto chats = create_groups(pool, servers.endpoint_for(0), users, groups);
   std::vector<std::int64_t> chat_of(n, 0);
@@ -151,6 +181,32 @@ report run_latency(common_options const& o, latency_options const& l) {
   }
   auto opened = open_connections(pool, targets, 64);
   auto& conns = opened.connections;
+
+  // The slow readers, on threads 0..S-1 (modulo the pool) as the chaos helpers expect; they settle (connect
+  // and sync) before the measuring starts.
+  auto slow_shared = std::make_shared<chaos_shared>();
+  slow_shared->acting = false;
+  slow_shared->receive_buffer = slow_receive_buffer;
+  for (std::size_t i = 0; i < servers.size(); ++i) slow_shared->endpoints.push_back(servers.endpoint_for(i));
+  std::vector<std::shared_ptr<chaos_client>> slow_clients;
+  std::vector<std::future<void>> slow_running;
+  std::map<std::int64_t, std::string> slow_chat_readers;  // a member's token per chat, for the checker
+  for (std::size_t j = 0; j < slow_count; ++j) {
+    std::vector<std::int64_t> their_chats;
+    for (auto group : groups_of_slow[j]) {
+      their_chats.push_back(chats[group]);
+      slow_chat_readers.try_emplace(chats[group], users[n + j].token);
+    }
+    slow_clients.push_back(std::make_shared<chaos_client>(pool.at(j).get_executor(), slow_shared,
+                                                          users[n + j], j, std::move(their_chats), j + 1));
+    slow_running.push_back(pool.spawn(j, slow_clients.back()->run()));
+  }
+  if (slowing && !wait_settled(pool, slow_clients, std::chrono::seconds(30)))
+    throw std::runtime_error("latency: the slow readers did not connect and sync");
+  auto set_slow_reading = [&](std::chrono::milliseconds per_frame) {
+    for (std::size_t j = 0; j < slow_count; ++j)
+      asio::post(pool.at(j), [c = slow_clients[j], per_frame] { c->read_slowly(per_frame); });
+  };
   auto counts = std::make_shared<totals>();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto const phase = std::int64_t{l.seconds} * ns_per_second;
@@ -216,7 +272,9 @@ report run_latency(common_options const& o, latency_options const& l) {
     auto const began = now_ns();
     std::vector<std::future<std::uint64_t>> loops;
     if (storm) loops = start_login_loops(pool, servers, storm_users, l.login_storm, stop);
+    if (slowing) set_slow_reading(std::chrono::milliseconds(l.slow_read_ms));
     std::this_thread::sleep_for(std::chrono::nanoseconds(second_stop - now_ns()));
+    if (slowing) set_slow_reading(std::chrono::milliseconds(0));
     second_sent = counts->sends.load() - quiet_sent;
     second_acked = counts->acks.load() - quiet_acked;
     second_resources = servers.figures(static_cast<double>(l.seconds));
@@ -243,6 +301,40 @@ report run_latency(common_options const& o, latency_options const& l) {
       wait_until([&] { return counts->deliveries >= expected; }, std::chrono::seconds(l.drain_seconds));
   close_all(pool, conns, counts, readers);
 
+  // The slow readers have resumed: each one's view of each of its chats must be the store's.
+  json::object slow_figures;
+  if (slowing) {
+    bool const settled = wait_settled(pool, slow_clients, std::chrono::seconds(l.drain_seconds));
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // live events still on their way
+    stop_clients(pool, *slow_shared, slow_clients, slow_running);
+    auto verdict = check_chaos(slow_clients, read_store(pool, servers.endpoint_for(0), slow_chat_readers));
+    std::uint64_t closed = 0, connections = 0, sync_requests = 0, reloads = 0;
+    for (auto const& c : slow_clients) {
+      closed += c->counts().slow_closes;
+      connections += c->counts().connections;
+      sync_requests += c->counts().sync_requests;
+      reloads += c->counts().resync_reloads;
+    }
+    slow_figures = {{"slow_readers", l.slow_readers},
+                    {"chats_each", l.slow_reader_chats},
+                    {"read_ms_per_frame", l.slow_read_ms},
+                    {"receive_buffer_bytes", slow_receive_buffer},
+                    {"closed_as_slow", closed},
+                    {"reconnections", connections - slow_count},
+                    {"sync_requests", sync_requests},
+                    {"resync_reloads", reloads},
+                    {"settled_before_check", settled}};
+    for (auto const& [k, v] : verdict.figures()) slow_figures[k] = v;
+    if (!verdict.passed() || closed == 0) {
+      out.section("slow_readers") = slow_figures;
+      out.print();
+      throw std::runtime_error(verdict.passed()
+                                   ? "latency: no slow reader was closed as too slow; read slower "
+                                     "(--slow-read-ms) or send more (--rate)"
+                                   : "latency: a slow reader's view differs from the store");
+    }
+  }
+
   auto quiet_latency = latency_summary(gather_latencies(conns, 0));
   if (!second_phase) {
     auto& r = out.section("windi");
@@ -264,7 +356,7 @@ report run_latency(common_options const& o, latency_options const& l) {
     offered_load(q, l, quiet_sent, quiet_acked);
     q["latency_after_warmup"] = std::move(quiet_latency);
     for (auto& [key, value] : quiet_resources) q[key] = value;
-    auto& s = out.section(storm ? "storm" : flooding ? "flood" : "downloads");
+    auto& s = out.section(storm ? "storm" : flooding ? "flood" : downloading ? "downloads" : "slow_readers");
     offered_load(s, l, second_sent, second_acked);
     s["latency_after_warmup"] = std::move(second_latency);
     if (storm) {
@@ -278,6 +370,8 @@ report run_latency(common_options const& o, latency_options const& l) {
       s["download_mib_per_second"] =
           rounded(static_cast<double>(download_counts->bytes.load()) / (1 << 20) / l.seconds, 0);
       s["download_failures"] = download_counts->failures.load();
+    } else if (slowing) {
+      for (auto& [key, value] : slow_figures) s[key] = value;
     } else {
       s["flood_connections"] = l.flood;
       s["flood_frames_per_second"] = rounded(static_cast<double>(flood_counts->sent.load()) / l.seconds, 0);
@@ -294,9 +388,10 @@ report run_latency(common_options const& o, latency_options const& l) {
     auto& r = out.section("windi");
     delivery(r, *counts, expected, drained);
     if (third_phase) r["quiet_phases_latency"] = std::move(both_quiet);
-    r[storm      ? "p99_storm_over_quiet"
-      : flooding ? "p99_flood_over_quiet"
-                 : "p99_downloads_over_quiet"] = std::move(ratio);
+    r[storm         ? "p99_storm_over_quiet"
+      : flooding    ? "p99_flood_over_quiet"
+      : downloading ? "p99_downloads_over_quiet"
+                    : "p99_slow_readers_over_quiet"] = std::move(ratio);
   }
   if (counts->deliveries == 0)
     throw std::runtime_error("latency: nothing was delivered (see the server log)");

@@ -34,6 +34,13 @@ struct latency_options {
   // and over; then a quiet phase again.
   int downloads = 0;
   int download_mib = 25;
+  // S > 0: S more users, each a member of slow_reader_chats of the groups, stay connected throughout as
+  // clients that resume by sync (the chaos scenario's). For a second phase as long as the first they read
+  // one frame per slow_read_ms through a small receive buffer, so that the server closes them (4008) and
+  // they resume; then a quiet phase again. At the end their views must equal the store.
+  int slow_readers = 0;
+  int slow_reader_chats = 10;
+  int slow_read_ms = 20;
 };
 report run_latency(common_options const& o, latency_options const& l);
 
