@@ -1,5 +1,8 @@
-// The SQLite store: one connection owned by one dedicated thread. Every call is shipped to that thread with
-// offload(), so no I/O thread ever blocks on the database and the connection needs no locking.
+// The SQLite store: one writing connection owned by one dedicated thread, and a few reading connections, each
+// on a thread of its own. Every call is shipped to one of those threads with offload(), so no I/O thread ever
+// blocks on the database and no connection needs locking. WAL lets the readers proceed beside the writer, so
+// a long read (a sync replaying thousands of messages, a search, a deep history page) never holds up a send's
+// commit; each multi-statement read runs in a read transaction, one snapshot.
 #include "store/open_store.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/operations.hpp"
@@ -9,10 +12,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <future>
 #include <memory>
+#include <vector>
 
 namespace windi {
 namespace {
@@ -37,27 +42,47 @@ failure to_failure(char const* operation, sqlite_error const& e) {
   }
 }
 
+// Opens a connection on the thread that will use it, so it is only ever touched by that one thread. A failure
+// to open is a start-up failure: it propagates as the exception.
+std::unique_ptr<connection> open_on(boost::asio::thread_pool& thread, std::string const& path) {
+  std::promise<std::unique_ptr<connection>> opened;
+  auto ready = opened.get_future();
+  boost::asio::post(thread, [&opened, &path] {
+    try {
+      opened.set_value(std::make_unique<connection>(path));
+    } catch (...) {
+      opened.set_exception(std::current_exception());
+    }
+  });
+  return ready.get();
+}
+
+// Outstanding calls finish first; the connection is closed on the thread that used it.
+void close_on(boost::asio::thread_pool& thread, std::unique_ptr<connection>& db) {
+  boost::asio::post(thread, [&db] { db.reset(); });
+  thread.join();
+}
+
+// An in-memory database is private to its connection: there, reads stay on the writer.
+bool shared_between_connections(std::string const& path) {
+  return !(path.empty() || path == ":memory:" || path.starts_with("file:"));
+}
+
 class sqlite_store final : public store {
  public:
   explicit sqlite_store(std::string const& path) {
-    // Opened on the worker too, so the connection is only ever touched by that one thread.
-    std::promise<std::unique_ptr<connection>> opened;
-    auto ready = opened.get_future();
-    boost::asio::post(worker_, [&opened, &path] {
-      try {
-        opened.set_value(std::make_unique<connection>(path));
-      } catch (...) {
-        opened.set_exception(std::current_exception());
-      }
-    });
-    // A failure to open is a start-up failure: it propagates as the exception.
-    db_ = ready.get();
+    db_ = open_on(worker_, path);
+    if (!shared_between_connections(path)) return;
+    for (std::size_t i = 0; i < reader_count; ++i) {
+      auto r = std::make_unique<reader>();
+      r->db = open_on(r->thread, path);
+      readers_.push_back(std::move(r));
+    }
   }
 
   ~sqlite_store() override {
-    // Outstanding calls finish first; the connection is closed on the thread that used it.
-    boost::asio::post(worker_, [this] { db_.reset(); });
-    worker_.join();
+    for (auto& r : readers_) close_on(r->thread, r->db);
+    close_on(worker_, db_);
   }
 
   task<outcome<user>> create_user(new_user u) override {
@@ -65,21 +90,21 @@ class sqlite_store final : public store {
                       [u = std::move(u)](connection& db) { return sqlite::create_user(db, u); });
   }
   task<outcome<user_credentials>> find_credentials(std::string username) override {
-    return call<user_credentials>("find_credentials", [username = std::move(username)](connection& db) {
+    return read<user_credentials>("find_credentials", [username = std::move(username)](connection& db) {
       return sqlite::find_credentials(db, username);
     });
   }
   task<outcome<user>> get_user(user_id id) override {
-    return call<user>("get_user", [id](connection& db) { return sqlite::get_user(db, id); });
+    return read<user>("get_user", [id](connection& db) { return sqlite::get_user(db, id); });
   }
   task<outcome<std::vector<user>>> search_users(std::string prefix, user_id except, int limit) override {
-    return call<std::vector<user>>("search_users",
+    return read<std::vector<user>>("search_users",
                                    [prefix = std::move(prefix), except, limit](connection& db) {
                                      return sqlite::search_users(db, prefix, except, limit);
                                    });
   }
   task<outcome<credential_state>> get_credential_state(user_id user, micros now) override {
-    return call<credential_state>("get_credential_state", [user, now](connection& db) {
+    return read<credential_state>("get_credential_state", [user, now](connection& db) {
       return sqlite::get_credential_state(db, user, now);
     });
   }
@@ -109,14 +134,14 @@ class sqlite_store final : public store {
     });
   }
   task<outcome<chat>> get_chat(chat_id id) override {
-    return call<chat>("get_chat", [id](connection& db) { return sqlite::get_chat(db, id); });
+    return read<chat>("get_chat", [id](connection& db) { return sqlite::get_chat(db, id); });
   }
   task<outcome<std::optional<member>>> get_membership(chat_id chat, user_id user) override {
-    return call<std::optional<member>>(
+    return read<std::optional<member>>(
         "get_membership", [chat, user](connection& db) { return sqlite::get_membership(db, chat, user); });
   }
   task<outcome<std::vector<chat_summary>>> list_chats(user_id user) override {
-    return call<std::vector<chat_summary>>("list_chats",
+    return read<std::vector<chat_summary>>("list_chats",
                                            [user](connection& db) { return sqlite::list_chats(db, user); });
   }
   task<outcome<chat_change>> add_member(chat_id chat, user_id user, member_role role, micros now) override {
@@ -152,7 +177,7 @@ class sqlite_store final : public store {
         });
   }
   task<outcome<changes_page>> changes_since(chat_id chat, std::int64_t after_change, int limit) override {
-    return call<changes_page>("changes_since", [chat, after_change, limit](connection& db) {
+    return read<changes_page>("changes_since", [chat, after_change, limit](connection& db) {
       return sqlite::changes_since(db, chat, after_change, limit);
     });
   }
@@ -167,14 +192,14 @@ class sqlite_store final : public store {
     });
   }
   task<outcome<std::vector<message>>> history(history_query q) override {
-    return call<std::vector<message>>("history", [q](connection& db) { return sqlite::history(db, q); });
+    return read<std::vector<message>>("history", [q](connection& db) { return sqlite::history(db, q); });
   }
   task<outcome<std::vector<search_hit>>> search_messages(search_request q) override {
-    return call<std::vector<search_hit>>(
+    return read<std::vector<search_hit>>(
         "search_messages", [q = std::move(q)](connection& db) { return sqlite::search_messages(db, q); });
   }
   task<outcome<message>> get_message(message_id id) override {
-    return call<message>("get_message", [id](connection& db) { return sqlite::get_message(db, id); });
+    return read<message>("get_message", [id](connection& db) { return sqlite::get_message(db, id); });
   }
   task<outcome<read_marker>> mark_read(chat_id chat, user_id reader, std::int64_t up_to_seq) override {
     return call<read_marker>("mark_read", [chat, reader, up_to_seq](connection& db) {
@@ -187,15 +212,15 @@ class sqlite_store final : public store {
                              [f = std::move(f)](connection& db) { return sqlite::create_file(db, f); });
   }
   task<outcome<file_record>> get_file(file_id id, user_id reader) override {
-    return call<file_record>("get_file",
+    return read<file_record>("get_file",
                              [id, reader](connection& db) { return sqlite::get_file(db, id, reader); });
   }
   task<outcome<file_record>> get_chat_file(file_id id, chat_id chat) override {
-    return call<file_record>("get_chat_file",
+    return read<file_record>("get_chat_file",
                              [id, chat](connection& db) { return sqlite::get_chat_file(db, id, chat); });
   }
   task<outcome<std::int64_t>> stored_bytes(user_id owner) override {
-    return call<std::int64_t>("stored_bytes",
+    return read<std::int64_t>("stored_bytes",
                               [owner](connection& db) { return sqlite::stored_bytes(db, owner); });
   }
   task<outcome<int>> remove_unattached_files(micros created_before, int limit, micros now) override {
@@ -238,20 +263,43 @@ class sqlite_store final : public store {
  private:
   using append_results = std::vector<outcome<appended_message>>;
 
-  // Runs fn(connection) on the store's thread; SQLite errors become failures, never exceptions.
+  // Runs fn(connection) on the writer's thread; SQLite errors become failures, never exceptions.
   template <class T, class Fn>
   task<outcome<T>> call(char const* operation, Fn fn) {
-    return offload(worker_.get_executor(), [this, operation, fn = std::move(fn)]() -> outcome<T> {
+    return run_on<T>(worker_, *db_, operation, std::move(fn));
+  }
+
+  // The same for a call that only reads, on the next reader in turn.
+  template <class T, class Fn>
+  task<outcome<T>> read(char const* operation, Fn fn) {
+    if (readers_.empty()) return call<T>(operation, std::move(fn));
+    auto& r = *readers_[next_reader_.fetch_add(1, std::memory_order_relaxed) % readers_.size()];
+    return run_on<T>(r.thread, *r.db, operation, std::move(fn));
+  }
+
+  template <class T, class Fn>
+  static task<outcome<T>> run_on(boost::asio::thread_pool& thread, connection& db, char const* operation,
+                                 Fn fn) {
+    return offload(thread.get_executor(), [&db, operation, fn = std::move(fn)]() -> outcome<T> {
       try {
-        return fn(*db_);
+        return fn(db);
       } catch (sqlite_error const& e) {
         return to_failure(operation, e);
       }
     });
   }
 
+  // Two: reads seldom wait behind one another, and this is an embedded default on a small machine.
+  static constexpr std::size_t reader_count = 2;
+  struct reader {
+    boost::asio::thread_pool thread{1};
+    std::unique_ptr<connection> db;  // touched only on `thread`
+  };
+
   boost::asio::thread_pool worker_{1};
   std::unique_ptr<connection> db_;  // touched only on worker_'s thread
+  std::vector<std::unique_ptr<reader>> readers_;
+  std::atomic<std::size_t> next_reader_{0};
 };
 
 }  // namespace
