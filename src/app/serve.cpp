@@ -133,8 +133,9 @@ int serve(settings const& cfg) {
   socket_limits.allowed_origins = cfg.allowed_origins;
   ws::connection_caps caps(*rt.rate_limits, cfg.ws_max_connections_per_user,
                            cfg.ws_max_connections_per_address);
-  ws::session_services socket_services{*rt.events, rt.auth,  rt.chats, rt.messages, rt.presence,
-                                       rt.sync,    sessions, caps,     rt.limits()};
+  ws::session_services socket_services{
+      *rt.events, rt.auth,  rt.chats, rt.messages, rt.presence,
+      rt.sync,    sessions, caps,     rt.limits(), rt.runner.blocking.get_executor()};
   server.on_upgrade(&ws::is_chat_socket_path,
                     [&](asio::ip::tcp::socket socket, http::beast_request request, std::string client) {
                       auto s = std::make_shared<ws::session>(std::move(socket), socket_services,

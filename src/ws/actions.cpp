@@ -4,6 +4,8 @@
 #include "api/views.hpp"
 #include "ws/session.hpp"
 
+#include "support/offload.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -174,6 +176,10 @@ outcome<std::map<chat_id, std::int64_t>> read_cursor(json::object const& data, s
   return cursor;
 }
 
+// A sync answer replaying at least this many messages is encoded off the I/O thread. Below it, the hop to the
+// background pool (whose threads yield to the I/O threads) would cost more than it spares.
+constexpr std::size_t encode_elsewhere_from = 200;
+
 }  // namespace
 
 // Resume, answered by the sync service from the store. Live events arriving meanwhile are held and sent
@@ -188,12 +194,23 @@ boost::asio::awaitable<void> session::sync(json::object const& data) {
   sync_asked_ = false;
   sync_request request{std::move(*changes), std::move(*seqs)};
   auto result = co_await services_.sync.sync(me_.subject, std::move(request));
-  syncing_ = false;
   if (!result) {
+    syncing_ = false;
     flush_held_after_sync({});
     co_return send_error("sync", result.error());
   }
-  enqueue(sync_event(*result));
+  std::size_t replayed = 0;
+  for (auto const& entry : result->chats) replayed += entry.messages.size();
+  frame_ptr answer;
+  if (replayed < encode_elsewhere_from) {
+    answer = sync_event(*result);
+  } else {
+    // Thousands of messages take milliseconds to encode: on the background pool, the other connections'
+    // deliveries on this I/O thread do not wait behind one client's resume. Live events stay held meanwhile.
+    answer = co_await offload(services_.background, [&result] { return sync_event(*result); });
+  }
+  syncing_ = false;
+  enqueue(std::move(answer));
   flush_held_after_sync(result->covered);
 }
 

@@ -60,6 +60,8 @@ struct session_services {
   hub& local;
   connection_caps& caps;
   service_limits limits;
+  // Threads below the I/O threads' priority, for CPU work that must not hold up other connections.
+  boost::asio::any_io_executor background;
 };
 
 frame_ptr error_frame(std::string_view action, failure const& f);

@@ -155,12 +155,18 @@ forEachBackend('resume by change number', (ctx) => {
     deviceB2.close();
   });
 
-  it('changes that race the sync are neither lost nor repeated', async () => {
-    const [alice, bob] = await api.users(2, 'race');
+  // Alice sends `before` messages, Bob's device resumes from the last of the first six while Alice edits,
+  // sends and Bob reacts: every change arrives once, from the answer or live after it.
+  async function raceTheSync(prefix, before) {
+    const [alice, bob] = await api.users(2, prefix);
     const chat = await api.privateChat(alice, bob);
     const sent = [];
     for (let i = 0; i < 6; i++) sent.push(await api.send(alice, chat.id, `m${i}`));
     const cursor = sent.at(-1).change_seq;
+    for (let i = 6; i < before; i += 20) {
+      const batch = Array.from({ length: Math.min(20, before - i) }, (_, k) => api.send(alice, chat.id, `m${i + k}`));
+      sent.push(...(await Promise.all(batch)));
+    }
 
     const b = await connect(bob);
     const racing = [];
@@ -175,7 +181,9 @@ forEachBackend('resume by change number', (ctx) => {
     await b.waitFor(() => lastChangeSeen(b, chat.id) >= lastChange, 'every change, from the sync or live', 10_000);
 
     const entry = entryOf(sync, chat.id);
-    const state = applySync(new Map(sent.map((m) => [m.id, m])), entry);
+    assert.equal(entry.resync_required, false);
+    assert.ok(entry.messages.length >= before - 6, `the answer replays the ${before - 6} messages after the cursor`);
+    const state = applySync(new Map(sent.slice(0, 6).map((m) => [m.id, m])), entry);
     const syncIndex = b.events.indexOf(sync);
     stateFromEvents(b, chat.id, syncIndex + 1, state);
     assertSameState(state, byId(await fullHistory(api, bob, chat.id)), 'sync + live == history');
@@ -186,6 +194,14 @@ forEachBackend('resume by change number', (ctx) => {
     assert.ok(liveChanges.every((c) => c > entry.last_change), `no live repeat of the sync: ${liveChanges} vs ${entry.last_change}`);
     assert.equal(new Set(liveChanges).size, liveChanges.length, 'no change twice');
     b.close();
+  }
+
+  it('changes that race the sync are neither lost nor repeated', async () => {
+    await raceTheSync('race', 6);
+  });
+
+  it('a long replay (encoded away from the connections\' thread) holds the changes that race it until after it', async () => {
+    await raceTheSync('racelong', 400);
   });
 
   it('a chat the user was removed from is missing from the answer; renames and new members show in it', async () => {
