@@ -19,11 +19,6 @@ namespace {
 
 constexpr std::size_t piece_bytes = 256 * 1024;
 
-failure too_large(std::int64_t max_file_bytes) {
-  return fail(errc::payload_too_large,
-              "File too large: at most " + std::to_string(max_file_bytes) + " bytes");
-}
-
 failure over_quota() {
   return fail(errc::payload_too_large, "Storage quota exceeded: delete some files first");
 }
@@ -73,6 +68,11 @@ task<outcome<std::string>> read_up_to(upload_reader& read, std::size_t want) {
 
 }  // namespace
 
+failure file_too_large(std::int64_t max_file_bytes) {
+  return fail(errc::payload_too_large,
+              "File too large: at most " + std::to_string(max_file_bytes) + " bytes");
+}
+
 std::optional<served_variant> served(file_record const& file, file_variant variant) {
   if (variant == file_variant::original) {
     return served_variant{file.blob, "\"" + file.blob + "\"", file.content_type,
@@ -103,7 +103,7 @@ task<outcome<file_record>> file_service::upload(user_id me, std::string name, up
   if (!head) co_return head.error();
   if (head->empty()) co_return fail(errc::validation, "The file is empty", "file");
   if (static_cast<std::int64_t>(head->size()) > room) {
-    co_return room < limits_.max_file_bytes ? over_quota() : too_large(limits_.max_file_bytes);
+    co_return room < limits_.max_file_bytes ? over_quota() : file_too_large(limits_.max_file_bytes);
   }
   auto type = co_await sniff_off(blocking_, *head);
   auto clean_name = clean_file_name(name);
@@ -126,7 +126,7 @@ task<outcome<file_record>> file_service::store_plain(user_id me, std::string nam
     if (!n) co_return n.error();
     if (*n == 0) break;
     if (static_cast<std::int64_t>((*upload)->size() + *n) > room) {
-      co_return room < limits_.max_file_bytes ? over_quota() : too_large(limits_.max_file_bytes);
+      co_return room < limits_.max_file_bytes ? over_quota() : file_too_large(limits_.max_file_bytes);
     }
     appended = co_await (*upload)->append(std::string_view(piece.data(), *n));
     if (!appended) co_return appended.error();
@@ -159,7 +159,7 @@ task<outcome<file_record>> file_service::store_image(user_id me, std::string nam
     if (*n == 0) break;
     received += static_cast<std::int64_t>(*n);
     if (received > room)
-      co_return room < limits_.max_file_bytes ? over_quota() : too_large(limits_.max_file_bytes);
+      co_return room < limits_.max_file_bytes ? over_quota() : file_too_large(limits_.max_file_bytes);
     appended = co_await original.append(std::string_view(piece.data(), *n));
     if (!appended) co_return appended.error();
   }

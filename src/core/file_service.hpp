@@ -54,6 +54,9 @@ struct file_download {
   std::unique_ptr<files::blob_download> body;  // null when length is 0 or only the head is wanted
 };
 
+// The 413 for a file over MAX_FILE_BYTES, whether the service or the HTTP layer finds it so.
+failure file_too_large(std::int64_t max_file_bytes);
+
 class file_service {
  public:
   // spool: a local folder for images being processed. blocking: where file I/O and image work run.

@@ -24,10 +24,14 @@ constexpr std::size_t piece_bytes = 256 * 1024;
 }  // namespace
 
 streamed_request_body::streamed_request_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                             head_parser&& head, std::uint64_t limit,
+                                             head_parser&& head, body_limit limit,
                                              std::chrono::seconds idle_timeout)
-    : stream_(stream), buffer_(buffer), parser_(std::move(head)), idle_timeout_(idle_timeout) {
-  parser_.body_limit(limit);
+    : stream_(stream),
+      buffer_(buffer),
+      parser_(std::move(head)),
+      idle_timeout_(idle_timeout),
+      too_large_(std::move(limit.too_large)) {
+  parser_.body_limit(limit.bytes);
 }
 
 beast_request streamed_request_body::request() const {
@@ -52,8 +56,7 @@ asio::awaitable<outcome<std::size_t>> streamed_request_body::read(std::span<char
   consumed_ += got;
   if (ec) {
     failed_ = true;
-    if (ec == beast_http::error::body_limit)
-      co_return fail(errc::payload_too_large, "Request body too large");
+    if (ec == beast_http::error::body_limit) co_return fail(errc::payload_too_large, too_large_);
     co_return fail(errc::bad_request, "Request body incomplete or malformed");
   }
   co_return got;

@@ -15,15 +15,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace windi::http {
 
 // A request's body read through Beast's parser, for a streaming route (router::add_streaming).
 class streamed_request_body final : public body_reader {
  public:
-  // `head`: the parsed head (its body not started), moved in. `limit`: the most body bytes accepted.
+  // `head`: the parsed head (its body not started), moved in. `limit`: the most body bytes accepted, and what
+  // a read past it fails with.
   streamed_request_body(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
-                        head_parser&& head, std::uint64_t limit, std::chrono::seconds idle_timeout);
+                        head_parser&& head, body_limit limit, std::chrono::seconds idle_timeout);
 
   boost::asio::awaitable<outcome<std::size_t>> read(std::span<char> into) override;
   std::uint64_t consumed() const override { return consumed_; }
@@ -37,6 +39,7 @@ class streamed_request_body final : public body_reader {
   boost::beast::flat_buffer& buffer_;
   boost::beast::http::request_parser<boost::beast::http::buffer_body> parser_;
   std::chrono::seconds idle_timeout_;
+  std::string too_large_;
   std::uint64_t consumed_ = 0;
   bool failed_ = false;
 };

@@ -13,6 +13,12 @@
 
 namespace windi::http {
 
+// A streaming route's body limit, and what a client over it is told with the 413.
+struct body_limit {
+  std::uint64_t bytes = 0;
+  std::string too_large = "Request body too large";
+};
+
 using beast_request = boost::beast::http::request<boost::beast::http::string_body>;
 
 // The body of a request as it arrives, for the routes that take bodies too large to hold in memory

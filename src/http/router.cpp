@@ -45,22 +45,22 @@ void router::add(beast_http::verb method, std::string pattern, handler h) {
   routes_.push_back(route{method, std::move(pattern), std::move(h), std::move(segments), std::nullopt});
 }
 
-void router::add_streaming(beast_http::verb method, std::string pattern, std::uint64_t max_body, handler h) {
+void router::add_streaming(beast_http::verb method, std::string pattern, body_limit limit, handler h) {
   auto segments = split_path(pattern);
-  routes_.push_back(route{method, std::move(pattern), std::move(h), std::move(segments), max_body});
+  routes_.push_back(route{method, std::move(pattern), std::move(h), std::move(segments), std::move(limit)});
 }
 
-std::optional<std::uint64_t> router::streamed_body_limit(beast_http::verb method,
-                                                         std::string_view target) const {
+body_limit const* router::streamed_body_limit(beast_http::verb method, std::string_view target) const {
   std::string const target_text(target);
   auto parsed = boost::urls::parse_origin_form(target_text);
-  if (!parsed) return std::nullopt;
+  if (!parsed) return nullptr;
   auto segments = split_path(parsed->path());
   for (auto const& r : routes_) {
     std::map<std::string, std::string> params;
-    if (r.method == method && match(r.segments, segments, params)) return r.streamed_body_limit;
+    if (r.method == method && match(r.segments, segments, params))
+      return r.streamed_body_limit ? &*r.streamed_body_limit : nullptr;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 boost::asio::awaitable<api_response> router::dispatch(beast_request const& request,

@@ -22,7 +22,7 @@ struct route {
   handler handle;
   std::vector<std::string> segments;  // the pattern, split once
   // Set for a route that reads its body as a stream (request_context::body): the most bytes it takes.
-  std::optional<std::uint64_t> streamed_body_limit;
+  std::optional<body_limit> streamed_body_limit;
 };
 
 // Matches method + path to a route. A path matches with or without a trailing slash. An unknown path is 404,
@@ -32,11 +32,10 @@ class router {
   void add(boost::beast::http::verb method, std::string pattern, handler h);
   // A route whose handler reads the request body itself as it arrives (request_context::body), up to
   // max_body bytes, instead of receiving it whole: uploads larger than the server's body limit.
-  void add_streaming(boost::beast::http::verb method, std::string pattern, std::uint64_t max_body, handler h);
+  void add_streaming(boost::beast::http::verb method, std::string pattern, body_limit limit, handler h);
   // The body limit of the streaming route that answers `method` on `target`; nullopt when that is an ordinary
   // route (or none), whose body the server reads whole before dispatching.
-  std::optional<std::uint64_t> streamed_body_limit(boost::beast::http::verb method,
-                                                   std::string_view target) const;
+  body_limit const* streamed_body_limit(boost::beast::http::verb method, std::string_view target) const;
   // client_address: where the request comes from (http/client_address.hpp), for the limits keyed by client.
   // matched (optional): set to the template of the route that answered ("/api/v1/chats/{chat_id}"), or to
   // one of the names below, for logs and metrics that must not carry ids, tokens or arbitrary paths.

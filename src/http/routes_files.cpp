@@ -168,7 +168,9 @@ boost::asio::awaitable<outcome<file_record>> receive_upload(request_context& req
 }  // namespace
 
 void add_file_routes(router& r, route_services& s) {
-  auto const limit = static_cast<std::uint64_t>(s.files.limits().max_file_bytes) + form_overhead_bytes;
+  auto const max_file_bytes = s.files.limits().max_file_bytes;
+  body_limit const limit{static_cast<std::uint64_t>(max_file_bytes) + form_overhead_bytes,
+                         file_too_large(max_file_bytes).detail};
   r.add_streaming(
       verb::post, "/api/v1/files", limit,
       authenticated(s.auth, "body", [&s](request_context& request, token_claims const& me) -> route_result {

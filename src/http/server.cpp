@@ -228,9 +228,9 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
       break;
     }
     // Uploads go to a route that reads the body as it arrives, with a limit of its own.
-    auto const streamed_limit = self->routes_.streamed_body_limit(head.get().method(), head.get().target());
-    auto const body_limit = streamed_limit.value_or(max_body);
-    if (auto length = head.content_length(); length && *length > body_limit)
+    auto const* streamed_limit = self->routes_.streamed_body_limit(head.get().method(), head.get().target());
+    auto const most_body_bytes = streamed_limit ? streamed_limit->bytes : max_body;
+    if (auto length = head.content_length(); length && *length > most_body_bytes)
       ec = beast_http::error::body_limit;
     if (!ec && !head.is_done() && beast::iequals(head.get()[beast_http::field::expect], "100-continue")) {
       // The client waits for this before it sends the body (curl does, for large ones).
@@ -254,7 +254,9 @@ asio::awaitable<void> server::serve(server* self, tcp::socket socket) {
     }
     if (ec == beast_http::error::body_limit) {
       refused("body_too_large", 413, bytes_in);
-      auto too_large = error_response(fail(errc::payload_too_large, "Request body too large"));
+      // A streaming route says what its limit is for ("File too large: ..."); the rest say it generically.
+      auto too_large = error_response(fail(
+          errc::payload_too_large, streamed_limit ? streamed_limit->too_large : "Request body too large"));
       co_await beast_http::async_write(stream, to_beast(std::move(too_large), 11, false, false), use_tuple);
       co_await discard_input(stream);
       break;

@@ -665,17 +665,18 @@ forEachBackend(
       const bigPng = Buffer.concat([png(8, 8, gradient(8, 8)), noise(MAX_FILE_BYTES, 5)]);
       assertTooLarge(await uploadForm(api, bob, bigPng, 'big.png', 'image/png'), tooLarge, 'png over the limit');
       await stillServes(bob);
-      // Over the limit plus 64 KiB of form framing: refused from its Content-Length, before the body is read.
+      // Over the limit plus 64 KiB of form framing: refused from its Content-Length, before the body is read,
+      // with the same words.
       let farOver;
       try {
         farOver = await uploadRaw(api, bob, noise(2 * MAX_FILE_BYTES, 6), { filename: 'huge.bin' });
       } catch (err) {
         assert.fail(`the server dropped the connection instead of answering 413: ${err.cause?.code ?? ''} ${err.message}`);
       }
-      assertTooLarge(farOver, /^Request body too large$/, 'raw, twice the limit');
+      assertTooLarge(farOver, tooLarge, 'raw, twice the limit');
       await stillServes(bob);
       const farOverForm = await uploadForm(api, bob, noise(2 * MAX_FILE_BYTES, 7), 'huge.bin');
-      assertTooLarge(farOverForm, /^Request body too large$/, 'form, twice the limit');
+      assertTooLarge(farOverForm, tooLarge, 'form, twice the limit');
       await stillServes(bob);
     });
 
