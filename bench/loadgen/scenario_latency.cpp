@@ -131,7 +131,9 @@ report run_latency(common_options const& o, latency_options const& l) {
   auto chats = create_groups(pool, servers.endpoint_for(0), users, groups);
   std::vector<std::int64_t> chat_of(n, 0);
   for (std::size_t c = 0; c < groups.size(); ++c) {
-    for (auto i : groups[c]) chat_of[i] = chats[c];
+    for (auto i : groups[c]) {
+      if (i < n) chat_of[i] = chats[c];  // past n: the slow readers, who do not send
+    }
   }
 
   std::vector<member> storm_users;

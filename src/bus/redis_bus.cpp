@@ -398,6 +398,18 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
   asio::awaitable<void> reap_lost_processes() {
     auto claimed = co_await commands_->command(claim_args(), presence_deadline);
     if (!claimed || claimed->type != redis::reply::kind::array) co_return;
+    bool found_lost = false;
+    for (auto const& lost : claimed->elements) {
+      if (lost.type == redis::reply::kind::string && lost.text != process_id_) found_lost = true;
+    }
+    if (found_lost) {
+      // A lost process may have died between storing changes and publishing them (if it was restarted, its
+      // successor said so already; if not, this is the only word of it): every connection resyncs, once for
+      // however many were found.
+      deliver_missed();
+      owe_missed_notice_ = true;
+      send_missed_notice_if_owed();
+    }
     for (auto const& lost : claimed->elements) {
       if (lost.type != redis::reply::kind::string || lost.text == process_id_) continue;
       auto members = co_await commands_->command(members_args(users_key(lost.text)), presence_deadline);
@@ -409,11 +421,6 @@ class redis_core : public std::enable_shared_from_this<redis_core> {
       std::string const key = users_key(lost.text);
       std::vector<std::string_view> forget{"DEL", key};
       commands_->send(forget);
-      // It may have died between storing changes and publishing them (if it was restarted, its successor
-      // said so already; if not, this is the only word of it): every connection resyncs.
-      deliver_missed();
-      owe_missed_notice_ = true;
-      send_missed_notice_if_owed();
       if (users.empty()) continue;
       auto online = co_await online_here(shared_from_this(), users);
       std::erase_if(users,

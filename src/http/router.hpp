@@ -33,7 +33,7 @@ class router {
   // A route whose handler reads the request body itself as it arrives (request_context::body), up to
   // max_body bytes, instead of receiving it whole: uploads larger than the server's body limit.
   void add_streaming(boost::beast::http::verb method, std::string pattern, body_limit limit, handler h);
-  // The body limit of the streaming route that answers `method` on `target`; nullopt when that is an ordinary
+  // The body limit of the streaming route that answers `method` on `target`; null when that is an ordinary
   // route (or none), whose body the server reads whole before dispatching.
   body_limit const* streamed_body_limit(boost::beast::http::verb method, std::string_view target) const;
   // client_address: where the request comes from (http/client_address.hpp), for the limits keyed by client.

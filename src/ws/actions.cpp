@@ -202,12 +202,20 @@ boost::asio::awaitable<void> session::sync(json::object const& data) {
   std::size_t replayed = 0;
   for (auto const& entry : result->chats) replayed += entry.messages.size();
   frame_ptr answer;
-  if (replayed < encode_elsewhere_from) {
-    answer = sync_event(*result);
-  } else {
-    // Thousands of messages take milliseconds to encode: on the background pool, the other connections'
-    // deliveries on this I/O thread do not wait behind one client's resume. Live events stay held meanwhile.
-    answer = co_await offload(services_.background, [&result] { return sync_event(*result); });
+  try {
+    if (replayed < encode_elsewhere_from) {
+      answer = sync_event(*result);
+    } else {
+      // Thousands of messages take milliseconds to encode: on the background pool, the other connections'
+      // deliveries on this I/O thread do not wait behind one client's resume. Live events stay held
+      // meanwhile.
+      answer = co_await offload(services_.background, [&result] { return sync_event(*result); });
+    }
+  } catch (std::exception const&) {
+    // Never leave live events held for good: they go out, and the client is told the sync failed.
+    syncing_ = false;
+    flush_held_after_sync({});
+    throw;
   }
   syncing_ = false;
   enqueue(std::move(answer));

@@ -20,6 +20,8 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
+#include <cerrno>
+#include <cstring>
 
 namespace windi::ws {
 
@@ -300,8 +302,10 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
   beast::get_lowest_layer(ws).expires_never();
   // Writes wait while that much is unsent, so a reader that falls behind fills the outbox instead.
   int const unsent = self->limits_.socket_unsent_max_bytes;
-  ::setsockopt(beast::get_lowest_layer(ws).socket().native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent,
-               sizeof unsent);
+  if (::setsockopt(beast::get_lowest_layer(ws).socket().native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT,
+                   &unsent, sizeof unsent) != 0) {
+    spdlog::debug("ws: TCP_NOTSENT_LOWAT not set: {}", std::strerror(errno));
+  }
   websocket::stream_base::timeout timeouts{std::chrono::seconds(30), self->limits_.idle_timeout, true};
   ws.set_option(timeouts);
   ws.read_message_max(self->limits_.max_frame_bytes);

@@ -137,21 +137,30 @@ outcome<std::vector<message>> history(connection& db, history_query const& q) {
       concat(select_message_sql,
              "WHERE m.chat_id = ?1 AND m.seq <= (SELECT last_seq FROM chats WHERE id = ?1) - ?3 "
              "ORDER BY m.seq DESC LIMIT ?2");
-  if (q.before_seq) {
-    auto s = db.query(before, q.chat, *q.before_seq, q.limit);
+  // The page and its reactions from one snapshot: a commit between them would pair a message with reactions
+  // of a later change.
+  transaction tx(db, transaction::mode::read);
+  auto page = [&] {
+    if (q.before_seq) {
+      auto s = db.query(before, q.chat, *q.before_seq, q.limit);
+      return read_page(db, s, true);
+    }
+    if (q.after_seq) {
+      auto s = db.query(after, q.chat, *q.after_seq, q.limit);
+      return read_page(db, s, false);
+    }
+    auto s = db.query(newest, q.chat, q.limit, q.offset);
     return read_page(db, s, true);
-  }
-  if (q.after_seq) {
-    auto s = db.query(after, q.chat, *q.after_seq, q.limit);
-    return read_page(db, s, false);
-  }
-  auto s = db.query(newest, q.chat, q.limit, q.offset);
-  return read_page(db, s, true);
+  }();
+  tx.commit();
+  return page;
 }
 
 outcome<message> get_message(connection& db, message_id id) {
   static constexpr auto by_id = concat(select_message_sql, "WHERE m.id = ?1");
+  transaction tx(db, transaction::mode::read);  // the message and its reactions from one snapshot
   auto found = find_message(db, by_id, id);
+  tx.commit();
   if (!found) return fail(errc::not_found, "Message not found");
   return std::move(*found);
 }

@@ -71,12 +71,19 @@ outcome<std::vector<user>> search_users(connection& db, std::string const& prefi
 }
 
 outcome<credential_state> get_credential_state(connection& db, user_id user, micros now) {
-  auto row = db.query("SELECT token_generation FROM users WHERE id = ?1", user);
-  if (!row.step()) return fail(errc::not_found, "User not found");
-  credential_state state{.token_generation = row.int64(0), .revoked_token_ids = {}};
-  auto revoked =
-      db.query("SELECT token_id FROM revoked_tokens WHERE user_id = ?1 AND expires_at > ?2", user, now);
-  while (revoked.step()) state.revoked_token_ids.push_back(revoked.text(0));
+  transaction tx(db, transaction::mode::read);  // the generation and the revocations from one snapshot
+  credential_state state;
+  {
+    auto row = db.query("SELECT token_generation FROM users WHERE id = ?1", user);
+    if (!row.step()) return fail(errc::not_found, "User not found");
+    state.token_generation = row.int64(0);
+  }
+  {
+    auto revoked =
+        db.query("SELECT token_id FROM revoked_tokens WHERE user_id = ?1 AND expires_at > ?2", user, now);
+    while (revoked.step()) state.revoked_token_ids.push_back(revoked.text(0));
+  }
+  tx.commit();
   return state;
 }
 
