@@ -127,6 +127,9 @@ void session::pass_on(chat_id chat, std::int64_t change, frame_ptr frame) {
     if (floor != synced_up_to_.end() && change <= floor->second) return;
   }
   if (syncing_) {
+    if (overflowed_ || closing_) return;
+    // Held events count against the outbox limit too: a sync answered slowly must not let them pile up.
+    if (held_.size() + outbox_.size() >= limits_.outbox_max_frames) return overflow();
     held_.push_back({chat, change, std::move(frame)});
   } else {
     enqueue(std::move(frame));
@@ -188,25 +191,30 @@ void session::enqueue(frame_ptr frame) {
   // replay) still goes out when nothing is waiting.
   if (!outbox_.empty() && (outbox_.size() >= limits_.outbox_max_frames ||
                            outbox_bytes_ + frame->size() > limits_.outbox_max_bytes)) {
-    // Never block the producer and never grow without bound: drop the queue and close; the client resumes.
-    overflowed_ = true;
-    outbox_.clear();
-    outbox_bytes_ = 0;
-    // The writer may be stuck in a write the peer never reads; the 4008 close can only follow that write.
-    // A peer that drains its socket in time gets the close; one that does not is cut off.
-    overflow_deadline_.expires_after(limits_.write_timeout);
-    overflow_deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (ec) return;
-      boost::system::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
-    });
-    spdlog::warn("ws: user {} connection {} too slow, closing with {}", me_.subject, connection_id_,
-                 close_slow_consumer);
-    if (auto* traffic = services_.local.traffic()) traffic->outbox_overflows.inc();
-  } else {
-    outbox_bytes_ += frame->size();
-    outbox_.push_back(std::move(frame));
+    return overflow();
   }
+  outbox_bytes_ += frame->size();
+  outbox_.push_back(std::move(frame));
+  write_next();
+}
+
+void session::overflow() {
+  // Never block the producer and never grow without bound: drop the queue and close; the client resumes.
+  overflowed_ = true;
+  held_.clear();
+  outbox_.clear();
+  outbox_bytes_ = 0;
+  // The writer may be stuck in a write the peer never reads; the 4008 close can only follow that write.
+  // A peer that drains its socket in time gets the close; one that does not is cut off.
+  overflow_deadline_.expires_after(limits_.write_timeout);
+  overflow_deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+  });
+  spdlog::warn("ws: user {} connection {} too slow, closing with {}", me_.subject, connection_id_,
+               close_slow_consumer);
+  if (auto* traffic = services_.local.traffic()) traffic->outbox_overflows.inc();
   write_next();
 }
 

@@ -106,6 +106,8 @@ class session : public std::enable_shared_from_this<session> {
   // Waits until no more than `count` of this connection's sends are still unanswered.
   boost::asio::awaitable<void> sends_at_most(std::size_t count);
   void enqueue(frame_ptr frame);
+  // The client cannot keep up: drop what waits, close with 4008 after the write on the wire.
+  void overflow();
   void write_next();
   void send_error(std::string_view action, failure const& f);
   // Metrics and the access log (ws/session_traffic.cpp).
