@@ -18,7 +18,8 @@ if (!Array.isArray(samples) || samples.length < 2) {
 const width = 720, height = 320, left = 56, right = 16, top = 36, bottom = 40;
 const processes = samples[0].rss_mib.length;
 const maxT = Math.max(...samples.map((s) => s.t), 1);
-const maxRss = Math.ceil(Math.max(...samples.flatMap((s) => s.rss_mib)) / 10) * 10 + 10;
+const step = 20; // MiB between grid lines
+const maxRss = Math.ceil((Math.max(...samples.flatMap((s) => s.rss_mib)) + 5) / step) * step;
 const x = (t) => left + (t / maxT) * (width - left - right);
 const y = (mib) => top + (1 - mib / maxRss) * (height - top - bottom);
 const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
@@ -27,13 +28,13 @@ const parts = [];
 parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`);
 parts.push(`<rect width="100%" height="100%" fill="white"/>`);
 parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${title}</text>`);
-for (let mib = 0; mib <= maxRss; mib += maxRss / 4) {
+for (let mib = 0; mib <= maxRss; mib += step) {
   parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(mib)}" y2="${y(mib)}" stroke="#ddd"/>`);
   parts.push(`<text x="${left - 6}" y="${y(mib) + 4}" text-anchor="end">${mib.toFixed(0)}</text>`);
 }
 for (let i = 0; i <= 6; i++) {
   const t = (maxT * i) / 6;
-  parts.push(`<text x="${x(t)}" y="${height - bottom + 16}" text-anchor="middle">${(t / 60).toFixed(t < 600 ? 1 : 0)}</text>`);
+  parts.push(`<text x="${x(t)}" y="${height - bottom + 16}" text-anchor="middle">${(t / 60).toFixed(maxT < 600 ? 1 : 0)}</text>`);
 }
 parts.push(`<text x="${(left + width - right) / 2}" y="${height - 6}" text-anchor="middle">minutes</text>`);
 parts.push(`<text x="14" y="${(top + height - bottom) / 2}" transform="rotate(-90 14 ${(top + height - bottom) / 2})" text-anchor="middle">RSS, MiB</text>`);
