@@ -336,14 +336,14 @@ describe('file attachments', () => {
     await pick(alice, [
       // Just over the limit: the server reads up to it and says what it is.
       { name: 'over.bin', mimeType: 'application/octet-stream', buffer: noise(limit + 10_000, 5) },
-      // Far over: refused from its Content-Length, before the limit is named.
+      // Far over: refused from its Content-Length, before a byte of it is read, in the same words.
       { name: 'huge.bin', mimeType: 'application/octet-stream', buffer: noise(limit + 1024 * 1024, 7) },
       { name: 'empty.txt', mimeType: 'text/plain', buffer: Buffer.alloc(0) },
     ]);
     const failed = (name) => alice.locator(`[data-testid="pending-file"][data-name="${name}"][data-state="error"]`);
     for (const name of ['over.bin', 'huge.bin', 'empty.txt']) await failed(name).waitFor({ timeout: 20_000 });
     assert.equal(await failed('over.bin').getByTestId('pending-file-error').textContent(), 'Too large: a file can be at most 8 MB');
-    assert.equal(await failed('huge.bin').getByTestId('pending-file-error').textContent(), 'Too large to upload');
+    assert.equal(await failed('huge.bin').getByTestId('pending-file-error').textContent(), 'Too large: a file can be at most 8 MB');
     assert.equal(await failed('empty.txt').getByTestId('pending-file-error').textContent(), 'The file is empty');
     assert.equal(await alice.getByTestId('send-button').isDisabled(), true, 'failed files alone are nothing to send');
     for (const name of ['over.bin', 'huge.bin', 'empty.txt']) await failed(name).getByTestId('pending-file-remove').click();

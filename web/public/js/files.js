@@ -57,7 +57,7 @@ function uploadErrorText(status, body, file) {
   const detail = body && typeof body.detail === 'string' ? body.detail : '';
   if (status === 413) {
     if (/quota/i.test(detail)) return 'Your storage is full: delete some files first';
-    // "File too large: at most N bytes" names the limit; a body far over it is refused before that is known.
+    // "File too large: at most N bytes" names the limit (also for a body refused from its Content-Length).
     const limit = /at most (\d+) bytes/.exec(detail);
     return limit ? `Too large: a file can be at most ${formatSize(Number(limit[1]))}` : 'Too large to upload';
   }
