@@ -128,6 +128,7 @@ int serve(settings const& cfg) {
   socket_limits.max_frame_bytes = cfg.ws_max_frame_bytes;
   socket_limits.outbox_max_frames = cfg.ws_outbox_max_frames;
   socket_limits.outbox_max_bytes = cfg.ws_outbox_max_bytes;
+  socket_limits.socket_unsent_max_bytes = cfg.ws_socket_unsent_max_bytes;
   socket_limits.idle_timeout = std::chrono::seconds(cfg.ws_idle_timeout_seconds);
   socket_limits.write_timeout = std::chrono::seconds(cfg.ws_write_timeout_seconds);
   socket_limits.allowed_origins = cfg.allowed_origins;

@@ -32,6 +32,7 @@ constexpr char const* known_keys[] = {
     "WS_MAX_FRAME_BYTES",
     "WS_OUTBOX_MAX_FRAMES",
     "WS_OUTBOX_MAX_BYTES",
+    "WS_SOCKET_UNSENT_MAX_BYTES",
     "WS_IDLE_TIMEOUT_SECONDS",
     "WS_WRITE_TIMEOUT_SECONDS",
     "WS_SYNC_MAX_MESSAGES",
@@ -252,6 +253,9 @@ outcome<settings> settings_from_variables(variables const& vars) {
       parse_int<std::size_t>(vars, "WS_OUTBOX_MAX_BYTES", s.ws_outbox_max_bytes, 1024, 1u << 30);
   if (!outbox_bytes) return outbox_bytes.error();
   s.ws_outbox_max_bytes = *outbox_bytes;
+  auto unsent = parse_int<int>(vars, "WS_SOCKET_UNSENT_MAX_BYTES", s.ws_socket_unsent_max_bytes, 0, 1 << 30);
+  if (!unsent) return unsent.error();
+  s.ws_socket_unsent_max_bytes = *unsent;
   auto idle = parse_int<int>(vars, "WS_IDLE_TIMEOUT_SECONDS", s.ws_idle_timeout_seconds, 2, 3600);
   if (!idle) return idle.error();
   s.ws_idle_timeout_seconds = *idle;

@@ -49,6 +49,7 @@ struct settings {
   std::size_t ws_max_frame_bytes = 64 * 1024;
   std::size_t ws_outbox_max_frames = 1024;
   std::size_t ws_outbox_max_bytes = 8u << 20;
+  int ws_socket_unsent_max_bytes = 0;  // 0: the kernel's own bound (tcp_wmem)
   int ws_idle_timeout_seconds = 60;
   int ws_write_timeout_seconds = 10;
   // WebSockets one user, and one client address, may hold open on one process; past either the upgrade gets

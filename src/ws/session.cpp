@@ -309,10 +309,11 @@ asio::awaitable<void> session::run(std::shared_ptr<session> self, upgrade_reques
 
   beast::get_lowest_layer(ws).expires_never();
   // Writes wait while that much is unsent, so a reader that falls behind fills the outbox instead.
-  int const unsent = self->limits_.socket_unsent_max_bytes;
-  if (::setsockopt(beast::get_lowest_layer(ws).socket().native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT,
-                   &unsent, sizeof unsent) != 0) {
-    spdlog::debug("ws: TCP_NOTSENT_LOWAT not set: {}", std::strerror(errno));
+  if (int const unsent = self->limits_.socket_unsent_max_bytes; unsent > 0) {
+    if (::setsockopt(beast::get_lowest_layer(ws).socket().native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT,
+                     &unsent, sizeof unsent) != 0) {
+      spdlog::debug("ws: TCP_NOTSENT_LOWAT not set: {}", std::strerror(errno));
+    }
   }
   websocket::stream_base::timeout timeouts{std::chrono::seconds(30), self->limits_.idle_timeout, true};
   ws.set_option(timeouts);

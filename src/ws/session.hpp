@@ -37,10 +37,11 @@ struct session_limits {
   std::size_t max_frame_bytes = 64 * 1024;  // larger client frames close the connection (1009)
   std::size_t outbox_max_frames = 1024;     // a slower consumer is disconnected (4008) and resumes later
   std::size_t outbox_max_bytes = 8 * 1024 * 1024;
-  // Unsent bytes the kernel may hold for the socket (TCP_NOTSENT_LOWAT). Without it the kernel takes up to
-  // tcp_wmem's maximum (4 MiB by default) of frames a slow reader has not read: thousands of frames that the
-  // outbox limits never see, so the 4008 close comes late and each slow connection pins that much memory.
-  int socket_unsent_max_bytes = 128 * 1024;
+  // Unsent bytes the kernel may hold for the socket (TCP_NOTSENT_LOWAT); 0 leaves the kernel's own bound,
+  // tcp_wmem's maximum (4 MiB by default): thousands of frames a slow reader has not read that the outbox
+  // limits never see, so its 4008 comes late and it pins that much memory. Lower, a reader that is only
+  // bursty (a busy client thread) is closed sooner too.
+  int socket_unsent_max_bytes = 0;
   std::chrono::seconds idle_timeout{60};  // pings at half of it; a peer silent this long is closed
   // To send the first "auth" frame when no token came with the upgrade.
   std::chrono::seconds auth_timeout{10};

@@ -18,6 +18,7 @@ describe('websocket limits', () => {
       env: {
         WS_OUTBOX_MAX_FRAMES: '64',
         WS_OUTBOX_MAX_BYTES: '262144',
+        WS_SOCKET_UNSENT_MAX_BYTES: '131072',
         WS_IDLE_TIMEOUT_SECONDS: '2',
         WS_WRITE_TIMEOUT_SECONDS: '3',
         WS_SYNC_MAX_MESSAGES: '5',
@@ -100,8 +101,8 @@ describe('websocket limits', () => {
     const stuck = await RawSocket.open(server.baseUrl, bob.token);
     await stuck.until(() => stuck.messages.some((m) => m.type === 'connected'), 'connected');
     stuck.pause();
-    // 1 KB messages. The server lets the kernel hold only about 128 KiB it has not sent yet: left alone, the
-    // kernel would take up to 4 MiB (thousands of these) before the 64-frame queue even began to fill, and
+    // 1 KB messages. With WS_SOCKET_UNSENT_MAX_BYTES the kernel holds only about 128 KiB not sent yet: left
+    // alone, it would take up to 4 MiB (thousands of these) before the 64-frame queue even began to fill, and
     // the close would come that much later, with that much memory pinned for a reader who is gone.
     const overflows = () => (server.log.match(new RegExp(`ws: user ${bob.id} connection \\S+ too slow`, 'g')) ?? []).length;
     const text = 'y'.repeat(1000);
