@@ -323,6 +323,28 @@ void chaos_client::freeze(std::chrono::milliseconds d) {
   frozen_until_ = std::chrono::steady_clock::now() + d;
 }
 
+chaos_counts total_counts(std::vector<std::shared_ptr<chaos_client>> const& clients) {
+  chaos_counts total;
+  for (auto const& client : clients) {
+    auto const& k = client->counts();
+    total.sends += k.sends;
+    total.resends += k.resends;
+    total.retried += k.retried;
+    total.acknowledged += k.acknowledged;
+    total.edits += k.edits;
+    total.deletes += k.deletes;
+    total.reactions += k.reactions;
+    total.connections += k.connections;
+    total.disconnects += k.disconnects;
+    total.slow_closes += k.slow_closes;
+    total.resync_reloads += k.resync_reloads;
+    total.sync_requests += k.sync_requests;
+    total.errors += k.errors;
+    total.ack_mismatches += k.ack_mismatches;
+  }
+  return total;
+}
+
 void chaos_client::read_slowly(std::chrono::milliseconds per_frame) { read_delay_ = per_frame; }
 
 bool chaos_client::settled() const {

@@ -58,6 +58,10 @@ struct chaos_counts {
   std::uint64_t ack_mismatches = 0;  // one client_message_id acknowledged as two different messages
 };
 
+class chaos_client;
+// Every client's counts added up. Read after the clients' runs have finished.
+chaos_counts total_counts(std::vector<std::shared_ptr<chaos_client>> const& clients);
+
 class chaos_client : public std::enable_shared_from_this<chaos_client> {
  public:
   chaos_client(boost::asio::any_io_executor executor, std::shared_ptr<chaos_shared> shared, member me,

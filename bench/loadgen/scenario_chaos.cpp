@@ -212,21 +212,7 @@ report run_chaos(common_options const& o, chaos_options const& c) {
   auto store = read_store(pool, servers.endpoint_for(0), readers);
   auto verdict = check_chaos(clients, store);
 
-  chaos_counts total;
-  for (auto const& client : clients) {
-    auto const& k = client->counts();
-    total.sends += k.sends;
-    total.resends += k.resends;
-    total.edits += k.edits;
-    total.deletes += k.deletes;
-    total.reactions += k.reactions;
-    total.connections += k.connections;
-    total.disconnects += k.disconnects;
-    total.slow_closes += k.slow_closes;
-    total.resync_reloads += k.resync_reloads;
-    total.sync_requests += k.sync_requests;
-    total.errors += k.errors;
-  }
+  auto const total = total_counts(clients);
   std::uint64_t stored = 0;
   for (auto const& [chat, s] : store) stored += s.messages.size();
   auto& load = out.section("load");

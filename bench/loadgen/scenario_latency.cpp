@@ -310,21 +310,16 @@ report run_latency(common_options const& o, latency_options const& l) {
     std::this_thread::sleep_for(std::chrono::seconds(2));  // live events still on their way
     stop_clients(pool, *slow_shared, slow_clients, slow_running);
     auto verdict = check_chaos(slow_clients, read_store(pool, servers.endpoint_for(0), slow_chat_readers));
-    std::uint64_t closed = 0, connections = 0, sync_requests = 0, reloads = 0;
-    for (auto const& c : slow_clients) {
-      closed += c->counts().slow_closes;
-      connections += c->counts().connections;
-      sync_requests += c->counts().sync_requests;
-      reloads += c->counts().resync_reloads;
-    }
+    auto const slow_counts = total_counts(slow_clients);
+    auto const closed = slow_counts.slow_closes;
     slow_figures = {{"slow_readers", l.slow_readers},
                     {"chats_each", l.slow_reader_chats},
                     {"read_ms_per_frame", l.slow_read_ms},
                     {"receive_buffer_bytes", slow_receive_buffer},
                     {"closed_as_slow", closed},
-                    {"reconnections", connections - slow_count},
-                    {"sync_requests", sync_requests},
-                    {"resync_reloads", reloads},
+                    {"reconnections", slow_counts.connections - slow_count},
+                    {"sync_requests", slow_counts.sync_requests},
+                    {"resync_reloads", slow_counts.resync_reloads},
                     {"settled_before_check", settled}};
     for (auto const& [k, v] : verdict.figures()) slow_figures[k] = v;
     if (!verdict.passed() || closed == 0) {
