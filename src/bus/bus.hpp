@@ -49,7 +49,7 @@ struct envelope {
   std::int64_t change = 0;  // the chat's change number; 0 for signals outside the stream
   std::vector<user_id> audience;
   std::shared_ptr<const std::string> frame;
-  user_id subject = 0;  // member_added / member_removed: the member added or removed
+  user_id subject = 0;  // member_added / member_removed: the member added or removed; presence: its user
   // This process's publish order (stamp_publication); 0 for envelopes from other processes. Never on the
   // wire.
   std::uint64_t publication = 0;

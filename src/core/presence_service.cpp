@@ -49,7 +49,7 @@ task<void> presence_service::announce(user_id user, std::string const& username,
              0,
              std::move(audience),
              user_status_event(user, username, online, clock_.now()),
-             0};
+             user};
   events_.publish(std::move(e));
 }
 

@@ -94,6 +94,7 @@ void session::deliver(envelope const& event) {
     asio::co_spawn(executor_, join_chat(shared_from_this(), event.chat, event.change), asio::detached);
     return;
   }
+  if (event.kind == event_kind::presence && !syncing_) return enqueue(event.frame, event.subject);
   pass_on(event.chat, event.change, event.frame);
 }
 
@@ -185,16 +186,16 @@ asio::awaitable<void> session::join_chat(std::shared_ptr<session> self, chat_id 
 
 void session::shutdown() { asio::co_spawn(executor_, drain_and_close(shared_from_this()), asio::detached); }
 
-void session::enqueue(frame_ptr frame) {
+void session::enqueue(frame_ptr frame, user_id presence_of) {
   if (closing_ || overflowed_) return;
+  if (presence_of != 0 && outbox_.replace_presence(presence_of, frame)) return;
   // The limits bound what waits behind the socket; one frame larger than the byte limit (a long sync
   // replay) still goes out when nothing is waiting.
   if (!outbox_.empty() && (outbox_.size() >= limits_.outbox_max_frames ||
-                           outbox_bytes_ + frame->size() > limits_.outbox_max_bytes)) {
+                           outbox_.bytes() + frame->size() > limits_.outbox_max_bytes)) {
     return overflow();
   }
-  outbox_bytes_ += frame->size();
-  outbox_.push_back(std::move(frame));
+  outbox_.push(std::move(frame), presence_of);
   write_next();
 }
 
@@ -203,7 +204,6 @@ void session::overflow() {
   overflowed_ = true;
   held_.clear();
   outbox_.clear();
-  outbox_bytes_ = 0;
   // The writer may be stuck in a write the peer never reads; the 4008 close can only follow that write.
   // A peer that drains its socket in time gets the close; one that does not is cut off.
   overflow_deadline_.expires_after(limits_.write_timeout);
@@ -245,16 +245,13 @@ void session::write_next() {
                                                                                std::size_t written) {
     self->writing_ = false;
     if (!ec) self->note_frame_out(written);
-    if (!self->outbox_.empty() && self->outbox_.front() == frame) {
-      self->outbox_bytes_ -= frame->size();
-      self->outbox_.pop_front();
-    }
+    // Not the front any more: the queue was emptied, or a newer presence frame took this one's place.
+    if (!self->outbox_.empty() && self->outbox_.front() == frame) self->outbox_.pop_front();
     if (ec) {
       // The reader sees the broken socket too and ends the session; nothing more is queued.
       self->writer_failed_ = true;
       self->closing_ = true;
       self->outbox_.clear();
-      self->outbox_bytes_ = 0;
       return;
     }
     self->write_next();

@@ -11,6 +11,7 @@
 #include "core/presence_service.hpp"
 #include "core/sync_service.hpp"
 #include "ws/connection_caps.hpp"
+#include "ws/outbox.hpp"
 #include "ws/upgrade_checks.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -106,7 +107,8 @@ class session : public std::enable_shared_from_this<session> {
                                                            send_request request, std::uint64_t ticket);
   // Waits until no more than `count` of this connection's sends are still unanswered.
   boost::asio::awaitable<void> sends_at_most(std::size_t count);
-  void enqueue(frame_ptr frame);
+  // `presence_of`: the user whose presence the frame says, if it does (it replaces their waiting one).
+  void enqueue(frame_ptr frame, user_id presence_of = 0);
   // The client cannot keep up: drop what waits, close with 4008 after the write on the wire.
   void overflow();
   void write_next();
@@ -147,8 +149,7 @@ class session : public std::enable_shared_from_this<session> {
   boost::asio::system_timer token_expiry_;  // the token's own expiry, a wall-clock time
   std::deque<frame_ptr> send_replies_;      // one per unanswered send, in send order; null until it commits
   std::uint64_t first_reply_ticket_ = 0;
-  std::deque<frame_ptr> outbox_;
-  std::size_t outbox_bytes_ = 0;
+  outbox outbox_;
   struct held_event {
     chat_id chat;
     std::int64_t change;
