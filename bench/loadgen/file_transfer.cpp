@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -16,6 +17,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <stdexcept>
@@ -28,20 +30,54 @@ namespace http = beast::http;
 
 namespace {
 
-asio::awaitable<beast::tcp_stream> connect_to(asio::any_io_executor executor,
-                                              client::endpoint const& server) {
+// `receive_buffer` > 0 sets the socket's receive buffer before connecting (the window it offers); 0 leaves
+// the system's.
+asio::awaitable<beast::tcp_stream> connect_to(asio::any_io_executor executor, client::endpoint const& server,
+                                              int receive_buffer = 0) {
   asio::ip::tcp::resolver resolver(executor);
   auto found = co_await resolver.async_resolve(server.host, std::to_string(server.port), asio::use_awaitable);
   beast::tcp_stream stream(executor);
   stream.expires_after(std::chrono::seconds(30));
-  co_await stream.async_connect(found, asio::use_awaitable);
+  if (receive_buffer > 0) {
+    // Connecting to a list of addresses would open a new socket for each: this one must keep its option.
+    auto const target = found.begin()->endpoint();
+    stream.socket().open(target.protocol());
+    stream.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+    co_await stream.async_connect(target, asio::use_awaitable);
+  } else {
+    co_await stream.async_connect(found, asio::use_awaitable);
+  }
   stream.socket().set_option(asio::ip::tcp::no_delay(true));
   co_return stream;
 }
 
+// Holds reads to `bytes_per_second` (0: no limit), counted from the first read.
+class read_pace {
+ public:
+  explicit read_pace(std::uint64_t bytes_per_second) : rate_(bytes_per_second) {}
+
+  asio::awaitable<void> after(std::uint64_t bytes) {
+    if (rate_ == 0) co_return;
+    if (started_ns_ == 0) started_ns_ = now_ns();
+    read_ += bytes;
+    auto const due_ns = started_ns_ + static_cast<std::int64_t>(read_ * 1'000'000'000 / rate_);
+    auto const ahead_ns = due_ns - now_ns();
+    if (ahead_ns <= 0) co_return;
+    asio::steady_timer wait(co_await asio::this_coro::executor);
+    wait.expires_after(std::chrono::nanoseconds(ahead_ns));
+    co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+
+ private:
+  std::uint64_t rate_;
+  std::int64_t started_ns_ = 0;
+  std::uint64_t read_ = 0;
+};
+
 // One GET on `stream`, its body read through a 64 KiB buffer and dropped; the body's size.
 asio::awaitable<std::uint64_t> get_and_drop(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                            std::string const& target, std::string const& token) {
+                                            std::string const& target, std::string const& token,
+                                            read_pace* pace = nullptr) {
   http::request<http::empty_body> request{http::verb::get, target, 11};
   request.set(http::field::host, "localhost");
   if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
@@ -62,7 +98,9 @@ asio::awaitable<std::uint64_t> get_and_drop(beast::tcp_stream& stream, beast::fl
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     (void)n;
     if (ec && ec != http::error::need_buffer) throw boost::system::system_error(ec);
-    total += sink.size() - parser.get().body().size;
+    auto const got = sink.size() - parser.get().body().size;
+    total += got;
+    if (pace) co_await pace->after(got);
   }
   co_return total;
 }
@@ -100,24 +138,31 @@ asio::awaitable<std::uint64_t> download_file(asio::any_io_executor executor, cli
 asio::awaitable<void> download_loop(asio::any_io_executor executor, client::endpoint server,
                                     std::string target, std::string token,
                                     std::shared_ptr<download_totals> totals, std::int64_t start_at_ns,
-                                    std::int64_t stop_at_ns) {
+                                    std::int64_t stop_at_ns, std::uint64_t bytes_per_second) {
   asio::steady_timer wait(executor);
   wait.expires_after(std::chrono::nanoseconds(std::max<std::int64_t>(0, start_at_ns - now_ns())));
   co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+  // A paced reader's window stays small: about 20 ms of its pace, at least 64 KiB.
+  int const receive_buffer =
+      bytes_per_second == 0 ? 0 : static_cast<int>(std::max<std::uint64_t>(64 * 1024, bytes_per_second / 50));
+  auto connect = [&]() -> asio::awaitable<beast::tcp_stream> {
+    co_return co_await connect_to(executor, server, receive_buffer);
+  };
   std::optional<beast::tcp_stream> stream;
-  stream.emplace(co_await connect_to(executor, server));
+  stream.emplace(co_await connect());
   beast::flat_buffer buffer;
+  read_pace pace(bytes_per_second);
   while (now_ns() < stop_at_ns) {
     bool failed = false;
     try {
-      totals->bytes += co_await get_and_drop(*stream, buffer, target, token);
+      totals->bytes += co_await get_and_drop(*stream, buffer, target, token, &pace);
       ++totals->files;
     } catch (std::exception const&) {
       ++totals->failures;
       failed = true;
     }
     if (failed) {
-      stream.emplace(co_await connect_to(executor, server));
+      stream.emplace(co_await connect());
       buffer.clear();
     }
   }

@@ -29,10 +29,12 @@ struct download_totals {
   std::atomic<std::uint64_t> failures{0};
 };
 
-// Downloads `target` over and over on one keep-alive connection, from start_at_ns until stop_at_ns.
+// Downloads `target` over and over on one keep-alive connection, from start_at_ns until stop_at_ns; with
+// bytes_per_second > 0, no faster than that (through a small receive buffer, so that the server's sending
+// follows the pace rather than filling a large window at once).
 boost::asio::awaitable<void> download_loop(boost::asio::any_io_executor executor, client::endpoint server,
                                            std::string target, std::string token,
                                            std::shared_ptr<download_totals> totals, std::int64_t start_at_ns,
-                                           std::int64_t stop_at_ns);
+                                           std::int64_t stop_at_ns, std::uint64_t bytes_per_second = 0);
 
 }  // namespace windi::loadgen

@@ -85,6 +85,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   latency
+      ->add_option("--download-link-mbit", lat.download_link_mbit,
+                   "M > 0: the downloads together read at most M megabits a second (a network link)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  latency
       ->add_option("--slow-readers", lat.slow_readers,
                    "S > 0: S more users in several groups each, connected throughout; in a second phase as "
                    "long as the first they read slowly until the server closes them (4008) and resume by "

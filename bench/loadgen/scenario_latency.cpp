@@ -9,7 +9,8 @@
 // database growing, the machine's other load) weighs on both sides; the figure is how much the flood raises
 // the others' p99 over both quiet phases together (p99_flood_over_quiet). With --downloads D, the second
 // phase has D clients downloading a file of --download-mib MiB over and over instead, and a third quiet phase
-// follows as for a flood (p99_downloads_over_quiet): downloads must not hold up message delivery. With
+// follows as for a flood (p99_downloads_over_quiet): downloads must not hold up message delivery
+// (--download-link-mbit M: together no faster than a link of M megabits a second). With
 // --slow-readers S, S more users, each in several of the groups, stay connected as the chaos scenario's
 // clients do (resuming by sync after every disconnect); in the second phase they read slowly through a small
 // receive buffer, so that the server closes them (4008) over and over, and a third quiet phase follows
@@ -83,6 +84,7 @@ report run_latency(common_options const& o, latency_options const& l) {
                 {"flood_connections", l.flood},
                 {"downloads", l.downloads},
                 {"download_mib", l.download_mib},
+                {"download_link_mbit", l.download_link_mbit},
                 {"slow_readers", l.slow_readers},
                 {"slow_reader_chats", l.slow_reader_chats},
                 {"slow_read_ms", l.slow_read_ms}};
@@ -250,13 +252,18 @@ report run_latency(common_options const& o, latency_options const& l) {
   std::vector<std::future<void>> downloads_done;
   std::optional<client_pool> download_pool;
   if (downloading) download_pool.emplace(1);
+  // Bytes a second for each download: its share of the link.
+  std::uint64_t const download_pace = l.download_link_mbit > 0
+                                          ? static_cast<std::uint64_t>(l.download_link_mbit) * 1'000'000 / 8 /
+                                                static_cast<std::uint64_t>(l.downloads)
+                                          : 0;
   for (int i = 0; i < l.downloads; ++i) {
     if (i == 0)
       asio::post(download_pool->at(0),
                  [] { ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19); });
     downloads_done.push_back(download_pool->spawn(
         0, download_loop(download_pool->at(0).get_executor(), servers.endpoint_for(0), download_target,
-                         users[0].token, download_counts, storm_start, second_stop)));
+                         users[0].token, download_counts, storm_start, second_stop, download_pace)));
   }
   std::this_thread::sleep_for(std::chrono::nanoseconds(start - now_ns()));
   servers.mark();

@@ -34,6 +34,9 @@ struct latency_options {
   // and over; then a quiet phase again.
   int downloads = 0;
   int download_mib = 25;
+  // M > 0: the downloads together read at most M megabits a second, as clients behind the server's network
+  // link would; 0 reads as fast as loopback gives, the receiving work then on the server's cores.
+  int download_link_mbit = 0;
   // S > 0: S more users, each a member of slow_reader_chats of the groups, stay connected throughout as
   // clients that resume by sync (the chaos scenario's). For a second phase as long as the first they read
   // one frame per slow_read_ms through a small receive buffer, so that the server closes them (4008) and
