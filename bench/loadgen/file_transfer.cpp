@@ -60,7 +60,8 @@ class read_pace {
     if (rate_ == 0) co_return;
     if (started_ns_ == 0) started_ns_ = now_ns();
     read_ += bytes;
-    auto const due_ns = started_ns_ + static_cast<std::int64_t>(read_ * 1'000'000'000 / rate_);
+    auto const due_ns = started_ns_ + static_cast<std::int64_t>(static_cast<double>(read_) /
+                                                                static_cast<double>(rate_) * 1e9);
     auto const ahead_ns = due_ns - now_ns();
     if (ahead_ns <= 0) co_return;
     asio::steady_timer wait(co_await asio::this_coro::executor);
@@ -142,7 +143,8 @@ asio::awaitable<void> download_loop(asio::any_io_executor executor, client::endp
   asio::steady_timer wait(executor);
   wait.expires_after(std::chrono::nanoseconds(std::max<std::int64_t>(0, start_at_ns - now_ns())));
   co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
-  // A paced reader's window stays small: about 20 ms of its pace, at least 64 KiB.
+  // A paced reader's window stays small: a receive buffer of about 20 ms of its pace, at least 64 KiB (the
+  // kernel doubles it, caps it at net.core.rmem_max, and no longer grows it).
   int const receive_buffer =
       bytes_per_second == 0 ? 0 : static_cast<int>(std::max<std::uint64_t>(64 * 1024, bytes_per_second / 50));
   auto connect = [&]() -> asio::awaitable<beast::tcp_stream> {

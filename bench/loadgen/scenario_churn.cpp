@@ -135,9 +135,9 @@ report run_churn(common_options const& o, churn_options const& c) {
   if (steady > 1) groups.push_back(steady_group);
   create_groups(pool, servers.endpoint_for(0), users, groups);
 
-  // The steady connections read on a thread of their own: on the churn loops' thread the observer gets one
-  // turn in 33 and falls behind the 10,000 events a second it is sent, until the server rightly closes it
-  // as too slow (4008) on a slower machine.
+  // The steady connections read on a thread of their own: on the churn loops' thread (one by default) the
+  // observer gets one turn in 33 and falls behind the thousands of events a second it is sent, until the
+  // server rightly closes it as too slow (4008) on a slower machine.
   client_pool readers(1);
   std::atomic<bool> stopping{false};
   steady_counts counts;

@@ -191,6 +191,9 @@ boost::asio::awaitable<void> session::sync(json::object const& data) {
   auto changes = read_cursor(data, "changes");
   if (!changes) co_return send_error("sync", changes.error());
   syncing_ = true;
+  // The answer lists who is online now: a status frame still waiting must not be replaced by a newer one
+  // that the answer would then follow, and contradict. Live events are held until the answer is queued.
+  outbox_.seal();
   sync_asked_ = false;
   sync_request request{std::move(*changes), std::move(*seqs)};
   auto result = co_await services_.sync.sync(me_.subject, std::move(request));

@@ -20,7 +20,10 @@ void outbox::push(frame_ptr frame, user_id presence_of) {
 
 void outbox::pop_front() {
   auto const& first = waiting_.front();
-  if (first.presence_of != 0) presence_at_.erase(first.presence_of);
+  if (first.presence_of != 0) {
+    auto found = presence_at_.find(first.presence_of);
+    if (found != presence_at_.end() && found->second == popped_) presence_at_.erase(found);
+  }
   bytes_ -= first.frame->size();
   waiting_.pop_front();
   ++popped_;

@@ -26,6 +26,10 @@ class outbox {
   void push(frame_ptr frame, user_id presence_of = 0);
   void pop_front();
   void clear();
+  // The frames waiting now are no longer replaced: a frame queued next says users' states as of a later
+  // moment (a sync answer's online list), and a replacement ahead of it would then be overtaken by the older
+  // state it carries.
+  void seal() { presence_at_.clear(); }
 
  private:
   struct entry {

@@ -77,6 +77,26 @@ TEST(Outbox, PositionsStayRightAfterManyFramesCameAndWent) {
   EXPECT_EQ(drain(box), (std::vector<std::string>{"first", "2 offline", "3 online"}));
 }
 
+TEST(Outbox, PresenceQueuedBeforeASealIsNotReplaced) {
+  outbox box;
+  box.push(frame("7 online"), 7);
+  box.seal();
+  box.push(frame("sync: 7 online"));
+  EXPECT_FALSE(box.replace_presence(7, frame("7 offline")));
+  box.push(frame("7 offline"), 7);
+  EXPECT_TRUE(box.replace_presence(7, frame("7 online again")));
+  EXPECT_EQ(drain(box), (std::vector<std::string>{"7 online", "sync: 7 online", "7 online again"}));
+}
+
+TEST(Outbox, PoppingAnOlderPresenceFrameKeepsTheNewerOneReplaceable) {
+  outbox box;
+  box.push(frame("7 online"), 7);
+  box.push(frame("7 offline"), 7);  // pushed without trying a replacement first
+  box.pop_front();
+  EXPECT_TRUE(box.replace_presence(7, frame("7 online again")));
+  EXPECT_EQ(drain(box), (std::vector<std::string>{"7 online again"}));
+}
+
 TEST(Outbox, ClearForgetsWaitingPresence) {
   outbox box;
   box.push(frame("7 online"), 7);
