@@ -13,9 +13,8 @@ bool outbox::replace_presence(user_id user, frame_ptr frame) {
 
 void outbox::push(frame_ptr frame, user_id presence_of) {
   bytes_ += frame->size();
-  if (presence_of != 0) presence_at_[presence_of] = pushed_;
+  if (presence_of != 0) presence_at_[presence_of] = popped_ + waiting_.size();
   waiting_.push_back({std::move(frame), presence_of});
-  ++pushed_;
 }
 
 void outbox::pop_front() {

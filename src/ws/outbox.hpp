@@ -38,8 +38,8 @@ class outbox {
   };
   std::deque<entry> waiting_;
   std::size_t bytes_ = 0;
-  std::uint64_t popped_ = 0;  // entries ever popped: an entry pushed as number n sits at n - popped_
-  std::uint64_t pushed_ = 0;
+  // Entries ever popped: entries are numbered in push order, and number n sits at n - popped_.
+  std::uint64_t popped_ = 0;
   std::unordered_map<user_id, std::uint64_t> presence_at_;  // user -> number of their waiting presence frame
 };
 
