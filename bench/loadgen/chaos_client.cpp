@@ -57,7 +57,7 @@ asio::awaitable<void> chaos_client::run() {
     auto ws = std::make_shared<client::ws_client>(executor_);
     client::ws_options options;
     options.connect_timeout = 5s;
-    options.receive_buffer = shared_->receive_buffer;
+    options.socket.receive_buffer = shared_->receive_buffer;
     bool connected = false;
     try {
       co_await ws->connect(shared_->endpoint(index_ + attempts_), client::chat_socket_path(me_.token),

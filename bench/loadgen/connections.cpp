@@ -43,7 +43,7 @@ asio::awaitable<void> open_worker(std::size_t thread, std::shared_ptr<open_job> 
     auto c = std::make_shared<connection>(executor, thread, i);
     client::ws_options options;
     options.connect_timeout = std::chrono::seconds(30);
-    options.local_address = target.local_address;
+    options.socket.local_address = target.local_address;
     try {
       co_await c->ws.connect(target.server, target.path, options);
       job->opened[i] = c;

@@ -1,9 +1,9 @@
 #include "file_transfer.hpp"
 
+#include "client/tcp_connect.hpp"
 #include "frames.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -34,20 +34,10 @@ namespace {
 // the system's.
 asio::awaitable<beast::tcp_stream> connect_to(asio::any_io_executor executor, client::endpoint const& server,
                                               int receive_buffer = 0) {
-  asio::ip::tcp::resolver resolver(executor);
-  auto found = co_await resolver.async_resolve(server.host, std::to_string(server.port), asio::use_awaitable);
   beast::tcp_stream stream(executor);
   stream.expires_after(std::chrono::seconds(30));
-  if (receive_buffer > 0) {
-    // Connecting to a list of addresses would open a new socket for each: this one must keep its option.
-    auto const target = found.begin()->endpoint();
-    stream.socket().open(target.protocol());
-    stream.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer));
-    co_await stream.async_connect(target, asio::use_awaitable);
-  } else {
-    co_await stream.async_connect(found, asio::use_awaitable);
-  }
-  stream.socket().set_option(asio::ip::tcp::no_delay(true));
+  co_await client::connect_tcp(stream, server,
+                               {.local_address = std::nullopt, .receive_buffer = receive_buffer});
   co_return stream;
 }
 

@@ -1,6 +1,7 @@
 #include "client/http_client.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
+#include "client/tcp_connect.hpp"
+
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -13,18 +14,13 @@ namespace windi::client {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
-using tcp = asio::ip::tcp;
 
 http_client::http_client(asio::any_io_executor executor, endpoint target, std::chrono::milliseconds timeout)
     : target_(std::move(target)), timeout_(timeout), stream_(std::move(executor)) {}
 
 asio::awaitable<void> http_client::connect() {
-  tcp::resolver resolver(stream_.get_executor());
-  auto addresses =
-      co_await resolver.async_resolve(target_.host, std::to_string(target_.port), asio::use_awaitable);
   stream_.expires_after(timeout_);
-  co_await stream_.async_connect(addresses, asio::use_awaitable);
-  stream_.socket().set_option(tcp::no_delay(true));
+  co_await connect_tcp(stream_, target_);
   buffer_.clear();
   connected_ = true;
 }

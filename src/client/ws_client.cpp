@@ -1,52 +1,23 @@
 #include "client/ws_client.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/stream_base.hpp>
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
 
 namespace windi::client {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
 
 std::string chat_socket_path(std::string const& token) { return "/api/v1/ws/chat?token=" + token; }
 
 ws_client::ws_client(asio::any_io_executor executor) : ws_(std::move(executor)) {}
 
 asio::awaitable<void> ws_client::connect(endpoint const& server, std::string path, ws_options options) {
-  tcp::resolver resolver(ws_.get_executor());
-  auto addresses =
-      co_await resolver.async_resolve(server.host, std::to_string(server.port), asio::use_awaitable);
   auto& stream = beast::get_lowest_layer(ws_);
   stream.expires_after(options.connect_timeout);
-  if (options.local_address || options.receive_buffer > 0) {
-    auto& socket = stream.socket();
-    auto const target = addresses.begin()->endpoint();
-    socket.open(options.local_address ? (options.local_address->is_v4() ? tcp::v4() : tcp::v6())
-                                      : target.protocol());
-    if (options.receive_buffer > 0)
-      socket.set_option(asio::socket_base::receive_buffer_size(options.receive_buffer));
-    if (options.local_address) {
-      // Defer the port choice to connect(), where the kernel can reuse a port across destinations.
-      int const one = 1;
-      ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-      socket.bind(tcp::endpoint(*options.local_address, 0));
-    }
-    co_await stream.async_connect(target, asio::use_awaitable);
-  } else {
-    co_await stream.async_connect(addresses, asio::use_awaitable);
-  }
-  stream.socket().set_option(tcp::no_delay(true));
+  co_await connect_tcp(stream, server, options.socket);
   co_await ws_.async_handshake(server.host + ":" + std::to_string(server.port), path, asio::use_awaitable);
   // From here the WebSocket stream owns timeouts; the server pings, and Beast answers while a read is
   // pending.

@@ -3,10 +3,10 @@
 // and one write may be in flight at the same time (Beast's rule), so a reader loop and a sender can share it.
 // Failures throw boost::system::system_error.
 #include "client/endpoint.hpp"
+#include "client/tcp_connect.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -19,12 +19,8 @@ namespace windi::client {
 
 struct ws_options {
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
-  // Binding to one of several loopback addresses (127.0.0.x) lets one client open more connections to the
-  // same server than the ephemeral port range holds.
-  std::optional<boost::asio::ip::address> local_address;
-  // A small receive buffer (bytes) makes the server's writes back up soon, as over a poor mobile link; 0
-  // keeps the system's default. It is set before connecting, so that the window offered follows it.
-  int receive_buffer = 0;
+  // A small receive buffer makes the server's writes back up soon, as over a poor mobile link.
+  socket_options socket;
 };
 
 // The chat socket's path with the token in the query (a JWT is URL-safe as it is).
