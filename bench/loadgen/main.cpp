@@ -166,6 +166,9 @@ int main(int argc, char** argv) {
   bool no_one_process = false;
   spread->add_flag("--no-baseline", no_one_process,
                    "With --processes > 1, skip the same workload on one process first");
+  spread->add_flag(
+      "--share-cores", spr.share_cores,
+      "Each process max(1, cores / processes) I/O threads, as on one host (default: one per core)");
   add_common(spread);
 
   files_options fil;

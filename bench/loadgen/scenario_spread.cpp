@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -185,6 +186,8 @@ phase_result run_phase(client_pool& pool, common_options const& o, work_dir cons
   t["received_from_redis"] = received_total;
   t["firehose_events"] = firehose_total;
   t["seconds"] = rounded(seconds, 2);
+  // 0: the server's default, one per core.
+  t["server_threads_per_process"] = o.server_threads;
   for (auto& [key, value] : resources) t[key] = value;
   t["deliveries_per_cpu_second"] = rounded(out.deliveries_per_cpu_second, 0);
   t["loadgen_cpu_cores_busy"] = rounded(per(own_cpu, seconds), 2);
@@ -192,6 +195,14 @@ phase_result run_phase(client_pool& pool, common_options const& o, work_dir cons
   if (counts->deliveries == 0)
     throw std::runtime_error("spread: nothing was delivered (see the server logs)");
   return out;
+}
+
+// With --share-cores: the machine's cores divided among the measurement's processes.
+common_options sharing_cores(common_options o, spread_options const& s) {
+  if (!s.share_cores) return o;
+  int const cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  o.server_threads = std::max(1, cores / o.processes);
+  return o;
 }
 
 }  // namespace
@@ -207,6 +218,9 @@ report run_spread(common_options const& o, spread_options const& s) {
   if (s.users < s.chat_size || s.chat_size < 2 || s.rate < 1 || s.seconds < 1)
     throw std::runtime_error(
         "spread: needs --chat-size >= 2, --users >= --chat-size, --rate and --seconds >= 1");
+  if (s.share_cores && o.server_threads > 0)
+    throw std::runtime_error("spread: --share-cores and --server-threads exclude each other");
+  out.config["share_cores"] = s.share_cores;
   client_pool pool(o.threads);
   work_dir dir(o.keep_logs);
 
@@ -218,12 +232,12 @@ report run_spread(common_options const& o, spread_options const& s) {
   if (baseline) {
     auto single = o;
     single.processes = 1;
-    auto result = run_phase(pool, single, dir, s);
+    auto result = run_phase(pool, sharing_cores(single, s), dir, s);
     one = result.deliveries_per_cpu_second;
     within = result.received_within_own_chats;
     out.section(name(1)) = std::move(result.figures);
   }
-  auto result = run_phase(pool, o, dir, s);
+  auto result = run_phase(pool, sharing_cores(o, s), dir, s);
   within = within && result.received_within_own_chats;
   out.section(name(o.processes)) = std::move(result.figures);
 

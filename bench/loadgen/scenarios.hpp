@@ -123,6 +123,10 @@ struct spread_options {
   int drain_seconds = 15;
   // With more than one process: the same workload on one process first, in the same run.
   bool baseline = true;
+  // The processes of each measurement share this machine's cores as a deployment on one host would be set
+  // up: each process max(1, cores / processes) I/O threads (one process: one per core), instead of every
+  // process one per core.
+  bool share_cores = false;
 };
 report run_spread(common_options const& o, spread_options const& s);
 
