@@ -41,7 +41,7 @@ run history --messages 200 --requests 20
 run login --users 2 --clients 2 --seconds 2
 run search --messages 2000 --chats 20 --member-chats 5 --senders 4 --requests 5 --vocabulary 500 \
   --send-seconds 1 --send-rounds 1 --send-clients 10
-run spread --users 8 --chat-size 4 --rate 40 --seconds 1 --warmup 1 --drain 10
+run spread --users 8 --chat-size 4 --rate 40 --seconds 1 --warmup 1 --drain 10 --share-cores
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "smoke: failed: ${failed[*]}" >&2
