@@ -26,24 +26,27 @@ void each_session(SessionsByUser const& by_user, F const& f) {
 
 }  // namespace
 
-hub::hub(std::vector<asio::any_io_executor> threads) {
+hub::hub(std::vector<asio::any_io_executor> threads) : where_(threads.size()) {
   for (auto& executor : threads) threads_.push_back({std::move(executor), {}});
 }
 
-hub::local_sessions& hub::local_to(session const& s) {
-  for (auto& here : threads_) {
-    if (here.executor == s.executor()) return here;
+std::size_t hub::thread_of(session const& s) const {
+  for (std::size_t i = 0; i < threads_.size(); ++i) {
+    if (threads_[i].executor == s.executor()) return i;
   }
   throw std::logic_error("hub: a session runs on an executor that is not one of the I/O threads");
 }
 
 void hub::add(user_id user, std::shared_ptr<session> const& s) {
-  local_to(*s).by_user[user].push_back(s);
+  auto const thread = thread_of(*s);
+  threads_[thread].by_user[user].push_back(s);
+  where_.add(user, thread);
   count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void hub::remove(user_id user, session const* s) {
-  auto& by_user = local_to(*s).by_user;
+  auto const thread = thread_of(*s);
+  auto& by_user = threads_[thread].by_user;
   auto it = by_user.find(user);
   if (it == by_user.end()) return;
   auto removed = std::erase_if(it->second, [s](std::weak_ptr<session> const& w) {
@@ -51,12 +54,20 @@ void hub::remove(user_id user, session const* s) {
     return !p || p.get() == s;
   });
   if (it->second.empty()) by_user.erase(it);
+  where_.remove(user, thread, removed);
   count_.fetch_sub(removed, std::memory_order_relaxed);
 }
 
 void hub::deliver(envelope e) {
   auto shared = std::make_shared<envelope const>(std::move(e));
-  for (auto& here : threads_) {
+  // A resync notice is for every session, and one thread has nothing to choose from; anything else goes to
+  // its audience's threads only.
+  bool const everywhere = shared->kind == event_kind::events_missed || threads_.size() == 1;
+  std::vector<bool> const holding =
+      everywhere ? std::vector<bool>(threads_.size(), true) : where_.holding_any(shared->audience);
+  for (std::size_t i = 0; i < threads_.size(); ++i) {
+    if (!holding[i]) continue;
+    auto& here = threads_[i];
     // Inline for the caller's own thread, one post for each other one.
     asio::dispatch(here.executor, [this, &here, shared] { deliver_here(here, *shared); });
   }

@@ -1,9 +1,11 @@
 #pragma once
 // This process's open WebSocket sessions by user, kept per I/O thread: each thread's map is read and written
-// only by that thread, so registering and delivering take no lock, and an envelope from the bus crosses to
-// another thread once per thread (not once per recipient), every recipient sharing one frame buffer.
+// only by that thread, so delivering takes no lock there, and an envelope from the bus crosses to another
+// thread once per thread (not once per recipient), every recipient sharing one frame buffer, and only to the
+// threads that hold one of its recipients.
 #include "bus/bus.hpp"
 #include "metrics/traffic.hpp"
+#include "ws/user_threads.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -38,10 +40,11 @@ class hub {
     boost::asio::any_io_executor executor;
     std::unordered_map<user_id, std::vector<std::weak_ptr<session>>> by_user;
   };
-  local_sessions& local_to(session const& s);
+  std::size_t thread_of(session const& s) const;
   void deliver_here(local_sessions& here, envelope const& e) const;
 
   std::vector<local_sessions> threads_;
+  user_threads where_;
   std::atomic<std::size_t> count_{0};
   metrics::traffic* traffic_ = nullptr;
 };
