@@ -46,6 +46,10 @@ task<outcome<std::vector<chat_summary>>> chat_service::list(user_id me) {
   co_return chats;
 }
 
+task<outcome<std::vector<chat_id>>> chat_service::ids_of(user_id me) {
+  co_return co_await db_.chat_ids_of(me);
+}
+
 task<outcome<store::private_chat_result>> chat_service::open_private(user_id me, user_id recipient) {
   if (recipient == me)
     co_return fail(errc::validation, "Cannot open a private chat with yourself", "recipient_id");

@@ -21,6 +21,8 @@ class chat_service {
                attachment_signer const& sign);
 
   task<outcome<std::vector<chat_summary>>> list(user_id me);
+  // Only the ids of list(me): what a connection follows.
+  task<outcome<std::vector<chat_id>>> ids_of(user_id me);
   task<outcome<store::private_chat_result>> open_private(user_id me, user_id recipient);
   task<outcome<chat>> create_group(user_id me, std::string name, std::vector<user_id> member_ids);
   task<outcome<chat>> get(user_id me, chat_id id);

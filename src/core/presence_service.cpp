@@ -2,8 +2,6 @@
 
 #include "api/events.hpp"
 
-#include <algorithm>
-
 namespace windi {
 
 task<void> presence_service::connected(user_id user, std::string const& username,
@@ -33,21 +31,12 @@ task<std::vector<user_id>> presence_service::online_among(std::vector<user_id> u
 }
 
 task<void> presence_service::announce(user_id user, std::string const& username, bool online) {
-  auto chats = co_await db_.list_chats(user);
-  if (!chats) co_return;
-  std::vector<user_id> audience;
-  for (auto const& summary : *chats) {
-    for (auto const& m : summary.info.members) {
-      if (m.id != user) audience.push_back(m.id);
-    }
-  }
-  std::sort(audience.begin(), audience.end());
-  audience.erase(std::unique(audience.begin(), audience.end()), audience.end());
-  if (audience.empty()) co_return;
+  auto audience = co_await db_.contacts_of(user);
+  if (!audience || audience->empty()) co_return;
   envelope e{0,
              event_kind::presence,
              0,
-             std::move(audience),
+             std::move(*audience),
              user_status_event(user, username, online, clock_.now()),
              user};
   events_.publish(std::move(e));

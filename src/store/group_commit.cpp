@@ -67,6 +67,8 @@ class group_commit_store final : public store {
   task<outcome<std::vector<chat_summary>>> list_chats(user_id user) override {
     return inner_->list_chats(user);
   }
+  task<outcome<std::vector<chat_id>>> chat_ids_of(user_id user) override { return inner_->chat_ids_of(user); }
+  task<outcome<std::vector<user_id>>> contacts_of(user_id user) override { return inner_->contacts_of(user); }
   task<outcome<chat_change>> add_member(chat_id chat, user_id user, member_role role, micros now) override {
     return inner_->add_member(chat, user, role, now);
   }

@@ -70,6 +70,12 @@ class store {
   virtual task<outcome<std::optional<member>>> get_membership(chat_id chat, user_id user) = 0;
   // The user's chats, newest activity first (last message time, or creation time for empty chats).
   virtual task<outcome<std::vector<chat_summary>>> list_chats(user_id user) = 0;
+  // The ids of the user's chats, in no given order: what a connection follows, without list_chats's last
+  // messages and members.
+  virtual task<outcome<std::vector<chat_id>>> chat_ids_of(user_id user) = 0;
+  // Everyone who shares a chat with the user, each once and the user left out, in no given order: whom the
+  // user's online status concerns.
+  virtual task<outcome<std::vector<user_id>>> contacts_of(user_id user) = 0;
   // Adds a member as the chat's next change (change 0 and nothing written when already one).
   // errc::not_found for an unknown user or chat.
   virtual task<outcome<chat_change>> add_member(chat_id chat, user_id user, member_role role, micros now) = 0;

@@ -139,12 +139,12 @@ void session::pass_on(chat_id chat, std::int64_t change, frame_ptr frame) {
 
 asio::awaitable<bool> session::follow_my_chats(std::shared_ptr<session> self) {
   if (!self->services_.events.routes_by_chat()) co_return true;
-  auto mine = co_await self->services_.chats.list(self->me_.subject);
+  auto mine = co_await self->services_.chats.ids_of(self->me_.subject);
   // Unfollowed, the chats' events would never reach this connection live.
   if (!mine) co_return false;
   std::vector<chat_id> fresh;
-  for (auto const& summary : *mine) {
-    if (self->followed_.insert(summary.info.id).second) fresh.push_back(summary.info.id);
+  for (chat_id id : *mine) {
+    if (self->followed_.insert(id).second) fresh.push_back(id);
   }
   co_await self->services_.events.follow(std::move(fresh));
   co_return true;

@@ -359,6 +359,44 @@ TEST_P(store_contract, ChatListIsNewestActivityFirstWithLastMessageAndUnread) {
   EXPECT_EQ(for_b[0].my_last_read_seq, 2);
 }
 
+TEST_P(store_contract, ChatIdsAndContactsFollowMembership) {
+  auto a = add_user("alice");
+  auto b = add_user("bob");
+  auto c = add_user("carol");
+  auto d = add_user("dave");
+  auto loner = add_user("erin");
+  auto g = group(a.id, {b.id, c.id}, t0);
+  auto ad = run(db_->find_or_create_private_chat(a.id, d.id, t0 + 1)).value().info;
+  auto bc = run(db_->find_or_create_private_chat(b.id, c.id, t0 + 2)).value().info;
+  auto ids = [&](user_id u) {
+    auto v = run(db_->chat_ids_of(u)).value();
+    return std::multiset<chat_id>(v.begin(), v.end());
+  };
+  // A multiset: someone met in two chats must still come once.
+  auto contacts = [&](user_id u) {
+    auto v = run(db_->contacts_of(u)).value();
+    return std::multiset<user_id>(v.begin(), v.end());
+  };
+  EXPECT_EQ(ids(a.id), (std::multiset<chat_id>{g.id, ad.id}));
+  EXPECT_EQ(ids(b.id), (std::multiset<chat_id>{g.id, bc.id}));
+  EXPECT_EQ(ids(d.id), (std::multiset<chat_id>{ad.id}));
+  EXPECT_TRUE(ids(loner.id).empty());
+  EXPECT_EQ(contacts(a.id), (std::multiset<user_id>{b.id, c.id, d.id}));
+  EXPECT_EQ(contacts(b.id), (std::multiset<user_id>{a.id, c.id}));  // carol in the group and in private
+  EXPECT_EQ(contacts(d.id), (std::multiset<user_id>{a.id}));
+  EXPECT_TRUE(contacts(loner.id).empty());
+
+  ASSERT_TRUE(run(db_->remove_member(g.id, b.id)).has_value());
+  EXPECT_EQ(ids(b.id), (std::multiset<chat_id>{bc.id}));
+  EXPECT_EQ(contacts(b.id), (std::multiset<user_id>{c.id}));
+  EXPECT_EQ(contacts(a.id), (std::multiset<user_id>{c.id, d.id}));
+
+  ASSERT_TRUE(run(db_->add_member(g.id, d.id, member_role::member, t0 + 3)).has_value());
+  EXPECT_EQ(ids(d.id), (std::multiset<chat_id>{g.id, ad.id}));
+  EXPECT_EQ(contacts(d.id), (std::multiset<user_id>{a.id, c.id}));
+  EXPECT_EQ(contacts(c.id), (std::multiset<user_id>{a.id, b.id, d.id}));
+}
+
 // --- messages
 
 TEST_P(store_contract, AppendAssignsConsecutiveSeqsAndUpdatesTheChat) {

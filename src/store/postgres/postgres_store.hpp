@@ -31,6 +31,8 @@ class postgres_store final : public store {
   task<outcome<chat>> get_chat(chat_id id) override;
   task<outcome<std::optional<member>>> get_membership(chat_id chat, user_id user) override;
   task<outcome<std::vector<chat_summary>>> list_chats(user_id user) override;
+  task<outcome<std::vector<chat_id>>> chat_ids_of(user_id user) override;
+  task<outcome<std::vector<user_id>>> contacts_of(user_id user) override;
   task<outcome<chat_change>> add_member(chat_id chat, user_id user, member_role role, micros now) override;
   task<outcome<chat_change>> remove_member(chat_id chat, user_id user) override;
   task<outcome<chat_change>> rename_chat(chat_id chat, std::string name) override;

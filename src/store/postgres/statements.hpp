@@ -104,6 +104,14 @@ inline constexpr statement list_chats{"list_chats", R"sql(
     FROM list l, reactions r
    ORDER BY l.c_last_activity_at DESC, l.c_id DESC)sql"};
 
+inline constexpr statement chat_ids_of{"chat_ids_of", "SELECT chat_id FROM chat_members WHERE user_id = $1"};
+
+// Through chat_members_user for the user's chats, then the primary key (chat_id, user_id) for their members.
+inline constexpr statement contacts_of{"contacts_of", R"sql(
+  SELECT DISTINCT other.user_id
+    FROM chat_members me JOIN chat_members other ON other.chat_id = me.chat_id
+   WHERE me.user_id = $1 AND other.user_id <> $1)sql"};
+
 inline constexpr statement members_of_chats{"members_of_chats",
                                             "SELECT cm.chat_id, " WINDI_MEMBER_COLUMNS R"sql(
        FROM chat_members cm JOIN users u ON u.id = cm.user_id

@@ -92,6 +92,28 @@ task<outcome<std::vector<chat_summary>>> postgres_store::list_chats(user_id user
   co_return list;
 }
 
+task<outcome<std::vector<chat_id>>> postgres_store::chat_ids_of(user_id user) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  auto r = co_await query(*c, sql::chat_ids_of, params(user), "chat_ids_of");
+  if (!r) co_return r.error();
+  std::vector<chat_id> ids;
+  ids.reserve(r->rows());
+  for (int row = 0; row < r->rows(); ++row) ids.push_back(r->int64(row, 0));
+  co_return ids;
+}
+
+task<outcome<std::vector<user_id>>> postgres_store::contacts_of(user_id user) {
+  auto c = co_await begin();
+  if (!c) co_return c.error();
+  auto r = co_await query(*c, sql::contacts_of, params(user), "contacts_of");
+  if (!r) co_return r.error();
+  std::vector<user_id> ids;
+  ids.reserve(r->rows());
+  for (int row = 0; row < r->rows(); ++row) ids.push_back(r->int64(row, 0));
+  co_return ids;
+}
+
 // Rows of a windi_chat_change function: status, change, audience, then the chat as windi_chat_rows.
 task<outcome<chat_change>> postgres_store::change_chat(statement const& stmt, params args,
                                                        std::string_view what) {

@@ -88,6 +88,24 @@ outcome<std::optional<member>> get_membership(connection& db, chat_id chat, user
   return find_member(db, chat, user);
 }
 
+outcome<std::vector<chat_id>> chat_ids_of(connection& db, user_id user) {
+  std::vector<chat_id> ids;
+  auto s = db.query("SELECT chat_id FROM chat_members WHERE user_id = ?1", user);
+  while (s.step()) ids.push_back(s.int64(0));
+  return ids;
+}
+
+outcome<std::vector<user_id>> contacts_of(connection& db, user_id user) {
+  std::vector<user_id> ids;
+  auto s = db.query(
+      "SELECT DISTINCT other.user_id FROM chat_members me JOIN chat_members other ON other.chat_id = "
+      "me.chat_id "
+      "WHERE me.user_id = ?1 AND other.user_id <> ?1",
+      user);
+  while (s.step()) ids.push_back(s.int64(0));
+  return ids;
+}
+
 outcome<chat_change> add_member(connection& db, chat_id chat, user_id user, member_role role, micros now) {
   transaction tx(db, transaction::mode::write);
   if (!db.query("SELECT 1 FROM chats WHERE id = ?1", chat).step())

@@ -32,6 +32,8 @@ outcome<chat> create_group_chat(connection& db, user_id creator, std::string con
                                 std::vector<user_id> member_ids, micros now);
 outcome<chat> get_chat(connection& db, chat_id id);
 outcome<std::optional<member>> get_membership(connection& db, chat_id chat, user_id user);
+outcome<std::vector<chat_id>> chat_ids_of(connection& db, user_id user);
+outcome<std::vector<user_id>> contacts_of(connection& db, user_id user);
 outcome<chat_change> add_member(connection& db, chat_id chat, user_id user, member_role role, micros now);
 outcome<chat_change> remove_member(connection& db, chat_id chat, user_id user);
 outcome<chat_change> rename_chat(connection& db, chat_id chat, std::string const& name);

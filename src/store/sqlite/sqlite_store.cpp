@@ -144,6 +144,14 @@ class sqlite_store final : public store {
     return read<std::vector<chat_summary>>("list_chats",
                                            [user](connection& db) { return sqlite::list_chats(db, user); });
   }
+  task<outcome<std::vector<chat_id>>> chat_ids_of(user_id user) override {
+    return read<std::vector<chat_id>>("chat_ids_of",
+                                      [user](connection& db) { return sqlite::chat_ids_of(db, user); });
+  }
+  task<outcome<std::vector<user_id>>> contacts_of(user_id user) override {
+    return read<std::vector<user_id>>("contacts_of",
+                                      [user](connection& db) { return sqlite::contacts_of(db, user); });
+  }
   task<outcome<chat_change>> add_member(chat_id chat, user_id user, member_role role, micros now) override {
     return call<chat_change>("add_member", [chat, user, role, now](connection& db) {
       return sqlite::add_member(db, chat, user, role, now);
