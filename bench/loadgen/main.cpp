@@ -244,6 +244,12 @@ int main(int argc, char** argv) {
   churn->add_option("--steady", chu.steady, "Users that stay connected")
       ->capture_default_str()
       ->check(CLI::Range(1, 500));
+  churn
+      ->add_option(
+          "--churner-chats", chu.churner_chats,
+          "Groups of 8 among the churning users that each of them is also in (what a connect looks up)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 200));
   churn->add_option("--rss-tolerance", chu.rss_tolerance, "RSS afterwards within this fraction of before")
       ->capture_default_str();
   add_common(churn);

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <numeric>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -110,13 +111,9 @@ resources sample_all(server_set& servers) {
 report run_churn(common_options const& o, churn_options const& c) {
   report out;
   out.scenario = "churn";
-  out.config = {{"cycles", c.cycles},
-                {"warmup_cycles", c.warmup_cycles},
-                {"loops", c.loops},
-                {"steady", c.steady},
-                {"backend", o.backend},
-                {"processes", o.processes},
-                {"rss_tolerance", c.rss_tolerance}};
+  out.config = {{"cycles", c.cycles},       {"warmup_cycles", c.warmup_cycles}, {"loops", c.loops},
+                {"steady", c.steady},       {"churner_chats", c.churner_chats}, {"backend", o.backend},
+                {"processes", o.processes}, {"rss_tolerance", c.rss_tolerance}};
   work_dir dir(o.keep_logs);
   auto servers = server_set::windi(o, dir, true);
   client_pool pool(o.threads);
@@ -133,6 +130,20 @@ report run_churn(common_options const& o, churn_options const& c) {
   std::iota(steady_group.begin(), steady_group.end(), std::size_t{0});
   std::vector<std::vector<std::size_t>> groups{churners_group};
   if (steady > 1) groups.push_back(steady_group);
+  // Each round puts every churning user in one more group of (up to) 8, the loops in a different order each
+  // time, so that a connect has that many more chats to follow and more people to tell it is online.
+  constexpr std::size_t churner_group_size = 8;
+  std::vector<std::size_t> churners(loops);
+  std::iota(churners.begin(), churners.end(), steady);
+  std::mt19937 order(20261204);
+  for (int round = 0; round < c.churner_chats; ++round) {
+    std::shuffle(churners.begin(), churners.end(), order);
+    for (std::size_t start = 0; start < loops; start += churner_group_size) {
+      auto const end = std::min(loops, start + churner_group_size);
+      groups.emplace_back(churners.begin() + static_cast<std::ptrdiff_t>(start),
+                          churners.begin() + static_cast<std::ptrdiff_t>(end));
+    }
+  }
   create_groups(pool, servers.endpoint_for(0), users, groups);
 
   // The steady connections read on a thread of their own: on the churn loops' thread (one by default) the
@@ -217,6 +228,10 @@ report run_churn(common_options const& o, churn_options const& c) {
                       connections_after == c.steady && online == expected && counts.lost.load() == 0;
   kept["passed"] = passed;
   out.section("windi") = servers.figures(seconds);
+  // What one open-authenticate-close cycle costs the windi processes together.
+  if (auto const* cpu = out.section("windi").if_contains("server_cpu_seconds"); cpu && cycles > 0)
+    load["server_cpu_ms_per_cycle"] =
+        rounded(cpu->to_number<double>() * 1000 / static_cast<double>(cycles), 3);
 
   stopping = true;
   for (std::size_t i = 0; i < steady; ++i)

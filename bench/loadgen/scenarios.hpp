@@ -158,6 +158,7 @@ struct churn_options {
   int warmup_cycles = 2'000;
   int loops = 32;
   int steady = 20;
+  int churner_chats = 0;        // groups of 8 among the churning users that each of them is also in
   double rss_tolerance = 0.10;  // RSS afterwards within this fraction of before
 };
 report run_churn(common_options const& o, churn_options const& c);
